@@ -1,0 +1,32 @@
+# Every target bootstraps .venv when it is missing or older than the project's dependency files.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.orgnb-installed
+
+.PHONY: venv rehearse test lab bench schema clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+rehearse: $(STAMP)  ## every implemented phase, with apply, against the embedded sandbox
+	$(BIN)/orgnb rehearse
+
+test: $(STAMP)  ## unit tests, notebooks through papermill, the CLI; all against the sandbox on loopback
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)  ## JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP)  ## performance ratios (no timed assertions in tests)
+	$(BIN)/python tests/bench.py
+
+schema: $(STAMP)  ## regenerate parameters/schema.json from the model
+	$(BIN)/orgnb schema
+
+clean:
+	rm -rf $(VENV) reports/rehearsal .pytest_cache

@@ -1,0 +1,57 @@
+"""orgnb: plan-first Jupyter runbooks from "some AWS accounts" to a clean multi-account AWS Organization.
+
+Notebooks import from `orgnb` only; `__all__` is the public API (a test keeps it importable and complete).
+"""
+
+from orgnb.apply import ApplyResult, apply_plan
+from orgnb.errors import (
+    ApplyRefused,
+    ExitCode,
+    OperatorActionPending,
+    OrgnbError,
+    ParameterError,
+    ParameterProblem,
+    PreflightRefused,
+    SandboxError,
+    StepFailed,
+)
+from orgnb.inventory import Inventory, collect_inventory
+from orgnb.journal import Journal
+from orgnb.parameters import Parameters, load_parameters
+from orgnb.phases import PHASES, phase_info
+from orgnb.phases.organization_init import plan_organization_init
+from orgnb.plan import Action, Plan, Step
+from orgnb.runbook import PhaseRun, start_phase
+from orgnb.session import AwsContext, CallCounter, make_context
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PHASES",
+    "Action",
+    "ApplyRefused",
+    "ApplyResult",
+    "AwsContext",
+    "CallCounter",
+    "ExitCode",
+    "Inventory",
+    "Journal",
+    "OperatorActionPending",
+    "OrgnbError",
+    "ParameterError",
+    "ParameterProblem",
+    "Parameters",
+    "PhaseRun",
+    "Plan",
+    "PreflightRefused",
+    "SandboxError",
+    "Step",
+    "StepFailed",
+    "apply_plan",
+    "collect_inventory",
+    "load_parameters",
+    "make_context",
+    "phase_info",
+    "plan_organization_init",
+    "start_phase",
+]

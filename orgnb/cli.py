@@ -1,0 +1,191 @@
+"""`orgnb`: a thin command line over the Python API. Every command ends with `key: value` lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from orgnb.errors import ExitCode, OrgnbError
+from orgnb.parameters import SCHEMA_PATH, load_parameters, schema_text
+from orgnb.phases import PHASES, notebooks_dir
+from orgnb.records import default_reports_dir
+
+DEFAULT_PARAMETERS = "parameters/example.yaml"
+
+
+def _print_lines(lines: Sequence[tuple[str, Any]]) -> None:
+    for key, value in lines:
+        print(f"{key}: {value}", flush=True)
+
+
+def cmd_phases(_: argparse.Namespace) -> int:
+    """List the phases and their notebooks."""
+    for p in PHASES:
+        print(f"{p.number:02d}  {p.name:<22} {'ready  ' if p.implemented else 'planned'}  notebooks/{p.notebook}  {p.purpose}")
+    _print_lines([("phases", len(PHASES)), ("implemented", sum(p.implemented for p in PHASES)), ("notebooks", notebooks_dir())])
+    return ExitCode.OK
+
+
+def _parse_value(raw: str) -> Any:
+    return yaml.safe_load(raw) if raw.strip() else raw
+
+
+def _report(results: list[Any]) -> int:
+    for result in results:
+        if result.error:
+            print(f"{result.phase}: {result.error}", file=sys.stderr)
+    return max((r.exit_code for r in results), default=ExitCode.OK)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one phase headless; --sandbox runs it against a throwaway sandbox."""
+    from orgnb.runner import run_phase
+
+    extra = {name: _parse_value(value) for name, value in args.param}
+    reports = Path(args.reports_dir) if args.reports_dir else default_reports_dir()
+    if args.sandbox:
+        from orgnb.rehearsal import sandboxed
+
+        with sandboxed(args.sandbox):
+            result = run_phase(args.phase, args.file, args.apply, extra, reports)
+    else:
+        result = run_phase(args.phase, args.file, args.apply, extra, reports)
+    _print_lines(result.lines())
+    return _report([result])
+
+
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    """Every implemented phase, in order, with apply, on one sandbox."""
+    from orgnb.rehearsal import rehearse
+
+    reports = Path(args.reports_dir) if args.reports_dir else default_reports_dir() / "rehearsal"
+    results = rehearse(args.scenario, args.file, reports)
+    for r in results:
+        print(f"{r.phase}: outcome {r.outcome}, {r.applied} applied, {r.writes} writes, exit {int(r.exit_code)}")
+    code = _report(results)
+    _print_lines([("scenario", args.scenario), ("records", " ".join(str(r.record_dir) for r in results)), ("exit_code", int(code))])
+    return code
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Serve a sandbox in the foreground until interrupted."""
+    from orgnb.sandbox import Sandbox
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with Sandbox(args.scenario, port=args.port, profiles_dir=args.profiles_dir) as sandbox:
+        for key, value in sandbox.environ().items():
+            print(f"export {key}={value}")
+        _print_lines([("instance", sandbox.instance_id), ("scenario", args.scenario), ("profiles", " ".join(a.profile for a in sandbox.scenario.accounts))])
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return ExitCode.OK
+
+
+def cmd_sandbox_calls(args: argparse.Namespace) -> int:
+    """Print the call log of the sandbox AWS_ENDPOINT_URL points at, as JSON lines."""
+    endpoint = args.endpoint or os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        print("AWS_ENDPOINT_URL is not set: apply the exports `orgnb sandbox` printed, or pass --endpoint", file=sys.stderr)
+        return ExitCode.INVALID_PARAMETERS
+    url = f"{endpoint.rstrip('/')}/orgnb-api/calls" + ("?writes=1" if args.writes else "")
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - the sandbox's own admin route
+            calls = json.load(resp)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"no sandbox answered at {endpoint}: {exc}", file=sys.stderr)
+        return ExitCode.FAILED
+    for call in calls:
+        print(json.dumps(call, sort_keys=True))
+    _print_lines([("calls", len(calls)), ("writes", sum(1 for c in calls if c["write"]))])
+    return ExitCode.OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Static validation of a parameters file (no AWS call)."""
+    params = load_parameters(args.file)
+    _print_lines([("parameters", args.file), ("planned_emails", len(list(params.planned_emails()))), ("valid", True)])
+    return ExitCode.OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Write parameters/schema.json from the model (or --check that it is current)."""
+    current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+    if args.check:
+        ok = current == schema_text()
+        _print_lines([("schema", SCHEMA_PATH), ("current", ok)])
+        return ExitCode.OK if ok else ExitCode.FAILED
+    SCHEMA_PATH.write_text(schema_text(), encoding="utf-8")
+    _print_lines([("schema", SCHEMA_PATH), ("written", True)])
+    return ExitCode.OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    parser = argparse.ArgumentParser(prog="orgnb", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("phases", help="list the phases and their notebooks").set_defaults(func=cmd_phases)
+
+    run = sub.add_parser("run", help="run one phase headless with papermill")
+    run.add_argument("phase")
+    run.add_argument("-f", "--file", required=True, help="parameters YAML file")
+    run.add_argument("--apply", action="store_true", help="apply the plan (default: plan only)")
+    run.add_argument("--sandbox", nargs="?", const="greenfield", metavar="SCENARIO", help="run against a throwaway sandbox")
+    run.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="set a notebook parameter")
+    run.add_argument("--reports-dir", help="where records go (default: reports/)")
+    run.set_defaults(func=cmd_run)
+
+    rehearse = sub.add_parser("rehearse", help="every implemented phase with apply, on one sandbox")
+    rehearse.add_argument("--scenario", default="greenfield")
+    rehearse.add_argument("-f", "--file", default=DEFAULT_PARAMETERS)
+    rehearse.add_argument("--reports-dir", help="where records go (default: reports/rehearsal/)")
+    rehearse.set_defaults(func=cmd_rehearse)
+
+    sandbox = sub.add_parser("sandbox", help="serve an emulated AWS on loopback")
+    sandbox.add_argument("--scenario", default="greenfield")
+    sandbox.add_argument("--port", type=int, default=0)
+    sandbox.add_argument("--profiles-dir", help="where to write the AWS config and credentials files")
+    sandbox.set_defaults(func=cmd_sandbox)
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command")
+    calls = sandbox_sub.add_parser("calls", help="the call log of the running sandbox, as JSON lines")
+    calls.add_argument("--writes", action="store_true", help="only calls that may change state")
+    calls.add_argument("--endpoint", help="sandbox URL (default: AWS_ENDPOINT_URL)")
+    calls.set_defaults(func=cmd_sandbox_calls)
+
+    validate = sub.add_parser("validate", help="check a parameters file without calling AWS")
+    validate.add_argument("-f", "--file", required=True)
+    validate.set_defaults(func=cmd_validate)
+
+    schema = sub.add_parser("schema", help="write parameters/schema.json from the model")
+    schema.add_argument("--check", action="store_true", help="fail when the file is not current")
+    schema.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, dispatch, map orgnb's errors to exit codes."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except OrgnbError as exc:
+        print(str(exc), file=sys.stderr)
+        _print_lines([("outcome", type(exc).__name__), ("exit_code", int(exc.exit_code))])
+        return int(exc.exit_code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The interactive Confirm widget: the operator types the plan hash's first 8 characters, then applies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from orgnb.plan import Plan
+
+
+def confirm_widget(plan: Plan, on_confirm: Callable[[], Any]) -> widgets.VBox:
+    """A text box, a button enabled once the text matches `plan.short_hash`, and an output area."""
+    intro = widgets.HTML(
+        f"<b>{len(plan.steps)} step(s)</b> will change AWS. To apply, type the first 8 characters of the plan hash "
+        f"(<code>{plan.hash}</code>) and press Confirm."
+    )
+    text = widgets.Text(placeholder="first 8 characters of the plan hash", description="Plan hash")
+    button = widgets.Button(description="Confirm and apply", disabled=True, button_style="danger", icon="check")
+    output = widgets.Output()
+
+    def on_text(change: dict[str, Any]) -> None:
+        button.disabled = str(change["new"]).strip() != plan.short_hash
+
+    def on_click(_: widgets.Button) -> None:
+        button.disabled = text.disabled = True
+        with output:
+            on_confirm()
+
+    text.observe(on_text, names="value")
+    button.on_click(on_click)
+    return widgets.VBox([intro, text, button, output])

@@ -1,0 +1,83 @@
+"""Pre-flight guards: refuse before any write when the caller or the endpoints are not what the run expects.
+
+Sandbox or real AWS: the rehearsal sandbox writes `orgnb_sandbox = <instance id>` into the AWS config profiles it
+makes, and answers its instance id at `SANDBOX_ROUTE`. A run is refused when sandbox credentials point at any
+endpoint that is not that sandbox, or when any other credentials point at a local endpoint (a sandbox or
+anything else on loopback). The check reads only the config and probes loopback addresses; it calls no AWS API.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from orgnb.errors import PreflightRefused
+from orgnb.inventory import Inventory
+from orgnb.parameters import Parameters
+from orgnb.session import AwsContext
+
+SANDBOX_SETTING = "orgnb_sandbox"
+SANDBOX_ROUTE = "/orgnb-api/instance"
+GUARDED_SERVICES = ("sts", "organizations", "iam", "account")
+
+
+def is_loopback(url: str) -> bool:
+    """True when `url`'s host is on this machine (127.0.0.0/8, ::1, localhost)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def probe_sandbox(url: str, timeout: float = 2.0) -> str | None:
+    """The instance id a sandbox at `url` answers, or None when nothing (or something else) answers."""
+    parts = urlsplit(url)
+    try:
+        with urllib.request.urlopen(f"{parts.scheme}://{parts.netloc}{SANDBOX_ROUTE}", timeout=timeout) as resp:  # noqa: S310 - loopback only
+            return str(json.load(resp)["instance_id"])
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return None
+
+
+def check_sandbox_mix(ctx: AwsContext, services: tuple[str, ...] = GUARDED_SERVICES) -> str | None:
+    """Refuse mixed sandbox / real AWS settings; return the sandbox instance id when the run is a rehearsal."""
+    claimed = ctx.profile_setting(SANDBOX_SETTING)
+    for service in services:
+        url = ctx.endpoint_url(service)
+        local = is_loopback(url)
+        answered = probe_sandbox(url) if local else None
+        if claimed and answered != claimed:
+            raise PreflightRefused(
+                f"the profile is a sandbox profile ({SANDBOX_SETTING} = {claimed}) but {service} goes to {url}, "
+                f"which is {'another sandbox' if answered else 'not that sandbox'}: point AWS_ENDPOINT_URL at the "
+                "sandbox that wrote the profile, or use a real profile"
+            )
+        if not claimed and local:
+            raise PreflightRefused(
+                f"{service} goes to the local endpoint {url}, but the profile is not a sandbox profile: "
+                "unset AWS_ENDPOINT_URL to reach AWS, or use the profiles the sandbox wrote (AWS_CONFIG_FILE)"
+            )
+    return claimed
+
+
+def check_management_caller(params: Parameters, inventory: Inventory) -> None:
+    """Refuse when the caller is not the parameters' management account, or manages no Organization of its own."""
+    expected = params.organization.management_account_id
+    caller = inventory.caller.account_id
+    if caller != expected:
+        raise PreflightRefused(
+            f"the credentials belong to account {caller} ({inventory.caller.arn}), but organization.management_account_id "
+            f"is {expected}: use the management account's profile, or correct the parameter"
+        )
+    org = inventory.organization
+    if org is not None and org.management_account_id != caller:
+        raise PreflightRefused(
+            f"account {caller} is a member of organization {org.id} (managed by {org.management_account_id}); "
+            "it must leave that organization before it can manage one (phase 05)"
+        )

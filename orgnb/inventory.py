@@ -1,0 +1,216 @@
+"""Read-only inventory of the caller and its Organization: root, OU tree with paths, accounts.
+
+The tree is walked from the root with ListOrganizationalUnitsForParent and ListAccountsForParent, following
+every NextToken (botocore paginators), so each account's OU path is known without a second pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from botocore.exceptions import ClientError
+
+from orgnb.session import AwsContext
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """Who the credentials belong to."""
+
+    account_id: str
+    arn: str
+    user_id: str
+
+    @property
+    def is_root(self) -> bool:
+        """True when the caller is an account's root user."""
+        return self.arn.endswith(":root")
+
+
+@dataclass(frozen=True)
+class Organization:
+    """The Organization the caller belongs to."""
+
+    id: str
+    arn: str
+    feature_set: str
+    management_account_id: str
+    management_account_email: str
+
+
+@dataclass(frozen=True)
+class Root:
+    """The Organization's root (the top of the OU tree)."""
+
+    id: str
+    name: str
+    arn: str
+    policy_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OrganizationalUnit:
+    """An OU with its path from the root (`Workloads/Prod`)."""
+
+    id: str
+    name: str
+    arn: str
+    parent_id: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Account:
+    """A member or management account, with the OU path it sits in ('' for the root)."""
+
+    id: str
+    arn: str
+    name: str
+    email: str
+    state: str
+    joined_method: str
+    joined_at: datetime | None
+    parent_id: str
+    ou_path: str
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Everything a phase reads before it plans, collected once."""
+
+    caller: CallerIdentity
+    organization: Organization | None
+    root: Root | None = None
+    ous: tuple[OrganizationalUnit, ...] = ()
+    accounts: tuple[Account, ...] = ()
+    trusted_services: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_management(self) -> bool:
+        """True when the caller is the management account of its Organization."""
+        return self.organization is not None and self.organization.management_account_id == self.caller.account_id
+
+    def ou_by_path(self) -> dict[str, OrganizationalUnit]:
+        """OUs keyed by path."""
+        return {ou.path: ou for ou in self.ous}
+
+    def account_by_email(self, email: str) -> Account | None:
+        """The account whose root email matches `email` (case-insensitive)."""
+        return next((a for a in self.accounts if a.email.lower() == email.lower()), None)
+
+    def organization_frame(self) -> pd.DataFrame:
+        """The Organization and its root as a one-row table (empty when there is none)."""
+        if self.organization is None:
+            return pd.DataFrame(columns=["organization", "feature_set", "management_account", "root", "trusted_services"])
+        org = self.organization
+        return pd.DataFrame(
+            [
+                {
+                    "organization": org.id,
+                    "feature_set": org.feature_set,
+                    "management_account": org.management_account_id,
+                    "root": self.root.id if self.root else "",
+                    "trusted_services": ", ".join(sorted(self.trusted_services)),
+                }
+            ]
+        )
+
+    def ous_frame(self) -> pd.DataFrame:
+        """The OU tree as a table sorted by path."""
+        rows = [{"path": ou.path, "id": ou.id, "parent": ou.parent_id} for ou in sorted(self.ous, key=lambda o: o.path)]
+        return pd.DataFrame(rows, columns=["path", "id", "parent"])
+
+    def accounts_frame(self) -> pd.DataFrame:
+        """The accounts as a table sorted by OU path and name."""
+        rows = [
+            {"id": a.id, "name": a.name, "email": a.email, "state": a.state, "ou_path": a.ou_path or "/", "joined": a.joined_method}
+            for a in sorted(self.accounts, key=lambda a: (a.ou_path, a.name))
+        ]
+        return pd.DataFrame(rows, columns=["id", "name", "email", "state", "ou_path", "joined"])
+
+
+def _pages(ctx: AwsContext, operation: str, key: str, page_size: int | None, **kwargs: Any) -> list[dict[str, Any]]:
+    paginator = ctx.client("organizations").get_paginator(operation)
+    config = {"PageSize": page_size} if page_size else {}
+    return [item for page in paginator.paginate(**kwargs, PaginationConfig=config) for item in page[key]]
+
+
+def caller_identity(ctx: AwsContext) -> CallerIdentity:
+    """Who the context's credentials belong to (sts:GetCallerIdentity)."""
+    ident = ctx.client("sts").get_caller_identity()
+    return CallerIdentity(account_id=ident["Account"], arn=ident["Arn"], user_id=ident["UserId"])
+
+
+def describe_organization(ctx: AwsContext) -> Organization | None:
+    """The caller's Organization, or None when the account belongs to none."""
+    try:
+        org = ctx.client("organizations").describe_organization()["Organization"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "AWSOrganizationsNotInUseException":
+            return None
+        raise
+    return Organization(
+        id=org["Id"],
+        arn=org["Arn"],
+        feature_set=org["FeatureSet"],
+        management_account_id=org["MasterAccountId"],
+        management_account_email=org.get("MasterAccountEmail", ""),
+    )
+
+
+def _account(raw: dict[str, Any], parent_id: str, path: str) -> Account:
+    return Account(
+        id=raw["Id"],
+        arn=raw["Arn"],
+        name=raw["Name"],
+        email=raw["Email"],
+        state=raw.get("State") or raw.get("Status", ""),
+        joined_method=raw.get("JoinedMethod", ""),
+        joined_at=raw.get("JoinedTimestamp"),
+        parent_id=parent_id,
+        ou_path=path,
+    )
+
+
+def walk_tree(ctx: AwsContext, root_id: str, page_size: int | None = None) -> tuple[tuple[OrganizationalUnit, ...], tuple[Account, ...]]:
+    """Every OU (with its path) and account (with its OU path) below `root_id`, breadth first."""
+    ous: list[OrganizationalUnit] = []
+    accounts: list[Account] = []
+    queue: list[tuple[str, str]] = [(root_id, "")]
+    while queue:
+        parent_id, path = queue.pop(0)
+        for raw in _pages(ctx, "list_accounts_for_parent", "Accounts", page_size, ParentId=parent_id):
+            accounts.append(_account(raw, parent_id, path))
+        for raw in _pages(ctx, "list_organizational_units_for_parent", "OrganizationalUnits", page_size, ParentId=parent_id):
+            child_path = f"{path}/{raw['Name']}" if path else raw["Name"]
+            ous.append(OrganizationalUnit(raw["Id"], raw["Name"], raw["Arn"], parent_id, child_path))
+            queue.append((raw["Id"], child_path))
+    return tuple(ous), tuple(accounts)
+
+
+def collect_inventory(ctx: AwsContext, page_size: int | None = None) -> Inventory:
+    """Read the caller, its Organization and (from the management account) the whole tree."""
+    caller = caller_identity(ctx)
+    org = describe_organization(ctx)
+    if org is None or org.management_account_id != caller.account_id:
+        return Inventory(caller=caller, organization=org)
+    raw_root = _pages(ctx, "list_roots", "Roots", page_size)[0]
+    root = Root(
+        id=raw_root["Id"],
+        name=raw_root["Name"],
+        arn=raw_root["Arn"],
+        policy_types=tuple(p["Type"] for p in raw_root.get("PolicyTypes", []) if p.get("Status") == "ENABLED"),
+    )
+    ous, accounts = walk_tree(ctx, root.id, page_size)
+    services = _pages(ctx, "list_aws_service_access_for_organization", "EnabledServicePrincipals", page_size)
+    return Inventory(
+        caller=caller,
+        organization=org,
+        root=root,
+        ous=ous,
+        accounts=accounts,
+        trusted_services=frozenset(s["ServicePrincipal"] for s in services),
+    )

@@ -1,0 +1,58 @@
+"""The JSON-lines journal: one entry before and one after every write, flushed to disk at once."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from orgnb.redact import redact
+
+
+class Journal:
+    """Appends redacted JSON entries to `path`; a run killed at any point leaves every finished line."""
+
+    def __init__(self, path: Path, run_id: str, phase: str) -> None:
+        self.path = path
+        self.run_id = run_id
+        self.phase = phase
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Append one entry (time, run, phase, event, fields) and fsync it."""
+        entry = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "run": self.run_id, "phase": self.phase, "event": event}
+        entry.update(redact(fields))
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, default=str, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return entry
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every entry written so far, in order."""
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def applied_steps(self) -> list[str]:
+        """Ids of the steps that finished."""
+        return [e["step"] for e in self.entries() if e["event"] == "done"]
+
+    def interrupted_steps(self) -> list[str]:
+        """Ids of steps begun but never finished or failed (the run was killed mid-write)."""
+        begun: list[str] = []
+        for e in self.entries():
+            if e["event"] == "begin":
+                begun.append(e["step"])
+            elif e["event"] in ("done", "failed") and e["step"] in begun:
+                begun.remove(e["step"])
+        return begun
+
+    def frame(self) -> pd.DataFrame:
+        """The journal as a table."""
+        rows = [{"ts": e["ts"], "event": e["event"], "step": e.get("step", ""), "detail": e.get("error") or e.get("result") or ""} for e in self.entries()]
+        return pd.DataFrame(rows, columns=["ts", "event", "step", "detail"])

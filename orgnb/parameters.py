@@ -1,0 +1,312 @@
+"""The parameters model: one YAML file per organization, validated before any AWS call.
+
+`load_parameters` reads a file, validates it against `Parameters` and runs the cross-field checks
+(planned root emails valid and unique, account ids unique); every problem names the field and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from orgnb import awsrules
+from orgnb.errors import ParameterError, ParameterProblem
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "parameters" / "schema.json"
+
+
+def _invalid(message: str, fix: str) -> PydanticCustomError:
+    return PydanticCustomError("orgnb_invalid", "{message}", {"message": message, "fix": fix})
+
+
+def _account_id(value: Any) -> str:
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        raise _invalid(
+            f"account id {value!r} is a number, not a string (YAML and -p read unquoted digits as numbers "
+            "and drop leading zeros)",
+            "quote it: '012345678901'",
+        )
+    if not isinstance(value, str) or not awsrules.is_account_id(value):
+        raise _invalid(f"{value!r} is not a 12-digit account id", "write the account id as 12 digits in quotes")
+    return value
+
+
+def _email(value: str) -> str:
+    problems = awsrules.email_problems(value)
+    if problems:
+        raise _invalid(f"email {value!r} " + "; ".join(problems), "use an address AWS accepts, e.g. aws+name@example.com")
+    return value
+
+
+def _account_name(value: str) -> str:
+    problems = awsrules.account_name_problems(value)
+    if problems:
+        raise _invalid(f"account name {value!r} " + "; ".join(problems), "use 1-50 printable ASCII characters without < or >")
+    return value
+
+
+def _ou_path(value: str) -> str:
+    problems = awsrules.ou_path_problems(value)
+    if problems:
+        raise _invalid(f"OU path {value!r} " + "; ".join(problems), "write OU names from the root down, e.g. Workloads/Prod")
+    return value
+
+
+AccountId = Annotated[str, BeforeValidator(_account_id), Field(json_schema_extra={"pattern": r"^\d{12}$"})]
+Email = Annotated[str, Field(min_length=1), AfterValidator(_email)]
+AccountName = Annotated[str, Field(min_length=1), AfterValidator(_account_name)]
+OuPath = Annotated[str, Field(min_length=1), AfterValidator(_ou_path)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d$")]
+Text = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class StrictModel(BaseModel):
+    """Base of every parameters section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class ManualId(StrEnum):
+    """Console-only or human steps that an operator attests to (RUNBOOK.md, MANUAL ids)."""
+
+    CREDITS_DISCUSSED = "credits_discussed"
+    FINANCE_INFORMED = "finance_informed"
+    EMAIL_ALIAS_READY = "email_alias_ready"
+    TEST_EMAILS_RECEIVED = "test_emails_received"
+    ROOT_CREDENTIALS_IN_VAULT = "root_credentials_in_vault"
+    MEMBER_ROOT_UNUSED = "member_root_unused"
+    CONTROL_TOWER_DECISION = "control_tower_decision"
+
+
+class Attestation(StrictModel):
+    """Who confirmed a MANUAL item, when, and anything a reviewer should know."""
+
+    by: Text = Field(description="who attests (name or email)")
+    at: date | datetime = Field(description="when, as an ISO date or timestamp")
+    note: str = Field("", max_length=1024, description="free text for the reviewer")
+
+
+class OrganizationParams(StrictModel):
+    """The management account the runbook acts from, and how to reach it."""
+
+    management_account_id: AccountId = Field(description="12-digit id of the management account (quoted)")
+    region: Region = Field("us-east-1", description="region for regional endpoints (STS)")
+    profile: str | None = Field(None, min_length=1, description="AWS profile of the management account")
+    management_account_name: AccountName = Field("Management Account", description="standard name of the management account")
+    management_slug: Slug = Field("management-account", description="slug of the management account's root email")
+
+
+class RootEmailParams(StrictModel):
+    """Plus-addressed root emails: `<local_part>+<slug>@<domain>`."""
+
+    local_part: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", description="mailbox or group alias, e.g. aws")]
+    domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$", description="e.g. example.com")]
+
+    def address(self, slug: str) -> str:
+        """The planned root email for `slug`."""
+        return f"{self.local_part}+{slug}@{self.domain}"
+
+
+class AccountSpec(StrictModel):
+    """A member account to create."""
+
+    name: AccountName = Field(description="account name (1-50 printable ASCII, no < >)")
+    slug: Slug = Field(description="short id used in the root email, e.g. widget-prod")
+    email: Email | None = Field(None, description="root email; default <local_part>+<slug>@<domain>")
+    ou: OuPath | None = Field(None, description="target OU path from the root, e.g. Workloads/Prod")
+    tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=dict, description="tags set at creation"
+    )
+
+
+class ExistingAccount(StrictModel):
+    """An account to bring in (invite, migration or old management account)."""
+
+    account_id: AccountId = Field(description="12-digit id (quoted)")
+    profile: str | None = Field(None, min_length=1, description="AWS profile that can act inside the account")
+    name: AccountName | None = Field(None, description="new account name, set in member initialization")
+    slug: Slug | None = Field(None, description="slug of the planned root email")
+    root_email: Email | None = Field(None, description="planned root email (overrides the slug)")
+    ou: OuPath | None = Field(None, description="target OU path once the account has joined")
+
+
+class RootAccessParams(StrictModel):
+    """Centralized root access for member accounts (phase 03)."""
+
+    credentials_management: bool = Field(True, description="enable root credentials management")
+    root_sessions: bool = Field(True, description="enable privileged root sessions")
+    delete_member_root_credentials: bool = Field(False, description="delete member root credentials (irreversible)")
+
+
+class ContactInformation(StrictModel):
+    """The account's primary contact (Account Management ContactInformation)."""
+
+    full_name: Annotated[str, Field(min_length=1, max_length=50)]
+    address_line1: Annotated[str, Field(min_length=1, max_length=60)]
+    address_line2: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    city: Annotated[str, Field(min_length=1, max_length=50)]
+    state_or_region: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
+    country_code: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    phone_number: Annotated[str, Field(pattern=r"^[+][\s0-9()-]+$", max_length=20)]
+    company_name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    website_url: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+
+
+class AlternateContact(StrictModel):
+    """A billing, operations or security contact."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    title: Annotated[str, Field(min_length=1, max_length=50)]
+    email: Email
+    phone_number: Annotated[str, Field(pattern=r"^[\s0-9()+-]+$", max_length=25)]
+
+
+class ContactsParams(StrictModel):
+    """Contacts to set on the management account (and on moved accounts)."""
+
+    primary: ContactInformation | None = None
+    billing: AlternateContact | None = None
+    operations: AlternateContact | None = None
+    security: AlternateContact | None = None
+
+
+def _default_accounts() -> list[AccountSpec]:
+    return [
+        AccountSpec(name="Org Ops", slug="org-ops"),
+        AccountSpec(name="Widget prod", slug="widget-prod", ou="Workloads/Prod"),
+        AccountSpec(name="Widget test", slug="widget-test", ou="Workloads/Test"),
+    ]
+
+
+class Parameters(StrictModel):
+    """Everything the runbook needs to know about one organization."""
+
+    organization: OrganizationParams
+    root_email: RootEmailParams
+    accounts: list[AccountSpec] = Field(default_factory=_default_accounts, description="member accounts to create")
+    invites: list[ExistingAccount] = Field(default_factory=list, description="standalone accounts to invite")
+    migrations: list[ExistingAccount] = Field(default_factory=list, description="members of other organizations")
+    old_managements: list[ExistingAccount] = Field(default_factory=list, description="management accounts of other organizations")
+    otps: dict[Email, Annotated[str, Field(pattern=r"^[A-Za-z0-9]{6}$")]] = Field(
+        default_factory=dict, description="root-email update codes, by new address"
+    )
+    root_access: RootAccessParams = Field(default_factory=RootAccessParams)
+    contacts: ContactsParams = Field(default_factory=ContactsParams)
+    attestations: dict[ManualId, Attestation] = Field(default_factory=dict, description="MANUAL items attested")
+    confirm_irreversible: list[AccountId] = Field(
+        default_factory=list, description="account ids whose irreversible steps may be applied"
+    )
+
+    def planned_emails(self) -> Iterator[tuple[str, str]]:
+        """(field, address) for every root email the plan names, management account first."""
+        org = self.organization
+        yield "organization.management_slug", self.root_email.address(org.management_slug)
+        for i, acct in enumerate(self.accounts):
+            field = f"accounts[{i}].email" if acct.email else f"accounts[{i}].slug"
+            yield field, acct.email or self.root_email.address(acct.slug)
+        for group in ("invites", "migrations", "old_managements"):
+            for i, existing in enumerate(getattr(self, group)):
+                if existing.root_email:
+                    yield f"{group}[{i}].root_email", existing.root_email
+                elif existing.slug:
+                    yield f"{group}[{i}].slug", self.root_email.address(existing.slug)
+
+    def existing_accounts(self) -> Iterator[tuple[str, ExistingAccount]]:
+        """(field, account) for every account to bring in."""
+        for group in ("invites", "migrations", "old_managements"):
+            for i, existing in enumerate(getattr(self, group)):
+                yield f"{group}[{i}]", existing
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if part == "[key]":  # pydantic's marker for a bad mapping key: the key itself names the field
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+_FIXES = {
+    "extra_forbidden": "remove it or correct its spelling (parameters/schema.json lists every key)",
+    "missing": "add it",
+    "string_type": "write it as a quoted string",
+    "bool_type": "write true or false",
+    "enum": "use one of the values named above",
+    "string_pattern_mismatch": "write it in the form the message shows",
+}
+
+
+def _problem(err: Any) -> ParameterProblem:
+    ctx = err.get("ctx") or {}
+    field = _loc(tuple(err["loc"]))
+    if err["type"] == "orgnb_invalid":
+        return ParameterProblem(field, ctx["message"], ctx["fix"])
+    if err["type"] == "extra_forbidden":
+        return ParameterProblem(field, "unknown key", _FIXES["extra_forbidden"])
+    return ParameterProblem(field, err["msg"], _FIXES.get(err["type"], "see parameters/schema.json for the expected type"))
+
+
+def consistency_problems(params: Parameters) -> list[ParameterProblem]:
+    """Cross-field checks: planned emails valid and unique (case-insensitive), account ids unique."""
+    problems: list[ParameterProblem] = []
+    seen_emails: dict[str, str] = {}
+    for field, email in params.planned_emails():
+        for issue in awsrules.email_problems(email):
+            problems.append(ParameterProblem(field, f"planned root email {email!r} {issue}", "shorten the slug or set the email explicitly"))
+        first = seen_emails.setdefault(email.lower(), field)
+        if first != field:
+            problems.append(ParameterProblem(field, f"root email {email!r} is already planned by {first}", "give every account its own root email"))
+    seen_ids: dict[str, str] = {params.organization.management_account_id: "organization.management_account_id"}
+    for field, existing in params.existing_accounts():
+        first = seen_ids.setdefault(existing.account_id, f"{field}.account_id")
+        if first != f"{field}.account_id":
+            problems.append(ParameterProblem(f"{field}.account_id", f"account {existing.account_id} is already named by {first}", "list each account once"))
+    return problems
+
+
+def validate_parameters(data: Any, source: str = "parameters") -> Parameters:
+    """Validate already-parsed parameters; raise ParameterError naming every bad field."""
+    try:
+        params = Parameters.model_validate(data)
+    except ValidationError as exc:
+        raise ParameterError([_problem(e) for e in exc.errors()], source) from None
+    problems = consistency_problems(params)
+    if problems:
+        raise ParameterError(problems, source)
+    return params
+
+
+def load_parameters(path: str | Path) -> Parameters:
+    """Read and validate a parameters YAML file (static stage: no AWS call)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParameterError([ParameterProblem("parameters_file", f"{path} does not exist", "pass the path of a parameters YAML file")]) from None
+    except yaml.YAMLError as exc:
+        raise ParameterError([ParameterProblem("parameters_file", f"{path} is not valid YAML: {exc}", "fix the YAML syntax")]) from None
+    return validate_parameters(data if data is not None else {}, source=str(path))
+
+
+def parameters_schema() -> dict[str, Any]:
+    """The JSON schema of the parameters file, as published in parameters/schema.json."""
+    schema = Parameters.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "orgnb parameters"
+    return schema
+
+
+def schema_text() -> str:
+    """parameters/schema.json's exact content."""
+    return json.dumps(parameters_schema(), indent=2, sort_keys=True) + "\n"

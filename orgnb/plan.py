@@ -1,0 +1,85 @@
+"""A plan is data: typed steps computed from parameters and the live inventory, shown, hashed, applied."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+
+class Action(StrEnum):
+    """Every kind of write a plan can contain, named after the AWS operation it makes."""
+
+    CREATE_ORGANIZATION = "organizations:CreateOrganization"
+    ENABLE_ALL_FEATURES = "organizations:EnableAllFeatures"
+    ENABLE_SERVICE_ACCESS = "organizations:EnableAWSServiceAccess"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One write: a stable id, the action, its target and the inputs the executor needs."""
+
+    id: str
+    action: Action
+    target: str
+    description: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    irreversible: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The step as plain JSON-able data (hashed and journaled)."""
+        return {
+            "id": self.id,
+            "action": self.action.value,
+            "target": self.target,
+            "description": self.description,
+            "params": dict(self.params),
+            "irreversible": self.irreversible,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The ordered steps of one phase; empty when the live state already matches the parameters."""
+
+    phase: str
+    steps: tuple[Step, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @cached_property
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON of the phase and its steps: same plan, same hash."""
+        body = json.dumps({"phase": self.phase, "steps": [s.to_dict() for s in self.steps]}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    @property
+    def short_hash(self) -> str:
+        """The first 8 characters of the hash, which the operator types to confirm."""
+        return self.hash[:8]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when there is nothing to change."""
+        return not self.steps
+
+    def irreversible_targets(self) -> set[str]:
+        """Targets of the steps that cannot be undone."""
+        return {s.target for s in self.steps if s.irreversible}
+
+    def frame(self) -> pd.DataFrame:
+        """The plan as a table, one row per step, in order."""
+        rows = [
+            {"#": i + 1, "step": s.id, "action": s.action.value, "target": s.target, "description": s.description, "irreversible": s.irreversible}
+            for i, s in enumerate(self.steps)
+        ]
+        return pd.DataFrame(rows, columns=["#", "step", "action", "target", "description", "irreversible"])
+
+    def headline(self) -> str:
+        """One line for the record: phase, step count and hash."""
+        return f"plan {self.phase}: {len(self.steps)} step(s), hash {self.hash}"

@@ -1,0 +1,166 @@
+"""What a phase notebook calls: validate, guard, read, plan, apply (headless or confirmed), verify, summarize.
+
+Each method is one notebook cell's worth of work, so a notebook reads as the list of steps RUNBOOK.md names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ProfileNotFound
+from IPython.display import display
+
+from orgnb import records
+from orgnb.apply import ApplyResult, apply_plan, check_applicable
+from orgnb.confirm import confirm_widget
+from orgnb.errors import ApplyRefused, ParameterError, ParameterProblem, PreflightRefused
+from orgnb.guards import check_management_caller, check_sandbox_mix
+from orgnb.inventory import Inventory, collect_inventory
+from orgnb.journal import Journal
+from orgnb.parameters import Parameters, load_parameters
+from orgnb.phases import HEADLESS_ENV, phase_info
+from orgnb.plan import Plan
+from orgnb.session import AwsContext, make_context
+
+Planner = Callable[[Parameters, Inventory], Plan]
+
+
+class PhaseRun:
+    """One run of one phase: its parameters, AWS context, record folder and journal."""
+
+    def __init__(
+        self, phase: str, params: Parameters, ctx: AwsContext, record_dir: Path, apply: bool, headless: bool, params_file: str = ""
+    ) -> None:
+        self.phase = phase
+        self.params = params
+        self.ctx = ctx
+        self.record_dir = record_dir
+        self.journal = Journal(record_dir / records.JOURNAL, record_dir.name, phase)
+        self.apply_requested = apply
+        self.headless = headless
+        self.sandbox_id: str | None = None
+        self.inventory: Inventory | None = None
+        self.plan: Plan | None = None
+        self.result: ApplyResult | None = None
+        self.outcome = "started"
+        self.journal.write("run-start", apply=apply, headless=headless, parameters_file=str(params_file))
+        self._save()
+
+    def _save(self) -> None:
+        records.write_status(
+            self.record_dir,
+            {
+                "phase": self.phase,
+                "plan_hash": self.plan.hash if self.plan else None,
+                "plan_steps": len(self.plan.steps) if self.plan else 0,
+                "applied": len(self.journal.applied_steps()),
+                "writes": self.ctx.counter.write_total,
+                "calls": self.ctx.counter.total,
+                "outcome": self.outcome,
+                "sandbox": self.sandbox_id,
+            },
+        )
+
+    def read_inventory(self) -> Inventory:
+        """Guard the endpoints, read the live state, and check the caller is the management account."""
+        self.sandbox_id = check_sandbox_mix(self.ctx)
+        self.inventory = collect_inventory(self.ctx)
+        self._save()
+        check_management_caller(self.params, self.inventory)
+        self.journal.write("preflight", caller=self.inventory.caller.arn, sandbox=self.sandbox_id)
+        return self.inventory
+
+    def make_plan(self, planner: Planner) -> Plan:
+        """Compute the plan from the parameters and the inventory, and show it with its hash."""
+        if self.inventory is None:
+            raise ApplyRefused("read the inventory before planning")
+        self.plan = planner(self.params, self.inventory)
+        self._save()
+        print(self.plan.headline())
+        for note in self.plan.notes:
+            print(f"note: {note}")
+        return self.plan
+
+    def apply_now(self) -> ApplyResult:
+        """Apply the current plan now: what `apply=True` and the Confirm button both call."""
+        if self.plan is None:
+            raise ApplyRefused("make a plan before applying")
+        try:
+            self.result = apply_plan(self.ctx, self.plan, self.journal, self.params.confirm_irreversible)
+            self.outcome = "applied"
+        except Exception:
+            self.outcome = "failed"
+            raise
+        finally:
+            self._save()
+        print(f"applied {len(self.result.applied)} step(s) of plan {self.plan.short_hash}")
+        return self.result
+
+    def apply(self) -> ApplyResult | None:
+        """Apply when `apply=True`; headless otherwise says "plan only"; interactive shows the Confirm widget."""
+        if self.plan is None:
+            raise ApplyRefused("make a plan before applying")
+        if self.plan.is_empty:
+            self.outcome = "no-changes"
+            self._save()
+            print("nothing to change: the live state already matches the parameters")
+            return None
+        check_applicable(self.plan, self.params.confirm_irreversible)
+        if self.apply_requested:
+            return self.apply_now()
+        if self.headless:
+            self.outcome = "plan-only"
+            self._save()
+            print(f"plan only: {len(self.plan.steps)} step(s) not applied; re-run with apply=True to apply plan {self.plan.short_hash}")
+            return None
+        self.outcome = "awaiting-confirmation"
+        self._save()
+        display(self.confirm_widget())
+        return None
+
+    def confirm_widget(self) -> Any:
+        """The Confirm widget for the current plan (JupyterLab's path to `apply_now`)."""
+        if self.plan is None:
+            raise ApplyRefused("make a plan before confirming it")
+        return confirm_widget(self.plan, self.apply_now)
+
+    def verify(self, planner: Planner) -> Plan:
+        """Re-read AWS and re-plan: after a successful apply nothing is left to do."""
+        self.inventory = collect_inventory(self.ctx)
+        remaining = planner(self.params, self.inventory)
+        if self.outcome == "awaiting-confirmation":
+            print("not applied yet: confirm above, then run this cell and the ones below")
+        elif self.outcome == "applied" and not remaining.is_empty:
+            self.outcome = "incomplete"
+        print(f"verification: {len(remaining.steps)} step(s) still planned")
+        self._save()
+        return remaining
+
+    def summary(self) -> dict[str, Any]:
+        """The record's conclusion as `key: value` lines (and the status file the CLI reads)."""
+        self._save()
+        status = records.read_status(self.record_dir)
+        for key in ("phase", "plan_hash", "plan_steps", "applied", "writes", "outcome"):
+            print(f"{key}: {status[key]}")
+        return status
+
+
+def start_phase(phase: str, parameters_file: str, apply: bool = False, record_dir: str = "") -> PhaseRun:
+    """Validate the parameters (no AWS call) and open the run's record; the first cell of every phase."""
+    info = phase_info(phase)
+    if not isinstance(apply, bool):
+        raise ParameterError([ParameterProblem("apply", f"{apply!r} is not a boolean", "pass True or False")], "notebook parameters")
+    params = load_parameters(parameters_file)
+    folder = Path(record_dir) if record_dir else records.new_record_dir(records.default_reports_dir(), info.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        ctx = make_context(params.organization.profile, params.organization.region)
+    except ProfileNotFound as exc:
+        raise PreflightRefused(f"{exc}: check organization.profile and AWS_CONFIG_FILE") from None
+    headless = os.environ.get(HEADLESS_ENV, "") not in ("", "0")
+    return PhaseRun(info.name, params, ctx, folder, apply, headless, str(Path(parameters_file).name))
+
+

@@ -1,0 +1,152 @@
+"""The rehearsal sandbox: an emulated multi-account AWS on loopback (moto plus orgnb's fixes).
+
+The runbook code never imports this package; it only talks HTTP to it, as it would to AWS.
+
+    with Sandbox("greenfield") as sandbox:
+        os.environ.update(sandbox.environ())   # AWS_ENDPOINT_URL, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from orgnb.errors import SandboxError
+from orgnb.sandbox import patches
+from orgnb.sandbox.calllog import Call, CallLog
+from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
+from orgnb.sandbox.server import ServerThread, moto_app, SandboxApp
+
+__all__ = ["Sandbox", "Scenario", "SandboxAccount", "SCENARIOS", "Call"]
+
+OPERATOR_USER = "orgnb-operator"
+_running_lock = threading.Lock()
+
+
+def _reset_moto() -> None:
+    from moto.moto_api._internal.models import moto_api_backend
+    from moto.organizations.models import organizations_backends
+
+    moto_api_backend.reset()
+    organizations_backends.master_accounts.clear()
+
+
+def _seed_account(account: SandboxAccount) -> tuple[str, str]:
+    """Create the operator user in `account` and return its (access key id, secret)."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account.account_id]["aws"]
+    iam.create_user("us-east-1", OPERATOR_USER)
+    key = iam.create_access_key(OPERATOR_USER)
+    return key.access_key_id, key.secret_access_key
+
+
+class Sandbox:
+    """One emulated AWS estate: a server on 127.0.0.1, a scenario's accounts, and profiles to reach them."""
+
+    def __init__(self, scenario: str = "greenfield", port: int = 0, profiles_dir: str | Path | None = None) -> None:
+        if scenario not in SCENARIOS:
+            raise SandboxError(f"unknown scenario {scenario!r}: use one of {', '.join(SCENARIOS)}")
+        self.scenario = SCENARIOS[scenario]
+        self.instance_id = f"sbx-{secrets.token_hex(6)}"
+        self.calllog = CallLog()
+        self._own_profiles_dir = profiles_dir is None
+        self.profiles_dir = Path(profiles_dir) if profiles_dir else Path(tempfile.mkdtemp(prefix="orgnb-sandbox-"))
+        self._port = port
+        self._server: ServerThread | None = None
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL for every service."""
+        if self._server is None:
+            raise SandboxError("the sandbox is not running")
+        return self._server.url
+
+    @property
+    def config_file(self) -> Path:
+        """The AWS config file with one profile per scenario account."""
+        return self.profiles_dir / "config"
+
+    @property
+    def credentials_file(self) -> Path:
+        """The AWS shared credentials file (sandbox keys, made at start)."""
+        return self.profiles_dir / "credentials"
+
+    def info(self) -> dict[str, Any]:
+        """What the admin route answers."""
+        return {
+            "instance_id": self.instance_id,
+            "scenario": self.scenario.name,
+            "profiles": {a.profile: a.account_id for a in self.scenario.accounts},
+        }
+
+    def environ(self) -> dict[str, str]:
+        """Environment variables that point boto3 and the AWS CLI at this sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_CONFIG_FILE": str(self.config_file),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.credentials_file),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def start(self) -> Sandbox:
+        """Start serving and seed the scenario (one sandbox per process: moto's state is global)."""
+        if not _running_lock.acquire(blocking=False):
+            raise SandboxError("a sandbox is already running in this process; stop it first")
+        try:
+            patches.install()
+            self._server = ServerThread(SandboxApp(moto_app(), self.calllog, self.info), "127.0.0.1", self._port)
+            self._server.start()
+            self.reset()
+        except Exception:
+            _running_lock.release()
+            raise
+        return self
+
+    def reset(self) -> None:
+        """Back to the scenario's starting state: fresh moto state, new keys, empty call log."""
+        _reset_moto()
+        self.calllog.clear()
+        patches.REGISTRY.clear()
+        keys = {}
+        for account in self.scenario.accounts:
+            patches.REGISTRY[account.account_id] = account
+            keys[account.profile] = _seed_account(account)
+        self._write_profiles(keys)
+
+    def _write_profiles(self, keys: dict[str, tuple[str, str]]) -> None:
+        self.profiles_dir.mkdir(parents=True, exist_ok=True)
+        config, creds = [], []
+        for account in self.scenario.accounts:
+            key_id, secret = keys[account.profile]
+            config += [f"[profile {account.profile}]", f"region = {self.scenario.region}", f"endpoint_url = {self.url}", f"orgnb_sandbox = {self.instance_id}", ""]
+            creds += [f"[{account.profile}]", f"aws_access_key_id = {key_id}", f"aws_secret_access_key = {secret}", ""]
+        for path, lines in ((self.config_file, config), (self.credentials_file, creds)):
+            path.write_text("\n".join(lines), encoding="utf-8")
+            os.chmod(path, 0o600)
+
+    def calls(self, writes_only: bool = False) -> list[Call]:
+        """The calls served so far."""
+        return self.calllog.calls(writes_only)
+
+    def stop(self) -> None:
+        """Stop serving and remove the profiles this sandbox created."""
+        if self._server is None:
+            return
+        self._server.stop()
+        self._server = None
+        if self._own_profiles_dir:
+            shutil.rmtree(self.profiles_dir, ignore_errors=True)
+        _running_lock.release()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

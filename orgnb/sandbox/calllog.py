@@ -1,0 +1,101 @@
+"""The sandbox's call log: every AWS request it serves, with time, account, operation and read/write."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import cache
+from urllib.parse import parse_qs
+
+import botocore.session
+
+from orgnb.apicalls import is_write
+
+_CREDENTIAL = re.compile(r"Credential=(?P<key>[A-Z0-9]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the sandbox served."""
+
+    time: str
+    account: str
+    service: str
+    operation: str
+    write: bool
+    status: int
+
+
+@cache
+def _rest_routes(signing_name: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(method, path regex, operation) for a REST service, longest templates first."""
+    session = botocore.session.get_session()
+    for name in session.get_available_services():
+        model = session.get_service_model(name)
+        if (model.signing_name or model.endpoint_prefix) != signing_name or not model.protocol.startswith("rest"):
+            continue
+        routes = []
+        for op_name in model.operation_names:
+            http = model.operation_model(op_name).http
+            template = http["requestUri"].split("?")[0]
+            pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(template))
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+            routes.append((http["method"], re.compile(f"^{pattern}/?$"), op_name))
+        return tuple(sorted(routes, key=lambda r: -len(r[1].pattern)))
+    return ()
+
+
+def operation_of(method: str, path: str, headers: dict[str, str], body: bytes, service: str) -> str:
+    """The AWS operation a request asks for: JSON target header, query `Action`, or REST route.
+
+    REST operations that share a method and path and differ only by headers (some of S3's) are named by the
+    first route that matches; the services the runbook uses have one operation per route.
+    """
+    target = headers.get("X-Amz-Target", "")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    if body and "x-www-form-urlencoded" in headers.get("Content-Type", ""):
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return action[0]
+    for route_method, pattern, op_name in _rest_routes(service):
+        if route_method == method and pattern.match(path):
+            return op_name
+    return f"{method} {path}"
+
+
+def parse_credential(authorization: str) -> tuple[str, str] | None:
+    """(access key id, service) from a SigV4 Authorization header."""
+    match = _CREDENTIAL.search(authorization)
+    return (match["key"], match["service"]) if match else None
+
+
+class CallLog:
+    """A thread-safe, append-only list of calls."""
+
+    def __init__(self) -> None:
+        self._calls: list[Call] = []
+        self._lock = threading.Lock()
+
+    def add(self, account: str, service: str, operation: str, status: int) -> None:
+        """Record one call."""
+        call = Call(datetime.now(UTC).isoformat(timespec="milliseconds"), account, service, operation, is_write(operation), status)
+        with self._lock:
+            self._calls.append(call)
+
+    def calls(self, writes_only: bool = False) -> list[Call]:
+        """The calls so far, oldest first."""
+        with self._lock:
+            return [c for c in self._calls if c.write or not writes_only]
+
+    def clear(self) -> None:
+        """Forget every call (on reset)."""
+        with self._lock:
+            self._calls.clear()
+
+    def to_json(self, writes_only: bool = False) -> str:
+        """The calls as a JSON array."""
+        return json.dumps([asdict(c) for c in self.calls(writes_only)])

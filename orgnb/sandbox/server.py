@@ -1,0 +1,110 @@
+"""The sandbox server: moto's WSGI app on loopback, wrapped with a call log and a small admin API.
+
+Admin routes (JSON, GET): `/orgnb-api/instance` (instance id, scenario, profiles) and `/orgnb-api/calls`
+(`?writes=1` for writes only). Everything else goes to moto.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.iam.models import get_account_id_from
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from orgnb.sandbox.calllog import CallLog, operation_of, parse_credential
+
+ADMIN_PREFIX = "/orgnb-api/"
+StartResponse = Callable[..., Any]
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    body = stream.read(int(length)) if length else (stream.read() if environ.get("wsgi.input_terminated") else b"")
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+class SandboxApp:
+    """WSGI middleware: serves the admin routes, logs every AWS call, passes the rest to moto."""
+
+    def __init__(self, inner: Callable[..., Iterable[bytes]], calllog: CallLog, info: Callable[[], dict[str, Any]]) -> None:
+        self.inner = inner
+        self.calllog = calllog
+        self.info = info
+
+    def _admin(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        if path == ADMIN_PREFIX + "instance":
+            body = json.dumps(self.info())
+        elif path == ADMIN_PREFIX + "calls":
+            body = self.calllog.to_json(writes_only=query.get("writes", ["0"])[0] not in ("0", ""))
+        else:
+            start_response("404 Not Found", [("Content-Type", "application/json")])
+            return [b'{"error": "unknown admin route"}']
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body.encode()]
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(ADMIN_PREFIX):
+            return self._admin(environ, start_response)
+        body = _read_body(environ)
+        status: list[int] = []
+
+        def recording_start_response(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(int(status_line.split()[0]))
+            return start_response(status_line, headers, exc_info)
+
+        result = self.inner(environ, recording_start_response)
+        credential = parse_credential(environ.get("HTTP_AUTHORIZATION", ""))
+        if credential and not path.startswith("/moto-api"):
+            key, service = credential
+            headers = {"X-Amz-Target": environ.get("HTTP_X_AMZ_TARGET", ""), "Content-Type": environ.get("CONTENT_TYPE", "")}
+            operation = operation_of(environ.get("REQUEST_METHOD", "GET"), path, headers, body, service)
+            self.calllog.add(get_account_id_from(key), service, operation, status[0] if status else 0)
+        return result
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that leaves logging to the call log."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        """Log nothing per request."""
+
+
+class ServerThread:
+    """A werkzeug server for `app` on `host:port` (0 picks a free port), served from a daemon thread."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], host: str, port: int) -> None:
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="orgnb-sandbox", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The base URL clients use."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        """Serve in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+def moto_app() -> Callable[..., Iterable[bytes]]:
+    """moto's multi-service WSGI application."""
+    return DomainDispatcherApplication(create_backend_app)

@@ -1,0 +1,111 @@
+"""The one place that makes boto3 sessions and clients, and counts the API calls they make.
+
+Credentials come from a named profile or the default chain (environment, SSO, instance roles). Endpoints
+follow botocore's own rules, so the standard `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables and a
+profile's `endpoint_url` work as they do for the AWS CLI. Every client retries with botocore's standard mode.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pandas as pd
+from botocore.client import BaseClient
+from botocore.config import Config
+
+from orgnb.apicalls import is_write
+
+RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_appid="orgnb", connect_timeout=10, read_timeout=60)
+MEMBER_ROLE = "OrganizationAccountAccessRole"
+
+
+@dataclass
+class CallCounter:
+    """API calls made through a context, by `service:Operation`, with writes counted apart."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    writes: Counter[str] = field(default_factory=Counter)
+
+    def record(self, service: str, operation: str) -> None:
+        """Count one call of `operation` on `service`."""
+        key = f"{service}:{operation}"
+        self.calls[key] += 1
+        if is_write(operation):
+            self.writes[key] += 1
+
+    @property
+    def total(self) -> int:
+        """Every call counted."""
+        return sum(self.calls.values())
+
+    @property
+    def write_total(self) -> int:
+        """Every call that may have changed state."""
+        return sum(self.writes.values())
+
+    def frame(self) -> pd.DataFrame:
+        """The counts as a table, one row per operation."""
+        rows = [{"operation": k, "calls": n, "write": k in self.writes} for k, n in sorted(self.calls.items())]
+        return pd.DataFrame(rows, columns=["operation", "calls", "write"])
+
+
+def _install_counter(session: boto3.Session, counter: CallCounter) -> None:
+    def on_call(model: Any, **_: Any) -> None:
+        counter.record(model.service_model.service_name, model.name)
+
+    session.events.register("after-call", on_call, unique_id="orgnb-call-counter")
+    session.events.register("after-call-error", on_call, unique_id="orgnb-call-counter-error")
+
+
+class AwsContext:
+    """A boto3 session with its region and call counter; makes every client orgnb uses."""
+
+    def __init__(self, session: boto3.Session, region: str, counter: CallCounter | None = None, account_hint: str = "") -> None:
+        self.session = session
+        self.region = region
+        self.counter = counter if counter is not None else CallCounter()
+        self.account_hint = account_hint
+        self._clients: dict[str, BaseClient] = {}
+        _install_counter(session, self.counter)
+
+    def client(self, service: str) -> BaseClient:
+        """A client for `service` in this context's region, made once and reused."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, region_name=self.region, config=RETRY_CONFIG)
+        return self._clients[service]
+
+    def profile_setting(self, key: str) -> str | None:
+        """A setting of the session's AWS config profile (None when absent)."""
+        value = self.session._session.get_scoped_config().get(key)  # noqa: SLF001 - botocore exposes no public accessor
+        return str(value) if value is not None else None
+
+    def endpoint_url(self, service: str) -> str:
+        """The endpoint the client for `service` sends requests to."""
+        return str(self.client(service).meta.endpoint_url)
+
+    def inside(self, account_id: str, role_name: str = MEMBER_ROLE, duration_seconds: int = 900) -> AwsContext:
+        """A context acting inside `account_id` through `role_name`; credentials stay in memory only."""
+        creds = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}",
+            RoleSessionName="orgnb",
+            DurationSeconds=duration_seconds,
+        )["Credentials"]
+        session = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=self.region,
+        )
+        return AwsContext(session, self.region, self.counter, account_hint=account_id)
+
+    def __repr__(self) -> str:  # never shows credentials
+        return f"AwsContext(region={self.region!r}, profile={self.session.profile_name!r}, calls={self.counter.total})"
+
+
+def make_context(profile: str | None, region: str, counter: CallCounter | None = None) -> AwsContext:
+    """A context from a named profile, or from the default credential chain when `profile` is None."""
+    session = boto3.Session(profile_name=profile, region_name=region) if profile else boto3.Session(region_name=region)
+    return AwsContext(session, region, counter)

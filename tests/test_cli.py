@@ -1,0 +1,122 @@
+"""The command line as an operator or CI uses it: a subprocess, exit codes and `key: value` lines."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orgnb.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def orgnb(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "orgnb.cli", *args], capture_output=True, text=True, env=env or dict(os.environ), cwd=ROOT, timeout=timeout)
+
+
+def keys(output: str) -> dict[str, str]:
+    return dict(re.findall(r"^([a-z_]+): (.*)$", output, flags=re.MULTILINE))
+
+
+def test_phases_lists_all_six() -> None:
+    result = orgnb("phases")
+    assert result.returncode == 0
+    assert keys(result.stdout)["phases"] == "6"
+    assert "notebooks/02-organization-init.ipynb" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "field"),
+    [
+        ('"111122223333"', "111122223333", "organization.management_account_id"),
+        ("    slug: org-ops\n", "    slug: org-ops\n    email: " + "a" * 53 + "@example.com\n", "accounts[0].email"),
+        ("    slug: widget-test\n", "    slug: widget-test\n    email: aws+org-ops@example.com\n", "accounts[2].email"),
+        ("attestations: {}", "attestations: {}\ncolour: blue", "colour"),
+    ],
+    ids=["unquoted-id", "65-char-email", "duplicate-email", "unknown-key"],
+)
+def test_invalid_parameters_exit_2_naming_the_field(sandbox: Sandbox, example_params: Path, tmp_path: Path, replace: str, by: str, field: str) -> None:
+    text = example_params.read_text()
+    assert replace in text
+    params = tmp_path / "p.yaml"
+    params.write_text(text.replace(replace, by))
+    result = orgnb("run", "organization-init", "-f", str(params), "--apply", "--reports-dir", str(tmp_path / "r"))
+    assert result.returncode == 2, result.stderr
+    assert f"{field}:" in result.stderr and "fix:" in result.stderr
+    assert keys(result.stdout)["exit_code"] == "2"
+    assert sandbox.calls() == [] and not (tmp_path / "r").exists()
+
+
+def test_unknown_notebook_parameter_exits_2(example_params: Path, tmp_path: Path) -> None:
+    result = orgnb("run", "organization-init", "-f", str(example_params), "-p", "colour", "blue", "--reports-dir", str(tmp_path))
+    assert result.returncode == 2 and "-p colour" in result.stderr
+
+
+def test_wrong_management_account_exits_3(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    params = tmp_path / "p.yaml"
+    params.write_text(example_params.read_text().replace('"111122223333"', '"999988887777"'))
+    result = orgnb("run", "organization-init", "-f", str(params), "--apply", "--reports-dir", str(tmp_path / "r"))
+    assert result.returncode == 3, result.stderr
+    out = keys(result.stdout)
+    assert out["outcome"] == "refused" and out["writes"] == "0" and "PreflightRefused" in out["error"]
+    assert sandbox.calls(writes_only=True) == []
+
+
+def test_run_with_a_throwaway_sandbox(example_params: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = orgnb("run", "organization-init", "-f", str(example_params), "--sandbox", "--apply", "--reports-dir", str(tmp_path), env=env)
+    assert result.returncode == 0, result.stderr
+    out = keys(result.stdout)
+    assert (out["plan_steps"], out["applied"], out["writes"], out["outcome"]) == ("2", "2", "2", "applied")
+    assert Path(out["record"]).joinpath("notebook.ipynb").exists()
+
+
+def test_rehearse(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = orgnb("rehearse", "--reports-dir", str(tmp_path), env=env)
+    assert result.returncode == 0, result.stderr
+    out = keys(result.stdout)
+    assert out["exit_code"] == "0" and out["records"].endswith("-organization-init")
+    assert "organization-init: outcome applied, 2 applied, 2 writes" in result.stdout
+
+
+def test_foreground_sandbox_run_twice_and_call_log(example_params: Path, tmp_path: Path) -> None:
+    """The issue's walk-through: serve, export, apply, apply again (0 writes), and the log shows nothing new."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "orgnb.cli", "sandbox", "--scenario", "greenfield", "--profiles-dir", str(tmp_path / "profiles")],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("profiles:") for line in lines) and time.monotonic() < deadline:
+            lines.append(server.stdout.readline().strip())
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))
+        assert set(exports) >= {"AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"}
+        assert "profiles: management" in lines
+        env.update(exports)
+        reports = str(tmp_path / "reports")
+        first = orgnb("run", "organization-init", "-f", str(example_params), "--apply", "--reports-dir", reports, env=env)
+        assert first.returncode == 0 and keys(first.stdout)["writes"] == "2", first.stderr
+        writes = orgnb("sandbox", "calls", "--writes", env=env)
+        assert keys(writes.stdout)["calls"] == "2"
+        assert '"operation": "CreateOrganization"' in writes.stdout
+        second = orgnb("run", "organization-init", "-f", str(example_params), "--apply", "--reports-dir", reports, env=env)
+        assert second.returncode == 0 and keys(second.stdout)["writes"] == "0"
+        assert orgnb("sandbox", "calls", "--writes", env=env).stdout == writes.stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert server.returncode == 0
+
+
+def test_sandbox_calls_without_endpoint(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    assert orgnb("sandbox", "calls", env=env).returncode == 2

@@ -1,0 +1,76 @@
+"""Notebooks stay thin, parameterizable, output-free, and call only orgnb's public API."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import orgnb
+from orgnb.phases import PHASES, notebooks_dir
+
+NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
+MAX_LINES = 8
+
+
+def code_cells(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def test_every_implemented_phase_has_its_notebook() -> None:
+    assert {p.notebook for p in PHASES if p.implemented} <= {p.name for p in NOTEBOOKS}
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_thin(path: Path) -> None:
+    for cell in code_cells(path):
+        text = source(cell)
+        assert len(text.splitlines()) <= MAX_LINES, f"a code cell of {path.name} is longer than {MAX_LINES} lines"
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), f"logic belongs in orgnb: {text!r}"
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                assert names == ["orgnb"], f"notebooks import orgnb only: {text!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_clean(path: Path) -> None:
+    nb = json.loads(path.read_text())
+    assert "papermill" not in nb["metadata"]
+    for cell in code_cells(path):
+        assert cell.get("outputs") == [] and cell.get("execution_count") is None
+    tagged = [c for c in code_cells(path) if "parameters" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    for line in source(tagged[0]).splitlines():
+        assert re.match(r"^\w+: [\w\[\], ]+ = .+  # .+$", line), f"parameters are typed literals with a comment: {line!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_uses_the_public_api(path: Path) -> None:
+    used = set()
+    for cell in code_cells(path):
+        used |= set(re.findall(r"\borgnb\.(\w+)", source(cell)))
+    assert used <= set(orgnb.__all__)
+
+
+def test_public_api_is_importable() -> None:
+    for name in orgnb.__all__:
+        assert getattr(orgnb, name) is not None
+
+
+def test_runbook_code_never_imports_the_sandbox() -> None:
+    package = Path(orgnb.__file__).parent
+    allowed = {"rehearsal.py", "cli.py"}
+    for path in package.rglob("*.py"):
+        if "sandbox" in path.parts or path.name in allowed:
+            continue
+        assert "orgnb.sandbox" not in path.read_text(), f"{path.relative_to(package)} imports the sandbox"

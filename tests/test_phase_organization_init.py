@@ -1,0 +1,60 @@
+"""Phase 02 through papermill: the real notebook, in a real kernel, against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from orgnb.errors import ExitCode
+from orgnb.runner import run_phase
+from orgnb.sandbox import Sandbox
+
+
+def outputs_text(notebook: Path) -> str:
+    nb = json.loads(notebook.read_text())
+    chunks = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            chunks.append("".join(out.get("text", "")) + out.get("ename", "") + out.get("evalue", ""))
+            chunks += ["".join(v) if isinstance(v, list) else str(v) for v in out.get("data", {}).values()]
+    return "\n".join(chunks)
+
+
+def test_plan_only_then_apply_then_rerun(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    plan_only = run_phase("organization-init", example_params, reports_dir=reports)
+    assert (plan_only.exit_code, plan_only.outcome, plan_only.plan_steps, plan_only.writes) == (ExitCode.OK, "plan-only", 2, 0)
+    assert sandbox.calls(writes_only=True) == []
+
+    applied = run_phase("organization-init", example_params, apply=True, reports_dir=reports)
+    assert (applied.exit_code, applied.outcome, applied.applied, applied.writes) == (ExitCode.OK, "applied", 2, 2)
+    assert [c.operation for c in sandbox.calls(writes_only=True)] == ["CreateOrganization", "EnableAWSServiceAccess"]
+    record = applied.record_dir
+    assert record.parent == reports and record.name.endswith("-organization-init")
+    assert {p.name for p in record.iterdir()} >= {"notebook.ipynb", "journal.jsonl"}
+    text = outputs_text(record / "notebook.ipynb")
+    assert "plan organization-init: 2 step(s)" in text and "outcome: applied" in text
+    assert "verification: 0 step(s) still planned" in text
+
+    again = run_phase("organization-init", example_params, apply=True, reports_dir=reports)
+    assert (again.exit_code, again.outcome, again.plan_steps, again.writes) == (ExitCode.OK, "no-changes", 0, 0)
+    assert len(sandbox.calls(writes_only=True)) == 2
+
+
+def test_records_hold_no_credentials(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    result = run_phase("organization-init", example_params, apply=True, reports_dir=tmp_path)
+    secrets = [line.split("=", 1)[1].strip() for line in sandbox.credentials_file.read_text().splitlines() if "=" in line]
+    for path in result.record_dir.iterdir():
+        text = path.read_text()
+        assert not any(secret in text for secret in secrets), path.name
+
+
+def test_wrong_management_account_exits_3_without_writes(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    other = tmp_path / "p.yaml"
+    other.write_text(example_params.read_text().replace('"111122223333"', '"999988887777"'))
+    result = run_phase("organization-init", other, apply=True, reports_dir=tmp_path)
+    assert result.exit_code == ExitCode.REFUSED and result.outcome == "refused"
+    assert "PreflightRefused" in result.error and "999988887777" in result.error
+    assert result.failed_cell is not None
+    assert sandbox.calls(writes_only=True) == []
+    assert "PreflightRefused" in outputs_text(result.record_dir / "notebook.ipynb")

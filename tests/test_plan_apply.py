@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from orgnb.apply import apply_plan
+from orgnb.errors import ApplyRefused, StepFailed
+from orgnb.journal import Journal
+from orgnb.plan import Action, Plan, Step
+from orgnb.redact import REDACTED, redact
+from orgnb.sandbox import Sandbox
+from orgnb.session import make_context
+
+CREATE = Step("create-organization", Action.CREATE_ORGANIZATION, "111122223333", "create", {"FeatureSet": "ALL"})
+TRUST = Step("trusted-access:account", Action.ENABLE_SERVICE_ACCESS, "account.amazonaws.com", "trust", {"ServicePrincipal": "account.amazonaws.com"})
+
+
+def test_hash_is_stable_and_sensitive_to_every_field() -> None:
+    plan = Plan("organization-init", (CREATE, TRUST))
+    assert plan.hash == Plan("organization-init", (CREATE, TRUST)).hash
+    assert plan.hash != Plan("organization-init", (TRUST, CREATE)).hash
+    assert plan.hash != Plan("organization-init", (CREATE, Step(**{**TRUST.__dict__, "target": "x"}))).hash
+    assert plan.hash != Plan("account-creation", (CREATE, TRUST)).hash
+    assert len(plan.short_hash) == 8 and plan.hash.startswith(plan.short_hash)
+
+
+def test_frame_lists_steps_in_order() -> None:
+    frame = Plan("organization-init", (CREATE, TRUST)).frame()
+    assert list(frame["step"]) == ["create-organization", "trusted-access:account"]
+    assert list(frame["#"]) == [1, 2]
+    assert Plan("organization-init").frame().empty and Plan("organization-init").is_empty
+
+
+def test_apply_journals_before_and_after_each_write(sandbox: Sandbox, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl", "run-1", "organization-init")
+    result = apply_plan(make_context("management", "us-east-1"), Plan("organization-init", (CREATE, TRUST)), journal)
+    assert result.applied == ["create-organization", "trusted-access:account"]
+    events = [(e["event"], e.get("step")) for e in journal.entries()]
+    assert events == [
+        ("apply-start", None),
+        ("begin", "create-organization"),
+        ("done", "create-organization"),
+        ("begin", "trusted-access:account"),
+        ("done", "trusted-access:account"),
+        ("apply-end", None),
+    ]
+    assert [c.operation for c in sandbox.calls(writes_only=True)] == ["CreateOrganization", "EnableAWSServiceAccess"]
+    assert journal.interrupted_steps() == []
+
+
+def test_a_failed_write_is_journaled_and_stops_the_apply(sandbox: Sandbox, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl", "run-1", "organization-init")
+    bad = Step("trusted-access:bogus", Action.ENABLE_SERVICE_ACCESS, "bogus", "trust", {"ServicePrincipal": "bogus.example.com"})
+    with pytest.raises(StepFailed) as info:
+        apply_plan(make_context("management", "us-east-1"), Plan("organization-init", (bad, CREATE)), journal)
+    assert info.value.step_id == "trusted-access:bogus"
+    assert [e["event"] for e in journal.entries()] == ["apply-start", "begin", "failed"]
+    assert journal.entries()[-1]["error"].startswith("InvalidInputException")
+    assert journal.applied_steps() == []
+
+
+def test_irreversible_steps_need_confirmation_before_any_write(sandbox: Sandbox, tmp_path: Path) -> None:
+    risky = Step("danger", Action.CREATE_ORGANIZATION, "111122223333", "pretend irreversible", {"FeatureSet": "ALL"}, irreversible=True)
+    journal = Journal(tmp_path / "journal.jsonl", "run-1", "organization-init")
+    ctx = make_context("management", "us-east-1")
+    with pytest.raises(ApplyRefused, match="confirm_irreversible"):
+        apply_plan(ctx, Plan("organization-init", (CREATE, risky)), journal)
+    assert journal.entries() == [] and sandbox.calls(writes_only=True) == []
+    apply_plan(ctx, Plan("organization-init", (risky,)), journal, confirm_irreversible=["111122223333"])
+    assert journal.applied_steps() == ["danger"]
+
+
+def test_interrupted_steps_are_found(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl", "run-1", "organization-init")
+    journal.write("begin", step="a")
+    journal.write("done", step="a")
+    journal.write("begin", step="b")
+    assert journal.interrupted_steps() == ["b"]
+
+
+def test_journal_never_holds_credentials(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl", "run-1", "organization-init")
+    key_id = "ASIA" + "Q" * 16
+    journal.write("done", step="s", result={"Credentials": {"AccessKeyId": key_id}, "note": f"used {key_id}", "SessionToken": "abc", "otp": "123456"})
+    text = (tmp_path / "journal.jsonl").read_text()
+    assert key_id not in text and "abc" not in text and "123456" not in text
+    assert json.loads(text)["result"]["note"] == f"used {REDACTED}"
+
+
+def test_redact_keeps_ordinary_values() -> None:
+    assert redact({"account": "111122223333", "items": [1, "x"]}) == {"account": "111122223333", "items": [1, "x"]}

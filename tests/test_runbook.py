@@ -1,0 +1,102 @@
+"""The notebook-facing API, in process: the same calls the notebooks make, without a kernel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import orgnb
+from orgnb import records
+from orgnb.errors import ParameterError, PreflightRefused
+from orgnb.sandbox import Sandbox
+
+PLANNER = orgnb.plan_organization_init
+
+
+def run_phase02(params: Path, tmp_path: Path, apply: bool, headless: bool = True, monkeypatch: pytest.MonkeyPatch | None = None) -> orgnb.PhaseRun:
+    run = orgnb.start_phase("organization-init", str(params), apply=apply, record_dir=str(tmp_path / f"rec-{apply}-{headless}"))
+    run.headless = headless
+    run.read_inventory()
+    run.make_plan(PLANNER)
+    run.apply()
+    return run
+
+
+def test_plan_only_changes_nothing(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    run = run_phase02(example_params, tmp_path, apply=False)
+    assert [s.id for s in run.plan.steps] == ["create-organization", "trusted-access:account.amazonaws.com"]
+    assert run.outcome == "plan-only"
+    assert sandbox.calls(writes_only=True) == [] and run.ctx.counter.write_total == 0
+    assert len(run.verify(PLANNER).steps) == 2
+
+
+def test_apply_then_rerun_makes_zero_writes(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    first = run_phase02(example_params, tmp_path, apply=True)
+    assert first.outcome == "applied" and first.ctx.counter.write_total == 2
+    assert first.verify(PLANNER).is_empty
+    status = first.summary()
+    assert (status["plan_steps"], status["applied"], status["writes"], status["outcome"]) == (2, 2, 2, "applied")
+    inv = first.inventory
+    assert inv.organization.feature_set == "ALL" and "account.amazonaws.com" in inv.trusted_services
+    writes_before = len(sandbox.calls(writes_only=True))
+    second = run_phase02(example_params, tmp_path, apply=True)
+    assert second.plan.is_empty and second.outcome == "no-changes"
+    assert second.ctx.counter.write_total == 0 and len(sandbox.calls(writes_only=True)) == writes_before
+
+
+def test_interactive_confirm_applies_through_the_same_path(sandbox: Sandbox, example_params: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = run_phase02(example_params, tmp_path, apply=False, headless=False)
+    assert run.outcome == "awaiting-confirmation" and sandbox.calls(writes_only=True) == []
+    box = run.confirm_widget()
+    text, button = box.children[1], box.children[2]
+    text.value = "deadbeef"
+    assert button.disabled
+    text.value = run.plan.short_hash
+    assert not button.disabled
+    button.click()
+    assert run.outcome == "applied" and run.journal.applied_steps() == [s.id for s in run.plan.steps]
+    assert button.disabled, "a plan is applied once"
+    assert run.verify(PLANNER).is_empty
+
+
+def test_partial_state_plans_only_what_is_missing(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    import boto3
+
+    boto3.Session(profile_name="management").client("organizations").create_organization(FeatureSet="ALL")
+    run = run_phase02(example_params, tmp_path, apply=False)
+    assert [s.id for s in run.plan.steps] == ["trusted-access:account.amazonaws.com"]
+
+
+def test_consolidated_billing_organization_plans_enable_all_features() -> None:
+    from orgnb.inventory import CallerIdentity, Inventory, Organization
+    from orgnb.parameters import load_parameters
+
+    params = load_parameters(Path(__file__).resolve().parent.parent / "parameters" / "example.yaml")
+    inv = Inventory(CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/x", "X"), Organization("o-abc", "arn", "CONSOLIDATED_BILLING", "111122223333", "e@example.com"))
+    plan = PLANNER(params, inv)
+    assert [s.id for s in plan.steps] == ["enable-all-features"] and plan.notes
+
+
+def test_wrong_caller_is_refused_before_any_write(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    other = tmp_path / "p.yaml"
+    other.write_text(example_params.read_text().replace('"111122223333"', '"999988887777"'))
+    run = orgnb.start_phase("organization-init", str(other), apply=True, record_dir=str(tmp_path / "rec"))
+    with pytest.raises(PreflightRefused):
+        run.read_inventory()
+    assert sandbox.calls(writes_only=True) == []
+    assert records.read_status(tmp_path / "rec")["writes"] == 0
+
+
+def test_bad_notebook_parameters(example_params: Path, tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="apply"):
+        orgnb.start_phase("organization-init", str(example_params), apply="yes", record_dir=str(tmp_path))  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="unknown phase"):
+        orgnb.start_phase("organisation-init", str(example_params))
+
+
+def test_unknown_profile_is_a_preflight_refusal(example_params: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "empty"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "empty"))
+    with pytest.raises(PreflightRefused, match="management"):
+        orgnb.start_phase("organization-init", str(example_params), record_dir=str(tmp_path / "r"))
