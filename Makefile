@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.orgnb-installed
 
-.PHONY: venv rehearse test lab bench schema clean
+.PHONY: venv rehearse test lint lab bench schema clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,12 @@ venv: $(STAMP)
 rehearse: $(STAMP)  ## every implemented phase, with apply, against the embedded sandbox
 	$(BIN)/orgnb rehearse
 
-test: $(STAMP)  ## unit tests, notebooks through papermill, the CLI; all against the sandbox on loopback
+test: $(STAMP) lint  ## lint, then unit tests, notebooks through papermill, the CLI; all against the sandbox on loopback
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## style and static checks
+	$(BIN)/ruff check orgnb tests
+	$(BIN)/ruff format --check orgnb tests
 
 lab: $(STAMP)  ## JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from orgnb.errors import ExitCode, OrgnbError
+from orgnb.errors import ExitCode, OrgnbError, worst_exit_code
 from orgnb.parameters import SCHEMA_PATH, load_parameters, schema_text
 from orgnb.phases import PHASES, notebooks_dir
 from orgnb.records import default_reports_dir
@@ -45,7 +45,7 @@ def _report(results: list[Any]) -> int:
     for result in results:
         if result.error:
             print(f"{result.phase}: {result.error}", file=sys.stderr)
-    return max((r.exit_code for r in results), default=ExitCode.OK)
+    return worst_exit_code([r.exit_code for r in results])
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -87,7 +87,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     with Sandbox(args.scenario, port=args.port, profiles_dir=args.profiles_dir) as sandbox:
         for key, value in sandbox.environ().items():
             print(f"export {key}={value}")
-        _print_lines([("instance", sandbox.instance_id), ("scenario", args.scenario), ("profiles", " ".join(a.profile for a in sandbox.scenario.accounts))])
+        _print_lines(
+            [
+                ("instance", sandbox.instance_id),
+                ("scenario", args.scenario),
+                ("profiles", " ".join(a.profile for a in sandbox.scenario.accounts)),
+            ]
+        )
         try:
             stop.wait()
         except KeyboardInterrupt:

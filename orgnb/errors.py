@@ -1,12 +1,12 @@
 """The exceptions orgnb raises, and the exit code each one maps to.
 
-    OrgnbError
-    ├── ParameterError          exit 2: the parameters file or a notebook parameter is invalid (no AWS call made)
-    ├── PreflightRefused        exit 3: a read-only pre-flight check refused the run (no write made)
-    ├── OperatorActionPending   exit 4: the phase waits for a person (OTP, payment method, invitation)
-    ├── ApplyRefused            exit 3: apply was asked for a plan that may not be applied
-    ├── StepFailed              exit 1: an AWS write failed; the journal says which step
-    └── SandboxError            exit 1: the rehearsal sandbox could not start or answer
+OrgnbError
+├── ParameterError          exit 2: the parameters file or a notebook parameter is invalid (no AWS call made)
+├── PreflightRefused        exit 3: a read-only pre-flight check refused the run (no write made)
+├── OperatorActionPending   exit 4: the phase waits for a person (OTP, payment method, invitation)
+├── ApplyRefused            exit 3: apply was asked for a plan that may not be applied
+├── StepFailed              exit 1: an AWS write failed; the journal says which step
+└── SandboxError            exit 1: the rehearsal sandbox could not start or answer
 """
 
 from __future__ import annotations
@@ -89,9 +89,17 @@ class SandboxError(OrgnbError):
     """The rehearsal sandbox could not start, or did not answer as expected."""
 
 
+# From least to most serious: what `orgnb rehearse` reports when phases end differently.
+_SEVERITY = (ExitCode.OK, ExitCode.PENDING, ExitCode.INVALID_PARAMETERS, ExitCode.REFUSED, ExitCode.FAILED)
+
+
+def worst_exit_code(codes: list[ExitCode]) -> ExitCode:
+    """The most serious of `codes` (OK when there are none)."""
+    return max(codes, key=_SEVERITY.index, default=ExitCode.OK)
+
+
 ERRORS_BY_NAME: dict[str, type[OrgnbError]] = {
-    cls.__name__: cls
-    for cls in (ParameterError, PreflightRefused, ApplyRefused, OperatorActionPending, StepFailed, SandboxError)
+    cls.__name__: cls for cls in (ParameterError, PreflightRefused, ApplyRefused, OperatorActionPending, StepFailed, SandboxError)
 }
 
 

@@ -54,5 +54,8 @@ class Journal:
 
     def frame(self) -> pd.DataFrame:
         """The journal as a table."""
-        rows = [{"ts": e["ts"], "event": e["event"], "step": e.get("step", ""), "detail": e.get("error") or e.get("result") or ""} for e in self.entries()]
+        rows = [
+            {"ts": e["ts"], "event": e["event"], "step": e.get("step", ""), "detail": e.get("error") or e.get("result") or ""}
+            for e in self.entries()
+        ]
         return pd.DataFrame(rows, columns=["ts", "event", "step", "detail"])

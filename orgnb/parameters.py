@@ -30,8 +30,7 @@ def _invalid(message: str, fix: str) -> PydanticCustomError:
 def _account_id(value: Any) -> str:
     if isinstance(value, bool) or isinstance(value, (int, float)):
         raise _invalid(
-            f"account id {value!r} is a number, not a string (YAML and -p read unquoted digits as numbers "
-            "and drop leading zeros)",
+            f"account id {value!r} is a number, not a string (YAML and -p read unquoted digits as numbers and drop leading zeros)",
             "quote it: '012345678901'",
         )
     if not isinstance(value, str) or not awsrules.is_account_id(value):
@@ -203,9 +202,7 @@ class Parameters(StrictModel):
     root_access: RootAccessParams = Field(default_factory=RootAccessParams)
     contacts: ContactsParams = Field(default_factory=ContactsParams)
     attestations: dict[ManualId, Attestation] = Field(default_factory=dict, description="MANUAL items attested")
-    confirm_irreversible: list[AccountId] = Field(
-        default_factory=list, description="account ids whose irreversible steps may be applied"
-    )
+    confirm_irreversible: list[AccountId] = Field(default_factory=list, description="account ids whose irreversible steps may be applied")
 
     def planned_emails(self) -> Iterator[tuple[str, str]]:
         """(field, address) for every root email the plan names, management account first."""
@@ -263,15 +260,23 @@ def consistency_problems(params: Parameters) -> list[ParameterProblem]:
     seen_emails: dict[str, str] = {}
     for field, email in params.planned_emails():
         for issue in awsrules.email_problems(email):
-            problems.append(ParameterProblem(field, f"planned root email {email!r} {issue}", "shorten the slug or set the email explicitly"))
+            problems.append(
+                ParameterProblem(field, f"planned root email {email!r} {issue}", "shorten the slug or set the email explicitly")
+            )
         first = seen_emails.setdefault(email.lower(), field)
         if first != field:
-            problems.append(ParameterProblem(field, f"root email {email!r} is already planned by {first}", "give every account its own root email"))
+            problems.append(
+                ParameterProblem(field, f"root email {email!r} is already planned by {first}", "give every account its own root email")
+            )
     seen_ids: dict[str, str] = {params.organization.management_account_id: "organization.management_account_id"}
     for field, existing in params.existing_accounts():
         first = seen_ids.setdefault(existing.account_id, f"{field}.account_id")
         if first != f"{field}.account_id":
-            problems.append(ParameterProblem(f"{field}.account_id", f"account {existing.account_id} is already named by {first}", "list each account once"))
+            problems.append(
+                ParameterProblem(
+                    f"{field}.account_id", f"account {existing.account_id} is already named by {first}", "list each account once"
+                )
+            )
     return problems
 
 
@@ -293,7 +298,9 @@ def load_parameters(path: str | Path) -> Parameters:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ParameterError([ParameterProblem("parameters_file", f"{path} does not exist", "pass the path of a parameters YAML file")]) from None
+        raise ParameterError(
+            [ParameterProblem("parameters_file", f"{path} does not exist", "pass the path of a parameters YAML file")]
+        ) from None
     except yaml.YAMLError as exc:
         raise ParameterError([ParameterProblem("parameters_file", f"{path} is not valid YAML: {exc}", "fix the YAML syntax")]) from None
     return validate_parameters(data if data is not None else {}, source=str(path))

@@ -75,7 +75,14 @@ class Plan:
     def frame(self) -> pd.DataFrame:
         """The plan as a table, one row per step, in order."""
         rows = [
-            {"#": i + 1, "step": s.id, "action": s.action.value, "target": s.target, "description": s.description, "irreversible": s.irreversible}
+            {
+                "#": i + 1,
+                "step": s.id,
+                "action": s.action.value,
+                "target": s.target,
+                "description": s.description,
+                "irreversible": s.irreversible,
+            }
             for i, s in enumerate(self.steps)
         ]
         return pd.DataFrame(rows, columns=["#", "step", "action", "target", "description", "irreversible"])

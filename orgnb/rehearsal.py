@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from orgnb.errors import ExitCode
 from orgnb.phases import PHASES
 from orgnb.runner import RunResult, patched_environ, run_phase
 from orgnb.sandbox import Sandbox
@@ -19,6 +20,11 @@ def sandboxed(scenario: str) -> Iterator[Sandbox]:
 
 
 def rehearse(scenario: str, parameters_file: str | Path, reports_dir: Path) -> list[RunResult]:
-    """Every implemented phase in order, with apply, against one fresh sandbox."""
+    """Every implemented phase in order, with apply, against one fresh sandbox; stops at the first that fails."""
+    results: list[RunResult] = []
     with sandboxed(scenario):
-        return [run_phase(p.name, parameters_file, apply=True, reports_dir=reports_dir) for p in PHASES if p.implemented]
+        for phase in (p for p in PHASES if p.implemented):
+            results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
+            if results[-1].exit_code != ExitCode.OK:
+                break
+    return results

@@ -162,5 +162,3 @@ def start_phase(phase: str, parameters_file: str, apply: bool = False, record_di
         raise PreflightRefused(f"{exc}: check organization.profile and AWS_CONFIG_FILE") from None
     headless = os.environ.get(HEADLESS_ENV, "") not in ("", "0")
     return PhaseRun(info.name, params, ctx, folder, apply, headless, str(Path(parameters_file).name))
-
-

@@ -67,8 +67,15 @@ def _check_notebook_parameters(notebook: Path, extra: Mapping[str, Any]) -> None
     declared = set(papermill.inspect_notebook(str(notebook)))
     unknown = sorted(set(extra) - declared)
     reserved = sorted(set(extra) & set(RUN_PARAMETERS))
-    problems = [ParameterProblem(f"-p {name}", "not a parameter of this notebook", f"use one of {', '.join(sorted(declared - set(RUN_PARAMETERS)))}") for name in unknown]
-    problems += [ParameterProblem(f"-p {name}", "is set by the command itself", "use -f / --apply / --reports-dir instead") for name in reserved]
+    problems = [
+        ParameterProblem(
+            f"-p {name}", "not a parameter of this notebook", f"use one of {', '.join(sorted(declared - set(RUN_PARAMETERS)))}"
+        )
+        for name in unknown
+    ]
+    problems += [
+        ParameterProblem(f"-p {name}", "is set by the command itself", "use -f / --apply / --reports-dir instead") for name in reserved
+    ]
     if problems:
         raise ParameterError(problems, "command line")
 
@@ -89,7 +96,9 @@ def run_phase(
     """Validate, then execute the phase's notebook into a new record folder; never raises for a failed cell."""
     info = phase_info(phase)
     if not info.implemented:
-        raise ParameterError([ParameterProblem("phase", f"phase {info.name} has no notebook yet", "run an implemented phase (orgnb phases)")], "command line")
+        raise ParameterError(
+            [ParameterProblem("phase", f"phase {info.name} has no notebook yet", "run an implemented phase (orgnb phases)")], "command line"
+        )
     params_path = Path(parameters_file).resolve()
     load_parameters(params_path)
     notebook = notebooks_dir() / info.notebook
@@ -104,11 +113,26 @@ def run_phase(
     with patched_environ({HEADLESS_ENV: "1"}):
         try:
             papermill.execute_notebook(
-                str(notebook), str(record_dir / records.NOTEBOOK), parameters=parameters, cwd=str(notebook.parent),
-                kernel_name="python3", progress_bar=False, log_output=False,
+                str(notebook),
+                str(record_dir / records.NOTEBOOK),
+                parameters=parameters,
+                cwd=str(notebook.parent),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
             )
         except PapermillExecutionError as exc:
             code, error, cell = exit_code_for(exc.ename), f"{exc.ename}: {exc.evalue}", exc.exec_count
     status = records.read_status(record_dir)
     applied = len(Journal(record_dir / records.JOURNAL, record_dir.name, info.name).applied_steps())
-    return RunResult(info.name, record_dir, code, _outcome(status, code), int(status.get("plan_steps", 0)), applied, int(status.get("writes", 0)), error, cell)
+    return RunResult(
+        info.name,
+        record_dir,
+        code,
+        _outcome(status, code),
+        int(status.get("plan_steps", 0)),
+        applied,
+        int(status.get("writes", 0)),
+        error,
+        cell,
+    )

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def orgnb(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "orgnb.cli", *args], capture_output=True, text=True, env=env or dict(os.environ), cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "orgnb.cli", *args], capture_output=True, text=True, env=env or dict(os.environ), cwd=ROOT, timeout=timeout
+    )
 
 
 def keys(output: str) -> dict[str, str]:
@@ -41,7 +43,9 @@ def test_phases_lists_all_six() -> None:
     ],
     ids=["unquoted-id", "65-char-email", "duplicate-email", "unknown-key"],
 )
-def test_invalid_parameters_exit_2_naming_the_field(sandbox: Sandbox, example_params: Path, tmp_path: Path, replace: str, by: str, field: str) -> None:
+def test_invalid_parameters_exit_2_naming_the_field(
+    sandbox: Sandbox, example_params: Path, tmp_path: Path, replace: str, by: str, field: str
+) -> None:
     text = example_params.read_text()
     assert replace in text
     params = tmp_path / "p.yaml"
@@ -91,7 +95,10 @@ def test_foreground_sandbox_run_twice_and_call_log(example_params: Path, tmp_pat
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     server = subprocess.Popen(
         [sys.executable, "-m", "orgnb.cli", "sandbox", "--scenario", "greenfield", "--profiles-dir", str(tmp_path / "profiles")],
-        stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     try:
         lines: list[str] = []

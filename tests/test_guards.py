@@ -11,7 +11,17 @@ from orgnb.sandbox import Sandbox
 from orgnb.session import AwsContext, make_context
 
 
-@pytest.mark.parametrize(("url", "expected"), [("http://127.0.0.1:5000", True), ("http://127.9.0.1", True), ("http://localhost:1", True), ("http://[::1]:80", True), ("https://sts.us-east-1.amazonaws.com", False), ("http://10.0.0.1", False)])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1:5000", True),
+        ("http://127.9.0.1", True),
+        ("http://localhost:1", True),
+        ("http://[::1]:80", True),
+        ("https://sts.us-east-1.amazonaws.com", False),
+        ("http://10.0.0.1", False),
+    ],
+)
 def test_is_loopback(url: str, expected: bool) -> None:
     assert is_loopback(url) is expected
 

@@ -36,7 +36,9 @@ def test_notebook_is_thin(path: Path) -> None:
         assert len(text.splitlines()) <= MAX_LINES, f"a code cell of {path.name} is longer than {MAX_LINES} lines"
         tree = ast.parse(text)
         for node in ast.walk(tree):
-            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), f"logic belongs in orgnb: {text!r}"
+            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), (
+                f"logic belongs in orgnb: {text!r}"
+            )
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert names == ["orgnb"], f"notebooks import orgnb only: {text!r}"

@@ -93,7 +93,9 @@ def test_bad_ou_paths(path: str) -> None:
     assert "accounts[1].ou" in problems_for(edited(accounts__1__ou=path))
 
 
-@pytest.mark.parametrize("email", ["a b@example.com", "x(y)@example.com", ".a@example.com", "a@example", "a@-example.com", "a@@example.com"])
+@pytest.mark.parametrize(
+    "email", ["a b@example.com", "x(y)@example.com", ".a@example.com", "a@example", "a@-example.com", "a@@example.com"]
+)
 def test_aws_email_rules(email: str) -> None:
     assert "accounts[0].email" in problems_for(edited(accounts__0__email=email))
 

@@ -14,7 +14,9 @@ from orgnb.sandbox import Sandbox
 from orgnb.session import make_context
 
 CREATE = Step("create-organization", Action.CREATE_ORGANIZATION, "111122223333", "create", {"FeatureSet": "ALL"})
-TRUST = Step("trusted-access:account", Action.ENABLE_SERVICE_ACCESS, "account.amazonaws.com", "trust", {"ServicePrincipal": "account.amazonaws.com"})
+TRUST = Step(
+    "trusted-access:account", Action.ENABLE_SERVICE_ACCESS, "account.amazonaws.com", "trust", {"ServicePrincipal": "account.amazonaws.com"}
+)
 
 
 def test_hash_is_stable_and_sensitive_to_every_field() -> None:
@@ -83,7 +85,9 @@ def test_interrupted_steps_are_found(tmp_path: Path) -> None:
 def test_journal_never_holds_credentials(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.jsonl", "run-1", "organization-init")
     key_id = "ASIA" + "Q" * 16
-    journal.write("done", step="s", result={"Credentials": {"AccessKeyId": key_id}, "note": f"used {key_id}", "SessionToken": "abc", "otp": "123456"})
+    journal.write(
+        "done", step="s", result={"Credentials": {"AccessKeyId": key_id}, "note": f"used {key_id}", "SessionToken": "abc", "otp": "123456"}
+    )
     text = (tmp_path / "journal.jsonl").read_text()
     assert key_id not in text and "abc" not in text and "123456" not in text
     assert json.loads(text)["result"]["note"] == f"used {REDACTED}"
@@ -91,3 +95,12 @@ def test_journal_never_holds_credentials(tmp_path: Path) -> None:
 
 def test_redact_keeps_ordinary_values() -> None:
     assert redact({"account": "111122223333", "items": [1, "x"]}) == {"account": "111122223333", "items": [1, "x"]}
+
+
+def test_worst_exit_code_orders_by_seriousness() -> None:
+    from orgnb.errors import ExitCode, worst_exit_code
+
+    assert worst_exit_code([]) == ExitCode.OK
+    assert worst_exit_code([ExitCode.OK, ExitCode.PENDING]) == ExitCode.PENDING
+    assert worst_exit_code([ExitCode.PENDING, ExitCode.FAILED, ExitCode.REFUSED]) == ExitCode.FAILED
+    assert worst_exit_code([ExitCode.INVALID_PARAMETERS, ExitCode.REFUSED]) == ExitCode.REFUSED

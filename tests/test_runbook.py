@@ -14,7 +14,9 @@ from orgnb.sandbox import Sandbox
 PLANNER = orgnb.plan_organization_init
 
 
-def run_phase02(params: Path, tmp_path: Path, apply: bool, headless: bool = True, monkeypatch: pytest.MonkeyPatch | None = None) -> orgnb.PhaseRun:
+def run_phase02(
+    params: Path, tmp_path: Path, apply: bool, headless: bool = True, monkeypatch: pytest.MonkeyPatch | None = None
+) -> orgnb.PhaseRun:
     run = orgnb.start_phase("organization-init", str(params), apply=apply, record_dir=str(tmp_path / f"rec-{apply}-{headless}"))
     run.headless = headless
     run.read_inventory()
@@ -45,7 +47,9 @@ def test_apply_then_rerun_makes_zero_writes(sandbox: Sandbox, example_params: Pa
     assert second.ctx.counter.write_total == 0 and len(sandbox.calls(writes_only=True)) == writes_before
 
 
-def test_interactive_confirm_applies_through_the_same_path(sandbox: Sandbox, example_params: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_interactive_confirm_applies_through_the_same_path(
+    sandbox: Sandbox, example_params: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = run_phase02(example_params, tmp_path, apply=False, headless=False)
     assert run.outcome == "awaiting-confirmation" and sandbox.calls(writes_only=True) == []
     box = run.confirm_widget()
@@ -73,7 +77,10 @@ def test_consolidated_billing_organization_plans_enable_all_features() -> None:
     from orgnb.parameters import load_parameters
 
     params = load_parameters(Path(__file__).resolve().parent.parent / "parameters" / "example.yaml")
-    inv = Inventory(CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/x", "X"), Organization("o-abc", "arn", "CONSOLIDATED_BILLING", "111122223333", "e@example.com"))
+    inv = Inventory(
+        CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/x", "X"),
+        Organization("o-abc", "arn", "CONSOLIDATED_BILLING", "111122223333", "e@example.com"),
+    )
     plan = PLANNER(params, inv)
     assert [s.id for s in plan.steps] == ["enable-all-features"] and plan.notes
 

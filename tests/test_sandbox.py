@@ -6,7 +6,7 @@ import urllib.request
 import boto3
 import pytest
 
-from orgnb.errors import SandboxError
+from orgnb.errors import ParameterError, SandboxError
 from orgnb.sandbox import Sandbox
 from orgnb.sandbox.calllog import operation_of
 
@@ -71,7 +71,7 @@ def test_one_sandbox_per_process(sandbox: Sandbox) -> None:
 
 
 def test_unknown_scenario() -> None:
-    with pytest.raises(SandboxError, match="greenfield"):
+    with pytest.raises(ParameterError, match="greenfield"):
         Sandbox("nowhere")
 
 
@@ -79,7 +79,14 @@ def test_unknown_scenario() -> None:
     ("method", "path", "headers", "body", "service", "expected"),
     [
         ("POST", "/", {"X-Amz-Target": "AWSOrganizationsV20161128.ListRoots"}, b"{}", "organizations", "ListRoots"),
-        ("POST", "/", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, b"Action=GetCallerIdentity&Version=2011-06-15", "sts", "GetCallerIdentity"),
+        (
+            "POST",
+            "/",
+            {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            b"Action=GetCallerIdentity&Version=2011-06-15",
+            "sts",
+            "GetCallerIdentity",
+        ),
         ("POST", "/getContactInformation", {}, b"{}", "account", "GetContactInformation"),
         ("POST", "/putAccountName", {}, b"{}", "account", "PutAccountName"),
         ("GET", "/unknown/route", {}, b"", "account", "GET /unknown/route"),

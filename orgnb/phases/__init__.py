@@ -8,7 +8,6 @@ from pathlib import Path
 
 from orgnb.errors import ParameterError, ParameterProblem
 
-
 # Set by the headless runner for the kernel: no Confirm widget, "plan only" unless apply=True.
 HEADLESS_ENV = "ORGNB_HEADLESS"
 

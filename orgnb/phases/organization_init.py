@@ -23,17 +23,25 @@ def plan_organization_init(params: Parameters, inventory: Inventory) -> Plan:
     steps: list[Step] = []
     notes: list[str] = []
     if org is None:
-        steps.append(Step("create-organization", Action.CREATE_ORGANIZATION, mgmt, "create the Organization with all features", {"FeatureSet": "ALL"}))
-    elif org.feature_set != "ALL":
         steps.append(
-            Step("enable-all-features", Action.ENABLE_ALL_FEATURES, org.id, "start enabling all features (members must approve)")
+            Step(
+                "create-organization", Action.CREATE_ORGANIZATION, mgmt, "create the Organization with all features", {"FeatureSet": "ALL"}
+            )
         )
+    elif org.feature_set != "ALL":
+        steps.append(Step("enable-all-features", Action.ENABLE_ALL_FEATURES, org.id, "start enabling all features (members must approve)"))
         notes.append("trusted access is planned once all features are enabled: re-run this phase after the handshake completes")
         return Plan(PHASE, tuple(steps), tuple(notes))
     for principal in TRUSTED_SERVICES:
         if principal not in inventory.trusted_services:
             steps.append(
-                Step(f"trusted-access:{principal}", Action.ENABLE_SERVICE_ACCESS, principal, f"enable trusted access for {principal}", {"ServicePrincipal": principal})
+                Step(
+                    f"trusted-access:{principal}",
+                    Action.ENABLE_SERVICE_ACCESS,
+                    principal,
+                    f"enable trusted access for {principal}",
+                    {"ServicePrincipal": principal},
+                )
             )
     return Plan(PHASE, tuple(steps), tuple(notes))
 

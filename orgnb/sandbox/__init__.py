@@ -17,11 +17,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from orgnb.errors import SandboxError
+from orgnb.errors import ParameterError, ParameterProblem, SandboxError
 from orgnb.sandbox import patches
 from orgnb.sandbox.calllog import Call, CallLog
 from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
-from orgnb.sandbox.server import ServerThread, moto_app, SandboxApp
+from orgnb.sandbox.server import SandboxApp, ServerThread, moto_app
 
 __all__ = ["Sandbox", "Scenario", "SandboxAccount", "SCENARIOS", "Call"]
 
@@ -52,7 +52,8 @@ class Sandbox:
 
     def __init__(self, scenario: str = "greenfield", port: int = 0, profiles_dir: str | Path | None = None) -> None:
         if scenario not in SCENARIOS:
-            raise SandboxError(f"unknown scenario {scenario!r}: use one of {', '.join(SCENARIOS)}")
+            problem = ParameterProblem("scenario", f"unknown scenario {scenario!r}", f"use one of {', '.join(SCENARIOS)}")
+            raise ParameterError([problem], "sandbox")
         self.scenario = SCENARIOS[scenario]
         self.instance_id = f"sbx-{secrets.token_hex(6)}"
         self.calllog = CallLog()
@@ -125,7 +126,13 @@ class Sandbox:
         config, creds = [], []
         for account in self.scenario.accounts:
             key_id, secret = keys[account.profile]
-            config += [f"[profile {account.profile}]", f"region = {self.scenario.region}", f"endpoint_url = {self.url}", f"orgnb_sandbox = {self.instance_id}", ""]
+            config += [
+                f"[profile {account.profile}]",
+                f"region = {self.scenario.region}",
+                f"endpoint_url = {self.url}",
+                f"orgnb_sandbox = {self.instance_id}",
+                "",
+            ]
             creds += [f"[{account.profile}]", f"aws_access_key_id = {key_id}", f"aws_secret_access_key = {secret}", ""]
         for path, lines in ((self.config_file, config), (self.credentials_file, creds)):
             path.write_text("\n".join(lines), encoding="utf-8")
