@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from orgnb.accountfacts import AccountFacts, read_account_facts
 from orgnb.session import AwsContext
 
 
@@ -87,6 +88,7 @@ class Inventory:
     ous: tuple[OrganizationalUnit, ...] = ()
     accounts: tuple[Account, ...] = ()
     trusted_services: frozenset[str] = field(default_factory=frozenset)
+    caller_facts: AccountFacts | None = None
 
     @property
     def is_management(self) -> bool:
@@ -192,11 +194,12 @@ def walk_tree(ctx: AwsContext, root_id: str, page_size: int | None = None) -> tu
 
 
 def collect_inventory(ctx: AwsContext, page_size: int | None = None) -> Inventory:
-    """Read the caller, its Organization and (from the management account) the whole tree."""
+    """Read the caller, its own account's facts, its Organization and (from the management account) the tree."""
     caller = caller_identity(ctx)
+    facts = read_account_facts(ctx, caller.account_id)
     org = describe_organization(ctx)
     if org is None or org.management_account_id != caller.account_id:
-        return Inventory(caller=caller, organization=org)
+        return Inventory(caller=caller, organization=org, caller_facts=facts)
     raw_root = _pages(ctx, "list_roots", "Roots", page_size)[0]
     root = Root(
         id=raw_root["Id"],
@@ -213,4 +216,5 @@ def collect_inventory(ctx: AwsContext, page_size: int | None = None) -> Inventor
         ous=ous,
         accounts=accounts,
         trusted_services=frozenset(s["ServicePrincipal"] for s in services),
+        caller_facts=facts,
     )

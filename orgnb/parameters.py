@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from orgnb import awsrules
 from orgnb.errors import ParameterError, ParameterProblem
 
+# Account Management requires StateOrRegion for these countries.
+STATE_REQUIRED_COUNTRIES = frozenset({"US", "CA", "GB", "DE", "JP", "IN", "BR"})
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "parameters" / "schema.json"
 
 
@@ -160,6 +162,17 @@ class ContactInformation(StrictModel):
     company_name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     website_url: Annotated[str, Field(min_length=1, max_length=256)] | None = None
 
+    @model_validator(mode="after")
+    def _state_where_required(self) -> ContactInformation:
+        if self.country_code in STATE_REQUIRED_COUNTRIES and not self.state_or_region:
+            raise _invalid(f"country {self.country_code} needs state_or_region", "add state_or_region (e.g. WA)")
+        return self
+
+    def to_wire(self) -> dict[str, str]:
+        """The Account Management API's ContactInformation (only the fields that are set)."""
+        names = {"address_line1": "AddressLine1", "address_line2": "AddressLine2"}
+        return {names.get(k, k.title().replace("_", "")): v for k, v in self.model_dump().items() if v is not None}
+
 
 class AlternateContact(StrictModel):
     """A billing, operations or security contact."""
@@ -169,6 +182,10 @@ class AlternateContact(StrictModel):
     email: Email
     phone_number: Annotated[str, Field(pattern=r"^[\s0-9()+-]+$", max_length=25)]
 
+    def to_wire(self) -> dict[str, str]:
+        """The Account Management API's AlternateContact members."""
+        return {"Name": self.name, "Title": self.title, "EmailAddress": self.email, "PhoneNumber": self.phone_number}
+
 
 class ContactsParams(StrictModel):
     """Contacts to set on the management account (and on moved accounts)."""
@@ -177,6 +194,11 @@ class ContactsParams(StrictModel):
     billing: AlternateContact | None = None
     operations: AlternateContact | None = None
     security: AlternateContact | None = None
+
+    def alternates(self) -> dict[str, AlternateContact]:
+        """The alternate contacts that are set, by AWS's type name (BILLING, OPERATIONS, SECURITY)."""
+        found = {"BILLING": self.billing, "OPERATIONS": self.operations, "SECURITY": self.security}
+        return {kind: contact for kind, contact in found.items() if contact is not None}
 
 
 def _default_accounts() -> list[AccountSpec]:

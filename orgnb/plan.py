@@ -19,6 +19,9 @@ class Action(StrEnum):
     CREATE_ORGANIZATION = "organizations:CreateOrganization"
     ENABLE_ALL_FEATURES = "organizations:EnableAllFeatures"
     ENABLE_SERVICE_ACCESS = "organizations:EnableAWSServiceAccess"
+    PUT_ACCOUNT_NAME = "account:PutAccountName"
+    PUT_CONTACT_INFORMATION = "account:PutContactInformation"
+    PUT_ALTERNATE_CONTACT = "account:PutAlternateContact"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,25 @@ from orgnb.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "parameters" / "example.yaml"
+# What phase 02 plans for example.yaml on a fresh greenfield account, in order.
+GREENFIELD_STEPS = [
+    "account-name",
+    "contact-information",
+    "alternate-contact:billing",
+    "alternate-contact:operations",
+    "alternate-contact:security",
+    "create-organization",
+    "trusted-access:account.amazonaws.com",
+]
+GREENFIELD_WRITES = [
+    "PutAccountName",
+    "PutContactInformation",
+    "PutAlternateContact",
+    "PutAlternateContact",
+    "PutAlternateContact",
+    "CreateOrganization",
+    "EnableAWSServiceAccess",
+]
 
 
 @pytest.fixture(scope="session")
@@ -20,16 +39,26 @@ def sandbox_server() -> Iterator[Sandbox]:
         yield sandbox
 
 
-@pytest.fixture
-def sandbox(sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Sandbox:
-    """A freshly reset greenfield sandbox, with the environment pointing at it."""
-    sandbox_server.reset()
+def _point_at(sandbox_server: Sandbox, scenario: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Sandbox:
+    sandbox_server.reset(scenario)
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         monkeypatch.delenv(key, raising=False)
     for key, value in sandbox_server.environ().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("ORGNB_REPORTS_DIR", str(tmp_path / "reports"))
     return sandbox_server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Sandbox:
+    """A freshly reset greenfield sandbox, with the environment pointing at it."""
+    return _point_at(sandbox_server, "greenfield", monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def brownfield(sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Sandbox:
+    """A freshly reset brownfield sandbox, with the environment pointing at it."""
+    return _point_at(sandbox_server, "brownfield", monkeypatch, tmp_path)
 
 
 @pytest.fixture

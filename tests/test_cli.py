@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from orgnb.sandbox import Sandbox
+from tests.conftest import GREENFIELD_STEPS
+
+N = str(len(GREENFIELD_STEPS))
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +80,7 @@ def test_run_with_a_throwaway_sandbox(example_params: Path, tmp_path: Path) -> N
     result = orgnb("run", "organization-init", "-f", str(example_params), "--sandbox", "--apply", "--reports-dir", str(tmp_path), env=env)
     assert result.returncode == 0, result.stderr
     out = keys(result.stdout)
-    assert (out["plan_steps"], out["applied"], out["writes"], out["outcome"]) == ("2", "2", "2", "applied")
+    assert (out["plan_steps"], out["applied"], out["writes"], out["outcome"]) == (N, N, N, "applied")
     assert Path(out["record"]).joinpath("notebook.ipynb").exists()
 
 
@@ -87,7 +90,7 @@ def test_rehearse(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = keys(result.stdout)
     assert out["exit_code"] == "0" and out["records"].endswith("-organization-init")
-    assert "organization-init: outcome applied, 2 applied, 2 writes" in result.stdout
+    assert f"organization-init: outcome applied, {N} applied, {N} writes" in result.stdout
 
 
 def test_foreground_sandbox_run_twice_and_call_log(example_params: Path, tmp_path: Path) -> None:
@@ -111,9 +114,9 @@ def test_foreground_sandbox_run_twice_and_call_log(example_params: Path, tmp_pat
         env.update(exports)
         reports = str(tmp_path / "reports")
         first = orgnb("run", "organization-init", "-f", str(example_params), "--apply", "--reports-dir", reports, env=env)
-        assert first.returncode == 0 and keys(first.stdout)["writes"] == "2", first.stderr
+        assert first.returncode == 0 and keys(first.stdout)["writes"] == N, first.stderr
         writes = orgnb("sandbox", "calls", "--writes", env=env)
-        assert keys(writes.stdout)["calls"] == "2"
+        assert keys(writes.stdout)["calls"] == N
         assert '"operation": "CreateOrganization"' in writes.stdout
         second = orgnb("run", "organization-init", "-f", str(example_params), "--apply", "--reports-dir", reports, env=env)
         assert second.returncode == 0 and keys(second.stdout)["writes"] == "0"

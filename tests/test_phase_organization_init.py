@@ -8,6 +8,9 @@ from pathlib import Path
 from orgnb.errors import ExitCode
 from orgnb.runner import run_phase
 from orgnb.sandbox import Sandbox
+from tests.conftest import GREENFIELD_STEPS, GREENFIELD_WRITES
+
+N = len(GREENFIELD_STEPS)
 
 
 def outputs_text(notebook: Path) -> str:
@@ -23,22 +26,22 @@ def outputs_text(notebook: Path) -> str:
 def test_plan_only_then_apply_then_rerun(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     plan_only = run_phase("organization-init", example_params, reports_dir=reports)
-    assert (plan_only.exit_code, plan_only.outcome, plan_only.plan_steps, plan_only.writes) == (ExitCode.OK, "plan-only", 2, 0)
+    assert (plan_only.exit_code, plan_only.outcome, plan_only.plan_steps, plan_only.writes) == (ExitCode.OK, "plan-only", N, 0)
     assert sandbox.calls(writes_only=True) == []
 
     applied = run_phase("organization-init", example_params, apply=True, reports_dir=reports)
-    assert (applied.exit_code, applied.outcome, applied.applied, applied.writes) == (ExitCode.OK, "applied", 2, 2)
-    assert [c.operation for c in sandbox.calls(writes_only=True)] == ["CreateOrganization", "EnableAWSServiceAccess"]
+    assert (applied.exit_code, applied.outcome, applied.applied, applied.writes) == (ExitCode.OK, "applied", N, N)
+    assert [c.operation for c in sandbox.calls(writes_only=True)] == GREENFIELD_WRITES
     record = applied.record_dir
     assert record.parent == reports and record.name.endswith("-organization-init")
     assert {p.name for p in record.iterdir()} >= {"notebook.ipynb", "journal.jsonl"}
     text = outputs_text(record / "notebook.ipynb")
-    assert "plan organization-init: 2 step(s)" in text and "outcome: applied" in text
+    assert f"plan organization-init: {N} step(s)" in text and "outcome: applied" in text
     assert "verification: 0 step(s) still planned" in text
 
     again = run_phase("organization-init", example_params, apply=True, reports_dir=reports)
     assert (again.exit_code, again.outcome, again.plan_steps, again.writes) == (ExitCode.OK, "no-changes", 0, 0)
-    assert len(sandbox.calls(writes_only=True)) == 2
+    assert len(sandbox.calls(writes_only=True)) == N
 
 
 def test_records_hold_no_credentials(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:

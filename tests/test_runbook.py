@@ -10,6 +10,7 @@ import orgnb
 from orgnb import records
 from orgnb.errors import ParameterError, PreflightRefused
 from orgnb.sandbox import Sandbox
+from tests.conftest import GREENFIELD_STEPS
 
 PLANNER = orgnb.plan_organization_init
 
@@ -27,18 +28,19 @@ def run_phase02(
 
 def test_plan_only_changes_nothing(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
     run = run_phase02(example_params, tmp_path, apply=False)
-    assert [s.id for s in run.plan.steps] == ["create-organization", "trusted-access:account.amazonaws.com"]
+    assert [s.id for s in run.plan.steps] == GREENFIELD_STEPS
     assert run.outcome == "plan-only"
     assert sandbox.calls(writes_only=True) == [] and run.ctx.counter.write_total == 0
-    assert len(run.verify(PLANNER).steps) == 2
+    assert len(run.verify(PLANNER).steps) == len(GREENFIELD_STEPS)
 
 
 def test_apply_then_rerun_makes_zero_writes(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
     first = run_phase02(example_params, tmp_path, apply=True)
-    assert first.outcome == "applied" and first.ctx.counter.write_total == 2
+    n = len(GREENFIELD_STEPS)
+    assert first.outcome == "applied" and first.ctx.counter.write_total == n
     assert first.verify(PLANNER).is_empty
     status = first.summary()
-    assert (status["plan_steps"], status["applied"], status["writes"], status["outcome"]) == (2, 2, 2, "applied")
+    assert (status["plan_steps"], status["applied"], status["writes"], status["outcome"]) == (n, n, n, "applied")
     inv = first.inventory
     assert inv.organization.feature_set == "ALL" and "account.amazonaws.com" in inv.trusted_services
     writes_before = len(sandbox.calls(writes_only=True))
@@ -69,7 +71,7 @@ def test_partial_state_plans_only_what_is_missing(sandbox: Sandbox, example_para
 
     boto3.Session(profile_name="management").client("organizations").create_organization(FeatureSet="ALL")
     run = run_phase02(example_params, tmp_path, apply=False)
-    assert [s.id for s in run.plan.steps] == ["trusted-access:account.amazonaws.com"]
+    assert [s.id for s in run.plan.steps] == [s for s in GREENFIELD_STEPS if s != "create-organization"]
 
 
 def test_consolidated_billing_organization_plans_enable_all_features() -> None:
@@ -82,7 +84,9 @@ def test_consolidated_billing_organization_plans_enable_all_features() -> None:
         Organization("o-abc", "arn", "CONSOLIDATED_BILLING", "111122223333", "e@example.com"),
     )
     plan = PLANNER(params, inv)
-    assert [s.id for s in plan.steps] == ["enable-all-features"] and plan.notes
+    ids = [s.id for s in plan.steps]
+    assert ids[-1] == "enable-all-features" and not any(i.startswith("trusted-access") for i in ids)
+    assert any("root email is e@example.com" in n for n in plan.notes) and any("all features" in n for n in plan.notes)
 
 
 def test_wrong_caller_is_refused_before_any_write(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:

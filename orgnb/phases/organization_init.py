@@ -1,4 +1,9 @@
-"""Phase 02: create the Organization with all features and enable trusted access for Account Management."""
+"""Phase 02: standardize the management account, create the Organization, enable trusted access.
+
+Standardizing means the account name, contact information and alternate contacts the parameters give; each is a
+step only when AWS holds something different. The root email can only be changed in the console (both inboxes are
+needed), so a difference is reported as a note, not planned.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +21,53 @@ PHASE = "organization-init"
 TRUSTED_SERVICES = ("account.amazonaws.com",)
 
 
+def plan_standardization(params: Parameters, inventory: Inventory) -> list[Step]:
+    """Steps that give the management account its planned name and contacts."""
+    facts = inventory.caller_facts
+    mgmt = params.organization.management_account_id
+    steps: list[Step] = []
+    name = params.organization.management_account_name
+    if facts is None or facts.name != name:
+        current = facts.name if facts else "unknown"
+        steps.append(Step("account-name", Action.PUT_ACCOUNT_NAME, mgmt, f"rename {current!r} to {name!r}", {"AccountName": name}))
+    primary = params.contacts.primary
+    if primary is not None and (facts is None or facts.contact_information != primary.to_wire()):
+        steps.append(
+            Step(
+                "contact-information",
+                Action.PUT_CONTACT_INFORMATION,
+                mgmt,
+                "set the primary contact",
+                {"ContactInformation": primary.to_wire()},
+            )
+        )
+    for kind, contact in params.contacts.alternates().items():
+        if facts is None or facts.alternate_contacts.get(kind) != contact.to_wire():
+            params_ = {"AlternateContactType": kind, **contact.to_wire()}
+            steps.append(
+                Step(f"alternate-contact:{kind.lower()}", Action.PUT_ALTERNATE_CONTACT, mgmt, f"set the {kind.lower()} contact", params_)
+            )
+    return steps
+
+
+def root_email_note(params: Parameters, inventory: Inventory) -> list[str]:
+    """A note when the management account's root email is not the planned one."""
+    org = inventory.organization
+    planned = params.root_email.address(params.organization.management_slug)
+    if org is None or org.management_account_email.lower() == planned.lower():
+        return []
+    return [
+        f"the management account's root email is {org.management_account_email}, the plan says {planned}: change it in the "
+        "console as the root user (AWS sends codes to both addresses, so both inboxes must be reachable)"
+    ]
+
+
 def plan_organization_init(params: Parameters, inventory: Inventory) -> Plan:
-    """The steps that bring the management account to an all-features Organization with trusted access."""
+    """The steps that bring the management account to a standard, all-features Organization with trusted access."""
     mgmt = params.organization.management_account_id
     org = inventory.organization
-    steps: list[Step] = []
-    notes: list[str] = []
+    steps = plan_standardization(params, inventory)
+    notes = root_email_note(params, inventory)
     if org is None:
         steps.append(
             Step(
@@ -34,13 +80,14 @@ def plan_organization_init(params: Parameters, inventory: Inventory) -> Plan:
         return Plan(PHASE, tuple(steps), tuple(notes))
     for principal in TRUSTED_SERVICES:
         if principal not in inventory.trusted_services:
+            step_params = {"ServicePrincipal": principal}
             steps.append(
                 Step(
                     f"trusted-access:{principal}",
                     Action.ENABLE_SERVICE_ACCESS,
                     principal,
                     f"enable trusted access for {principal}",
-                    {"ServicePrincipal": principal},
+                    step_params,
                 )
             )
     return Plan(PHASE, tuple(steps), tuple(notes))
@@ -62,3 +109,21 @@ def _enable_all_features(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
 def _enable_service_access(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     ctx.client("organizations").enable_aws_service_access(ServicePrincipal=step.params["ServicePrincipal"])
     return {"service_principal": step.params["ServicePrincipal"]}
+
+
+@executor(Action.PUT_ACCOUNT_NAME)
+def _put_account_name(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    ctx.client("account").put_account_name(AccountName=step.params["AccountName"])
+    return {"account_name": step.params["AccountName"]}
+
+
+@executor(Action.PUT_CONTACT_INFORMATION)
+def _put_contact_information(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    ctx.client("account").put_contact_information(ContactInformation=dict(step.params["ContactInformation"]))
+    return {"contact_information": "set"}
+
+
+@executor(Action.PUT_ALTERNATE_CONTACT)
+def _put_alternate_contact(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    ctx.client("account").put_alternate_contact(**step.params)
+    return {"alternate_contact": step.params["AlternateContactType"]}

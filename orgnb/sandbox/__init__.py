@@ -8,17 +8,23 @@ The runbook code never imports this package; it only talks HTTP to it, as it wou
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import secrets
 import shutil
 import tempfile
 import threading
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import boto3
+
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
-from orgnb.sandbox import patches
+from orgnb.sandbox import patches, registry
 from orgnb.sandbox.calllog import Call, CallLog
 from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
 from orgnb.sandbox.server import SandboxApp, ServerThread, moto_app
@@ -27,6 +33,7 @@ __all__ = ["Sandbox", "Scenario", "SandboxAccount", "SCENARIOS", "Call"]
 
 OPERATOR_USER = "orgnb-operator"
 _running_lock = threading.Lock()
+_HANDLER = b"def handler(event, context):\n    return {'statusCode': 200}\n"
 
 
 def _reset_moto() -> None:
@@ -35,26 +42,77 @@ def _reset_moto() -> None:
 
     moto_api_backend.reset()
     organizations_backends.master_accounts.clear()
+    registry.clear()
 
 
 def _seed_account(account: SandboxAccount) -> tuple[str, str]:
-    """Create the operator user in `account` and return its (access key id, secret)."""
+    """Register `account`, create its operator user and return the user's (access key id, secret)."""
     from moto.iam.models import iam_backends
 
+    registry.REGISTRY[account.account_id] = registry.AccountRecord(
+        account.account_id,
+        account.name,
+        account.email,
+        contact_information=dict(account.contact_information) if account.contact_information else None,
+        root_mfa=account.root_mfa,
+        root_access_keys=account.root_access_keys,
+        payment_method=account.payment_method,
+    )
     iam = iam_backends[account.account_id]["aws"]
     iam.create_user("us-east-1", OPERATOR_USER)
     key = iam.create_access_key(OPERATOR_USER)
     return key.access_key_id, key.secret_access_key
 
 
+class Builder:
+    """What a scenario's seed function uses: clients acting inside each scenario account, over HTTP."""
+
+    def __init__(self, scenario: Scenario, url: str, keys: dict[str, tuple[str, str]]) -> None:
+        self.scenario = scenario
+        self._url = url
+        self._keys = keys
+
+    def client(self, profile: str, service: str) -> Any:
+        """A boto3 client acting as the operator of `profile`'s account."""
+        key_id, secret = self._keys[profile]
+        return boto3.client(
+            service, region_name=self.scenario.region, endpoint_url=self._url, aws_access_key_id=key_id, aws_secret_access_key=secret
+        )
+
+    @contextlib.contextmanager
+    def fixed_account_ids(self, ids: list[str]) -> Iterator[None]:
+        """Accounts created in the block get `ids`, in order (scenario members keep stable ids)."""
+        from moto.organizations import utils
+
+        original = utils.make_random_account_id
+        pending = iter(ids)
+        utils.make_random_account_id = lambda: next(pending)  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            utils.make_random_account_id = original  # type: ignore[assignment]
+
+    @staticmethod
+    def zipped_handler() -> bytes:
+        """A deployment package with a trivial handler."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("app.py", _HANDLER)
+        return buffer.getvalue()
+
+
+def _scenario(name: str) -> Scenario:
+    if name not in SCENARIOS:
+        problem = ParameterProblem("scenario", f"unknown scenario {name!r}", f"use one of {', '.join(SCENARIOS)}")
+        raise ParameterError([problem], "sandbox")
+    return SCENARIOS[name]
+
+
 class Sandbox:
     """One emulated AWS estate: a server on 127.0.0.1, a scenario's accounts, and profiles to reach them."""
 
     def __init__(self, scenario: str = "greenfield", port: int = 0, profiles_dir: str | Path | None = None) -> None:
-        if scenario not in SCENARIOS:
-            problem = ParameterProblem("scenario", f"unknown scenario {scenario!r}", f"use one of {', '.join(SCENARIOS)}")
-            raise ParameterError([problem], "sandbox")
-        self.scenario = SCENARIOS[scenario]
+        self.scenario = _scenario(scenario)
         self.instance_id = f"sbx-{secrets.token_hex(6)}"
         self.calllog = CallLog()
         self._own_profiles_dir = profiles_dir is None
@@ -101,6 +159,8 @@ class Sandbox:
         if not _running_lock.acquire(blocking=False):
             raise SandboxError("a sandbox is already running in this process; stop it first")
         try:
+            # moto loads thousands of AMIs into every new EC2 backend unless told not to; scenarios need none
+            os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
             patches.install()
             self._server = ServerThread(SandboxApp(moto_app(), self.calllog, self.info), "127.0.0.1", self._port)
             self._server.start()
@@ -110,16 +170,16 @@ class Sandbox:
             raise
         return self
 
-    def reset(self) -> None:
-        """Back to the scenario's starting state: fresh moto state, new keys, empty call log."""
+    def reset(self, scenario: str | None = None) -> None:
+        """Back to a scenario's starting state (this one's, or `scenario`): fresh moto state, new keys, empty log."""
+        if scenario is not None:
+            self.scenario = _scenario(scenario)
         _reset_moto()
-        self.calllog.clear()
-        patches.REGISTRY.clear()
-        keys = {}
-        for account in self.scenario.accounts:
-            patches.REGISTRY[account.account_id] = account
-            keys[account.profile] = _seed_account(account)
+        keys = {account.profile: _seed_account(account) for account in self.scenario.accounts}
         self._write_profiles(keys)
+        if self.scenario.seed is not None:
+            self.scenario.seed(Builder(self.scenario, self.url, keys))
+        self.calllog.clear()
 
     def _write_profiles(self, keys: dict[str, tuple[str, str]]) -> None:
         self.profiles_dir.mkdir(parents=True, exist_ok=True)

@@ -1,26 +1,27 @@
 """Where moto's behaviour differs from AWS in ways the runbook can see, fix it (installed once, idempotent).
 
 - CreateOrganization: moto names the management account "master" with email master@example.com; AWS keeps the
-  account's own name and root email. The sandbox's account registry supplies them.
+  account's own name and root email, which the sandbox's registry supplies.
+- GetAccountSummary: moto hard-codes root MFA off and no root access keys; the registry holds each account's facts.
+- Account Management (account_api) and Organizations' account quota (quotas).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from moto.iam.models import AccountSummary, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 
-from orgnb.sandbox.scenarios import SandboxAccount
+from orgnb.sandbox import account_api, quotas, registry
 
-# Accounts the running sandbox knows (id -> account); filled when a scenario is seeded.
-REGISTRY: dict[str, SandboxAccount] = {}
 _installed = False
 
 
 def _create_organization(original: Any) -> Any:
     def create_organization(self: OrganizationsBackend, region: str, **kwargs: Any) -> dict[str, Any]:
         result = original(self, region, **kwargs)
-        known = REGISTRY.get(self.account_id)
+        known = registry.REGISTRY.get(self.account_id)
         if known and self.org is not None:
             self.org.master_account_email = known.email
             for account in self.accounts:
@@ -32,10 +33,25 @@ def _create_organization(original: Any) -> Any:
     return create_organization
 
 
+def _get_account_summary(original: Any) -> Any:
+    def get_account_summary(self: IAMBackend) -> AccountSummary:
+        summary = original(self)
+        entry = registry.REGISTRY.get(self.account_id)
+        if entry is not None:
+            summary._account_mfa_enabled = int(entry.root_mfa)
+            summary._account_access_keys_present = int(entry.root_access_keys)
+        return summary
+
+    return get_account_summary
+
+
 def install() -> None:
     """Apply every patch once."""
     global _installed
     if _installed:
         return
     OrganizationsBackend.create_organization = _create_organization(OrganizationsBackend.create_organization)  # type: ignore[method-assign]
+    IAMBackend.get_account_summary = _get_account_summary(IAMBackend.get_account_summary)  # type: ignore[method-assign]
+    account_api.install()
+    quotas.install()
     _installed = True

@@ -1,0 +1,160 @@
+"""AWS Account Management operations moto lacks, and the organization rules for the ones it has.
+
+Implemented: GetContactInformation, PutContactInformation, PutAccountName, GetAccountInformation; the existing
+alternate-contact operations gain the AccountId rules. Spec: shared/aws-api-notes.md §6.
+
+AccountId rules, checked in this order (§6.1): absent → the caller's own account (standalone context, works without
+trusted access); present and equal to the management account's own id → AccessDenied; caller not the management
+account (or the delegated administrator for account.amazonaws.com) → AccessDenied; organization not in all-features
+mode or trusted access for account.amazonaws.com off → AccessDenied; target not a member → AccessDenied.
+Choice (unverified, §8): GetAccountInformation reports PENDING_CLOSURE accounts as ACTIVE.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from moto.account import urls as account_urls
+from moto.account.responses import AccountResponse
+from moto.core.responses import ActionResult, EmptyResult
+from moto.sts.models import sts_backends
+
+from orgnb.sandbox import registry
+from orgnb.sandbox.exceptions import AccountAccessDenied, AccountResourceNotFound, AccountValidation
+
+SERVICE_PRINCIPAL = "account.amazonaws.com"
+NEW_PATHS = ("getContactInformation", "putContactInformation", "putAccountName", "getAccountInformation")
+_MGMT_SELF = "The management account can only be managed using the standalone context from the management account."
+
+# ContactInformation members: (wire name, min, max, required); PhoneNumber and CountryCode have patterns too.
+_CONTACT_FIELDS = (
+    ("FullName", 1, 50, True),
+    ("AddressLine1", 1, 60, True),
+    ("AddressLine2", 1, 60, False),
+    ("AddressLine3", 1, 60, False),
+    ("City", 1, 50, True),
+    ("StateOrRegion", 1, 50, False),
+    ("DistrictOrCounty", 1, 50, False),
+    ("PostalCode", 1, 20, True),
+    ("CountryCode", 2, 2, True),
+    ("PhoneNumber", 1, 20, True),
+    ("CompanyName", 1, 50, False),
+    ("WebsiteUrl", 1, 256, False),
+)
+_STATE_REQUIRED = {"US", "CA", "GB", "DE", "JP", "IN", "BR"}
+_PHONE = re.compile(r"^[+][\s0-9()-]+$")
+_ACCOUNT_NAME = re.compile(r"^[ -;=?-~]+$")
+
+
+def _caller_arn(resp: AccountResponse) -> str:
+    return sts_backends[resp.current_account]["aws"].get_caller_identity(resp.get_access_key(), resp.region)[1]
+
+
+def _is_delegated_admin(backend: Any, account_id: str) -> bool:
+    return any(a.account.id == account_id and SERVICE_PRINCIPAL in a.services for a in backend.admins)
+
+
+def target_account(resp: AccountResponse, operation: str) -> str:
+    """The account the request acts on, after the AccountId rules."""
+    caller = resp.current_account
+    requested = resp._get_param("AccountId")
+    if not requested:
+        return caller
+    denied = AccountAccessDenied(_caller_arn(resp), operation)
+    backend = registry.org_backend(caller)
+    is_mgmt = backend is not None and backend.org.master_account_id == caller
+    if is_mgmt and requested == caller:
+        raise AccountAccessDenied(_caller_arn(resp), operation, _MGMT_SELF)
+    if backend is None or not (is_mgmt or _is_delegated_admin(backend, caller)):
+        raise denied
+    trusted = any(s.get("ServicePrincipal") == SERVICE_PRINCIPAL for s in backend.services)
+    if backend.org.feature_set != "ALL" or not trusted:
+        raise denied
+    if requested == backend.org.master_account_id or requested not in {a.id for a in backend.accounts}:
+        raise denied
+    return str(requested)
+
+
+def contact_problems(info: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every ContactInformation constraint `info` breaks, as (field, message)."""
+    problems = []
+    for name, low, high, required in _CONTACT_FIELDS:
+        value = info.get(name)
+        if value is None:
+            if required:
+                problems.append((name, "Member must not be null"))
+        elif not low <= len(str(value)) <= high:
+            problems.append((name, f"Member must have length between {low} and {high}"))
+    if info.get("PhoneNumber") and not _PHONE.match(info["PhoneNumber"]):
+        problems.append(("PhoneNumber", "Member must satisfy regular expression pattern: [+][\\s0-9()-]+"))
+    if info.get("CountryCode") in _STATE_REQUIRED and not info.get("StateOrRegion"):
+        problems.append(("StateOrRegion", f"StateOrRegion is required for country code {info['CountryCode']}"))
+    unknown = sorted(set(info) - {f[0] for f in _CONTACT_FIELDS})
+    problems += [(name, "Unknown member") for name in unknown]
+    return problems
+
+
+def get_contact_information(self: AccountResponse) -> ActionResult:
+    """GetContactInformation."""
+    info = registry.snapshot_contact(target_account(self, "GetContactInformation"))
+    if not info:
+        raise AccountResourceNotFound("No contact information found for the account.")
+    return ActionResult({"ContactInformation": info})
+
+
+def put_contact_information(self: AccountResponse) -> EmptyResult:
+    """PutContactInformation."""
+    account_id = target_account(self, "PutContactInformation")
+    info = self._get_param("ContactInformation") or {}
+    problems = contact_problems(info)
+    if problems:
+        raise AccountValidation(problems)
+    registry.record(account_id).contact_information = dict(info)
+    return EmptyResult()
+
+
+def put_account_name(self: AccountResponse) -> EmptyResult:
+    """PutAccountName."""
+    account_id = target_account(self, "PutAccountName")
+    name = self._get_param("AccountName") or ""
+    if not 1 <= len(name) <= 50 or not _ACCOUNT_NAME.match(name):
+        raise AccountValidation([("AccountName", "Member must have length between 1 and 50 and match [ -;=?-~]+")])
+    registry.set_name(account_id, name)
+    return EmptyResult()
+
+
+def get_account_information(self: AccountResponse) -> ActionResult:
+    """GetAccountInformation."""
+    entry = registry.record(target_account(self, "GetAccountInformation"))
+    member = registry.fake_account(entry.account_id)
+    state = {"SUSPENDED": "SUSPENDED", "CLOSED": "CLOSED"}.get(member.state if member else "ACTIVE", "ACTIVE")
+    return ActionResult(
+        {"AccountId": entry.account_id, "AccountName": entry.name, "AccountCreatedDate": entry.created_at, "AccountState": state}
+    )
+
+
+def _with_rules(original: Callable[[AccountResponse], Any], operation: str) -> Callable[[AccountResponse], Any]:
+    def handler(self: AccountResponse) -> Any:
+        target_account(self, operation)
+        return original(self)
+
+    handler.__name__ = original.__name__
+    return handler
+
+
+def install() -> None:
+    """Register the new operations and routes, and put the AccountId rules on the existing ones."""
+    for path in NEW_PATHS:
+        account_urls.url_paths["{0}/" + path + "$"] = AccountResponse.dispatch
+    AccountResponse.get_contact_information = get_contact_information
+    AccountResponse.put_contact_information = put_contact_information
+    AccountResponse.put_account_name = put_account_name
+    AccountResponse.get_account_information = get_account_information
+    for name, operation in (
+        ("put_alternate_contact", "PutAlternateContact"),
+        ("get_alternate_contact", "GetAlternateContact"),
+        ("delete_alternate_contact", "DeleteAlternateContact"),
+    ):
+        setattr(AccountResponse, name, _with_rules(getattr(AccountResponse, name), operation))

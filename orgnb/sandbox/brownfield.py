@@ -1,0 +1,110 @@
+"""The brownfield estate, built through the sandbox's own API as an operator would have built it over the years."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+IMAGE_ID = "ami-0abcdef1234567890"  # the sandbox does not load moto's default image catalogue (slow, unused)
+OLD_SCP = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}
+
+
+def _org_condition(org_id: str) -> dict[str, Any]:
+    return {"StringEquals": {"aws:PrincipalOrgID": org_id}}
+
+
+def seed_old_organization(builder: Any) -> str:
+    """The old organization: members with their stable ids, an OU, an SCP, trusted services, a delegated admin."""
+    org = builder.client("old-management", "organizations")
+    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    root = org.list_roots()["Roots"][0]["Id"]
+    with builder.fixed_account_ids([builder.scenario.account(p).account_id for p in builder.scenario.members]):
+        for profile in builder.scenario.members:
+            member = builder.scenario.account(profile)
+            org.create_account(AccountName=member.name, Email=member.email)
+    production = org.create_organizational_unit(ParentId=root, Name="Production")["OrganizationalUnit"]["Id"]
+    org.move_account(AccountId=builder.scenario.account("old-member-a").account_id, SourceParentId=root, DestinationParentId=production)
+    for principal in ("cloudtrail.amazonaws.com", "sso.amazonaws.com"):
+        org.enable_aws_service_access(ServicePrincipal=principal)
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    policy = org.create_policy(
+        Name="deny-leave", Description="members may not leave", Type="SERVICE_CONTROL_POLICY", Content=json.dumps(OLD_SCP)
+    )
+    org.attach_policy(PolicyId=policy["Policy"]["PolicySummary"]["Id"], TargetId=root)
+    org.register_delegated_administrator(
+        AccountId=builder.scenario.account("old-member-a").account_id, ServicePrincipal="guardduty.amazonaws.com"
+    )
+    return str(org_id)
+
+
+def seed_org_references(builder: Any, org_id: str) -> None:
+    """Policies that name the old organization: a CI role's trust, a bucket policy, a KMS key policy."""
+    iam = builder.client("old-member-a", "iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": _org_condition(org_id)}],
+    }
+    iam.create_role(RoleName="ci-deployer", AssumeRolePolicyDocument=json.dumps(trust))
+    s3 = builder.client("old-member-a", "s3")
+    s3.create_bucket(Bucket="legacy-prod-artifacts")
+    bucket_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::legacy-prod-artifacts/*",
+                "Condition": _org_condition(org_id),
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket="legacy-prod-artifacts", Policy=json.dumps(bucket_policy))
+    kms = builder.client("old-management", "kms")
+    mgmt = builder.scenario.account("old-management").account_id
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "owner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{mgmt}:root"}, "Action": "kms:*", "Resource": "*"},
+            {
+                "Sid": "org-decrypt",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": _org_condition(org_id),
+            },
+        ],
+    }
+    kms.create_key(Description="legacy backups", Policy=json.dumps(key_policy))
+
+
+def seed_production(builder: Any) -> None:
+    """Workloads in the old management account: an instance, a function, a table, a bucket, a stack."""
+    profile = "old-management"
+    builder.client(profile, "ec2").run_instances(ImageId=IMAGE_ID, MinCount=1, MaxCount=1, InstanceType="t3.micro")
+    iam = builder.client(profile, "iam")
+    lambda_trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    role_arn = iam.create_role(RoleName="orders-api", AssumeRolePolicyDocument=json.dumps(lambda_trust))["Role"]["Arn"]
+    builder.client(profile, "lambda").create_function(
+        FunctionName="orders-api", Runtime="python3.12", Role=role_arn, Handler="app.handler", Code={"ZipFile": builder.zipped_handler()}
+    )
+    builder.client(profile, "dynamodb").create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    builder.client(profile, "s3").create_bucket(Bucket="legacy-orders-exports")
+    template = {"Resources": {"Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "orders-alerts"}}}}
+    builder.client(profile, "cloudformation").create_stack(StackName="orders-monitoring", TemplateBody=json.dumps(template))
+
+
+def seed(builder: Any) -> None:
+    """Everything beyond bare accounts in the brownfield scenario."""
+    org_id = seed_old_organization(builder)
+    seed_org_references(builder, org_id)
+    seed_production(builder)

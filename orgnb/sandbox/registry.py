@@ -1,0 +1,108 @@
+"""The sandbox's account registry: facts about each emulated account that moto does not keep.
+
+Scenario accounts are registered when the sandbox is seeded; accounts made later by CreateAccount are registered
+on first use from moto's Organizations state, with the management account's company name and address cloned into
+their contact information, as Organizations does.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
+
+# Contact fields Organizations copies from the management account into accounts it creates.
+_CLONED_CONTACT_FIELDS = (
+    "CompanyName",
+    "AddressLine1",
+    "AddressLine2",
+    "AddressLine3",
+    "City",
+    "StateOrRegion",
+    "PostalCode",
+    "CountryCode",
+)
+
+
+@dataclass
+class AccountRecord:
+    """What the sandbox knows about one account beyond moto's models."""
+
+    account_id: str
+    name: str
+    email: str
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    contact_information: dict[str, str] | None = None
+    root_mfa: bool = True
+    root_access_keys: bool = False
+    payment_method: bool = True
+
+
+REGISTRY: dict[str, AccountRecord] = {}
+# Organizations' account quota by management account; AWS's default applies to the rest.
+DEFAULT_ACCOUNT_LIMIT = 10
+ACCOUNT_LIMITS: dict[str, int] = {}
+
+
+def clear() -> None:
+    """Forget every account and quota (on reset)."""
+    REGISTRY.clear()
+    ACCOUNT_LIMITS.clear()
+
+
+def account_limit(management_id: str | None) -> int:
+    """The account quota of the organization managed by `management_id`."""
+    return ACCOUNT_LIMITS.get(management_id or "", DEFAULT_ACCOUNT_LIMIT)
+
+
+def management_of(account_id: str) -> str | None:
+    """The management account of the organization `account_id` belongs to (itself when it manages one)."""
+    own = organizations_backends[account_id]["aws"]
+    if own.org is not None:
+        return account_id
+    membership = organizations_backends.master_accounts.get(account_id)
+    return membership[0] if membership else None
+
+
+def org_backend(account_id: str) -> OrganizationsBackend | None:
+    """The Organizations backend holding the organization of `account_id`, if any."""
+    mgmt = management_of(account_id)
+    return organizations_backends[mgmt]["aws"] if mgmt else None
+
+
+def fake_account(account_id: str) -> FakeAccount | None:
+    """moto's Organizations record of `account_id`, if it belongs to an organization."""
+    backend = org_backend(account_id)
+    if backend is None:
+        return None
+    return next((a for a in backend.accounts if a.id == account_id), None)
+
+
+def record(account_id: str) -> AccountRecord:
+    """The registry entry for `account_id`, made from Organizations' data for accounts created in the sandbox."""
+    if account_id in REGISTRY:
+        return REGISTRY[account_id]
+    member = fake_account(account_id)
+    entry = AccountRecord(account_id, member.name if member else account_id, member.email if member else f"{account_id}@example.invalid")
+    mgmt = management_of(account_id)
+    if member is not None and mgmt and mgmt in REGISTRY and REGISTRY[mgmt].contact_information:
+        source = REGISTRY[mgmt].contact_information or {}
+        entry.contact_information = {k: v for k, v in source.items() if k in _CLONED_CONTACT_FIELDS} or None
+    REGISTRY[account_id] = entry
+    return entry
+
+
+def set_name(account_id: str, name: str) -> None:
+    """Rename an account everywhere it shows (registry and Organizations)."""
+    record(account_id).name = name
+    member = fake_account(account_id)
+    if member is not None:
+        member.name = name
+
+
+def snapshot_contact(account_id: str) -> dict[str, Any] | None:
+    """A copy of the account's contact information."""
+    return copy.deepcopy(record(account_id).contact_information)

@@ -1,0 +1,115 @@
+"""The sandbox's Account Management operations, quotas and brownfield estate, seen through boto3."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from orgnb.sandbox import Sandbox
+
+MEMBER_A, MEMBER_B, OLD_MGMT = "444455556666", "555566667777", "333344445555"
+CONTACT = {
+    "FullName": "Ops",
+    "AddressLine1": "1 Example Street",
+    "City": "Seattle",
+    "StateOrRegion": "WA",
+    "PostalCode": "98101",
+    "CountryCode": "US",
+    "PhoneNumber": "+1 206 555 0100",
+}
+
+
+def client(profile: str, service: str):
+    return boto3.Session(profile_name=profile).client(service, region_name="us-east-1")
+
+
+def error_of(call, *args, **kwargs) -> ClientError:
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def test_brownfield_accounts_and_old_organization(brownfield: Sandbox) -> None:
+    assert brownfield.calls() == [], "seeding leaves no calls in the log"
+    org = client("old-management", "organizations")
+    assert {a["Id"]: a["Name"] for a in org.list_accounts()["Accounts"]} == {
+        OLD_MGMT: "Example Legacy",
+        MEMBER_A: "Legacy prod",
+        MEMBER_B: "Legacy data",
+    }
+    old_org = org.describe_organization()["Organization"]["Id"]
+    assert client("old-member-b", "organizations").describe_organization()["Organization"]["Id"] == old_org
+    principals = {s["ServicePrincipal"] for s in org.list_aws_service_access_for_organization()["EnabledServicePrincipals"]}
+    assert principals == {"cloudtrail.amazonaws.com", "sso.amazonaws.com"}
+    assert org.list_delegated_administrators()["DelegatedAdministrators"][0]["Id"] == MEMBER_A
+    trust = client("old-member-a", "iam").get_role(RoleName="ci-deployer")["Role"]["AssumeRolePolicyDocument"]
+    assert old_org in str(trust)
+    err = error_of(client("management", "organizations").describe_organization)
+    assert err.response["Error"]["Code"] == "AWSOrganizationsNotInUseException"
+
+
+def test_account_summary_serves_the_scenarios_root_facts(brownfield: Sandbox) -> None:
+    assert client("management", "iam").get_account_summary()["SummaryMap"]["AccountMFAEnabled"] == 1
+    summary = client("old-management", "iam").get_account_summary()["SummaryMap"]
+    assert (summary["AccountMFAEnabled"], summary["AccountAccessKeysPresent"]) == (0, 0)
+
+
+def test_contact_information_in_the_standalone_context(brownfield: Sandbox) -> None:
+    account = client("management", "account")
+    assert error_of(account.get_contact_information).response["Error"]["Code"] == "ResourceNotFoundException"
+    account.put_contact_information(ContactInformation=CONTACT)
+    assert account.get_contact_information()["ContactInformation"] == CONTACT
+    assert client("standalone", "account").get_contact_information()["ContactInformation"]["CompanyName"] == "Example Corp"
+
+
+def test_contact_information_is_validated(brownfield: Sandbox) -> None:
+    bad = {**CONTACT, "PhoneNumber": "555", "StateOrRegion": None}
+    del bad["StateOrRegion"]
+    err = error_of(client("management", "account").put_contact_information, ContactInformation=bad)
+    assert err.response["Error"]["Code"] == "ValidationException"
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err.response["reason"] == "fieldValidationFailed"
+    assert {f["name"] for f in err.response["fieldList"]} == {"PhoneNumber", "StateOrRegion"}
+
+
+def test_account_id_rules(brownfield: Sandbox) -> None:
+    account = client("old-management", "account")
+    # trusted access for account.amazonaws.com is off in the old organization
+    err = error_of(account.get_account_information, AccountId=MEMBER_A)
+    assert (err.response["Error"]["Code"], err.response["ResponseMetadata"]["HTTPStatusCode"]) == ("AccessDeniedException", 403)
+    client("old-management", "organizations").enable_aws_service_access(ServicePrincipal="account.amazonaws.com")
+    account.put_account_name(AccountId=MEMBER_A, AccountName="Renamed")
+    assert account.get_account_information(AccountId=MEMBER_A)["AccountName"] == "Renamed"
+    names = {a["Id"]: a["Name"] for a in client("old-management", "organizations").list_accounts()["Accounts"]}
+    assert names[MEMBER_A] == "Renamed"
+    assert "standalone context" in str(error_of(account.get_account_information, AccountId=OLD_MGMT))
+    # a member may not act on others, nor name its own id
+    assert (
+        error_of(client("old-member-a", "account").get_account_information, AccountId=MEMBER_B).response["Error"]["Code"]
+        == "AccessDeniedException"
+    )
+    # an account outside the organization
+    assert error_of(account.get_account_information, AccountId="222233334444").response["Error"]["Code"] == "AccessDeniedException"
+    # the alternate-contact operations follow the same rules
+    assert error_of(client("old-member-a", "account").get_alternate_contact, AccountId=MEMBER_B, AlternateContactType="BILLING")
+
+
+def test_account_name_rules(brownfield: Sandbox) -> None:
+    account = client("management", "account")
+    account.put_account_name(AccountName="Management Account")
+    assert account.get_account_information()["AccountName"] == "Management Account"
+    assert error_of(account.put_account_name, AccountName="a<b>").response["Error"]["Code"] == "ValidationException"
+
+
+def test_account_quota_is_served_and_enforced(sandbox: Sandbox) -> None:
+    quotas = client("management", "service-quotas")
+    org = client("management", "organizations")
+    org.create_organization(FeatureSet="ALL")
+    assert quotas.get_service_quota(ServiceCode="organizations", QuotaCode="L-E619E033")["Quota"]["Value"] == 10.0
+    for n in range(9):
+        org.create_account(AccountName=f"a{n}", Email=f"aws+a{n}@example.com")
+    err = error_of(org.create_account, AccountName="one-too-many", Email="aws+x@example.com")
+    assert err.response["Error"]["Code"] == "ConstraintViolationException"
+    assert err.response["Reason"] == "ACCOUNT_NUMBER_LIMIT_EXCEEDED"
+    assert len(org.list_accounts()["Accounts"]) == 10
