@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 rehearse: $(STAMP)  ## every implemented phase, with apply, against the embedded sandbox
-	$(BIN)/orgnb rehearse
+	$(BIN)/orgnb rehearse  # brownfield scenario, parameters/brownfield.yaml
 
 test: $(STAMP) lint  ## lint, then unit tests, notebooks through papermill, the CLI; all against the sandbox on loopback
 	$(BIN)/python -m pytest

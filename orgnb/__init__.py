@@ -4,8 +4,11 @@ Notebooks import from `orgnb` only; `__all__` is the public API (a test keeps it
 """
 
 from orgnb.apply import ApplyResult, apply_plan
+from orgnb.audit import AuditInventory, Findings, collect_audit, conclude_audit, run_checks
+from orgnb.display import OuTree, account_browser
 from orgnb.errors import (
     ApplyRefused,
+    AuditFailed,
     ExitCode,
     OperatorActionPending,
     OrgnbError,
@@ -31,13 +34,17 @@ __all__ = [
     "Action",
     "ApplyRefused",
     "ApplyResult",
+    "AuditFailed",
+    "AuditInventory",
     "AwsContext",
     "CallCounter",
     "ExitCode",
+    "Findings",
     "Inventory",
     "Journal",
     "OperatorActionPending",
     "OrgnbError",
+    "OuTree",
     "ParameterError",
     "ParameterProblem",
     "Parameters",
@@ -47,11 +54,15 @@ __all__ = [
     "SandboxError",
     "Step",
     "StepFailed",
+    "account_browser",
     "apply_plan",
+    "collect_audit",
     "collect_inventory",
+    "conclude_audit",
     "load_parameters",
     "make_context",
     "phase_info",
     "plan_organization_init",
+    "run_checks",
     "start_phase",
 ]

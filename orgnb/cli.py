@@ -21,7 +21,8 @@ from orgnb.parameters import SCHEMA_PATH, load_parameters, schema_text
 from orgnb.phases import PHASES, notebooks_dir
 from orgnb.records import default_reports_dir
 
-DEFAULT_PARAMETERS = "parameters/example.yaml"
+REHEARSAL_SCENARIO = "brownfield"
+REHEARSAL_PARAMETERS = "parameters/brownfield.yaml"
 
 
 def _print_lines(lines: Sequence[tuple[str, Any]]) -> None:
@@ -156,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     rehearse = sub.add_parser("rehearse", help="every implemented phase with apply, on one sandbox")
-    rehearse.add_argument("--scenario", default="greenfield")
-    rehearse.add_argument("-f", "--file", default=DEFAULT_PARAMETERS)
+    rehearse.add_argument("--scenario", default=REHEARSAL_SCENARIO)
+    rehearse.add_argument("-f", "--file", default=REHEARSAL_PARAMETERS)
     rehearse.add_argument("--reports-dir", help="where records go (default: reports/rehearsal/)")
     rehearse.set_defaults(func=cmd_rehearse)
 

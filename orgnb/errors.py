@@ -85,6 +85,12 @@ class StepFailed(OrgnbError):
         super().__init__(f"step {step_id} failed: {error}")
 
 
+class AuditFailed(OrgnbError):
+    """A strict audit found at least one FAIL."""
+
+    exit_code = ExitCode.FAILED
+
+
 class SandboxError(OrgnbError):
     """The rehearsal sandbox could not start, or did not answer as expected."""
 
@@ -99,7 +105,8 @@ def worst_exit_code(codes: list[ExitCode]) -> ExitCode:
 
 
 ERRORS_BY_NAME: dict[str, type[OrgnbError]] = {
-    cls.__name__: cls for cls in (ParameterError, PreflightRefused, ApplyRefused, OperatorActionPending, StepFailed, SandboxError)
+    cls.__name__: cls
+    for cls in (ParameterError, PreflightRefused, ApplyRefused, OperatorActionPending, StepFailed, AuditFailed, SandboxError)
 }
 
 

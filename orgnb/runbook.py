@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ProfileNotFound
 from IPython.display import display
@@ -16,6 +16,7 @@ from IPython.display import display
 from orgnb import records
 from orgnb.apply import ApplyResult, apply_plan, check_applicable
 from orgnb.confirm import confirm_widget
+from orgnb.display import configure_display
 from orgnb.errors import ApplyRefused, ParameterError, ParameterProblem, PreflightRefused
 from orgnb.guards import check_management_caller, check_sandbox_mix
 from orgnb.inventory import Inventory, collect_inventory
@@ -26,6 +27,7 @@ from orgnb.plan import Plan
 from orgnb.session import AwsContext, make_context
 
 Planner = Callable[[Parameters, Inventory], Plan]
+T = TypeVar("T")
 
 
 class PhaseRun:
@@ -46,6 +48,7 @@ class PhaseRun:
         self.plan: Plan | None = None
         self.result: ApplyResult | None = None
         self.outcome = "started"
+        self.details: dict[str, Any] = {}
         self.journal.write("run-start", apply=apply, headless=headless, parameters_file=str(params_file))
         self._save()
 
@@ -61,12 +64,32 @@ class PhaseRun:
                 "calls": self.ctx.counter.total,
                 "outcome": self.outcome,
                 "sandbox": self.sandbox_id,
+                **self.details,
             },
         )
 
+    def guard(self) -> str | None:
+        """Refuse mixed sandbox / real settings before any AWS call; the sandbox id when rehearsing."""
+        self.sandbox_id = check_sandbox_mix(self.ctx)
+        return self.sandbox_id
+
+    def collect(self, reader: Callable[[AwsContext, Parameters], T]) -> T:
+        """Guard, then run a read-only collector (the audit's) with this run's context and parameters."""
+        self.guard()
+        collected = reader(self.ctx, self.params)
+        self.journal.write("collected", calls=self.ctx.counter.total, writes=self.ctx.counter.write_total)
+        self._save()
+        return collected
+
+    def finish(self, outcome: str, **details: Any) -> None:
+        """Record the run's outcome (and details such as finding counts) in the status file."""
+        self.outcome = outcome
+        self.details.update(details)
+        self._save()
+
     def read_inventory(self) -> Inventory:
         """Guard the endpoints, read the live state, and check the caller is the management account."""
-        self.sandbox_id = check_sandbox_mix(self.ctx)
+        self.guard()
         self.inventory = collect_inventory(self.ctx)
         self._save()
         check_management_caller(self.params, self.inventory)
@@ -144,13 +167,14 @@ class PhaseRun:
         self._save()
         status = records.read_status(self.record_dir)
         for key in ("phase", "plan_hash", "plan_steps", "applied", "writes", "outcome"):
-            print(f"{key}: {status[key]}")
+            print(f"{key}: {status[key] if status[key] is not None else 'none'}")
         return status
 
 
 def start_phase(phase: str, parameters_file: str, apply: bool = False, record_dir: str = "") -> PhaseRun:
     """Validate the parameters (no AWS call) and open the run's record; the first cell of every phase."""
     info = phase_info(phase)
+    configure_display()
     if not isinstance(apply, bool):
         raise ParameterError([ParameterProblem("apply", f"{apply!r} is not a boolean", "pass True or False")], "notebook parameters")
     params = load_parameters(parameters_file)

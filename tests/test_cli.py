@@ -84,12 +84,15 @@ def test_run_with_a_throwaway_sandbox(example_params: Path, tmp_path: Path) -> N
     assert Path(out["record"]).joinpath("notebook.ipynb").exists()
 
 
-def test_rehearse(tmp_path: Path) -> None:
+def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     result = orgnb("rehearse", "--reports-dir", str(tmp_path), env=env)
     assert result.returncode == 0, result.stderr
     out = keys(result.stdout)
-    assert out["exit_code"] == "0" and out["records"].endswith("-organization-init")
+    assert out["exit_code"] == "0" and out["scenario"] == "brownfield"
+    records = out["records"].split()
+    assert [r.rsplit("-", 2)[-2:] for r in records] == [["preparation", "audit"], ["organization", "init"]]
+    assert "preparation-audit: outcome audited, 0 applied, 0 writes" in result.stdout
     assert f"organization-init: outcome applied, {N} applied, {N} writes" in result.stdout
 
 

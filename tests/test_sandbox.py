@@ -90,7 +90,11 @@ def test_unknown_scenario() -> None:
         ("POST", "/getContactInformation", {}, b"{}", "account", "GetContactInformation"),
         ("POST", "/putAccountName", {}, b"{}", "account", "PutAccountName"),
         ("GET", "/unknown/route", {}, b"", "account", "GET /unknown/route"),
+        ("GET", "/some-bucket?policy", {}, b"", "s3", "GetBucketPolicy"),
+        ("PUT", "/some-bucket?policy", {}, b"{}", "s3", "PutBucketPolicy"),
+        ("GET", "/some-bucket/key.txt", {}, b"", "s3", "GetObject"),
     ],
 )
 def test_operation_of(method: str, path: str, headers: dict[str, str], body: bytes, service: str, expected: str) -> None:
-    assert operation_of(method, path, headers, body, service) == expected
+    path, _, query = path.partition("?")
+    assert operation_of(method, path, headers, body, service, query) == expected

@@ -28,7 +28,7 @@ class PhaseInfo:
 
 
 PHASES: tuple[PhaseInfo, ...] = (
-    PhaseInfo(1, "preparation-audit", "read-only audit of identity, accounts, emails, root credentials, billing, capacity", False),
+    PhaseInfo(1, "preparation-audit", "read-only audit of identity, accounts, emails, root credentials, billing, capacity", True),
     PhaseInfo(2, "organization-init", "create the Organization with all features, enable trusted access", True),
     PhaseInfo(3, "root-centralization", "central root access; audit and delete member root credentials", False),
     PhaseInfo(4, "account-creation", "OUs and member accounts from the plan", False),

@@ -30,8 +30,8 @@ class Call:
 
 
 @cache
-def _rest_routes(signing_name: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
-    """(method, path regex, operation) for a REST service, longest templates first."""
+def _rest_routes(signing_name: str) -> tuple[tuple[str, re.Pattern[str], frozenset[str], str], ...]:
+    """(method, path regex, required query keys, operation) for a REST service, most specific first."""
     session = botocore.session.get_session()
     for name in session.get_available_services():
         model = session.get_service_model(name)
@@ -40,15 +40,16 @@ def _rest_routes(signing_name: str) -> tuple[tuple[str, re.Pattern[str], str], .
         routes = []
         for op_name in model.operation_names:
             http = model.operation_model(op_name).http
-            template = http["requestUri"].split("?")[0]
+            template, _, query = http["requestUri"].partition("?")
             pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(template))
             pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
-            routes.append((http["method"], re.compile(f"^{pattern}/?$"), op_name))
-        return tuple(sorted(routes, key=lambda r: -len(r[1].pattern)))
+            keys = frozenset(part.split("=")[0] for part in query.split("&") if part)
+            routes.append((http["method"], re.compile(f"^{pattern}/?$"), keys, op_name))
+        return tuple(sorted(routes, key=lambda r: (-len(r[2]), -len(r[1].pattern))))
     return ()
 
 
-def operation_of(method: str, path: str, headers: dict[str, str], body: bytes, service: str) -> str:
+def operation_of(method: str, path: str, headers: dict[str, str], body: bytes, service: str, query: str = "") -> str:
     """The AWS operation a request asks for: JSON target header, query `Action`, or REST route.
 
     REST operations that share a method and path and differ only by headers (some of S3's) are named by the
@@ -61,8 +62,9 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes, s
         action = parse_qs(body.decode("utf-8", "replace")).get("Action")
         if action:
             return action[0]
-    for route_method, pattern, op_name in _rest_routes(service):
-        if route_method == method and pattern.match(path):
+    present = set(parse_qs(query, keep_blank_values=True))
+    for route_method, pattern, keys, op_name in _rest_routes(service):
+        if route_method == method and keys <= present and pattern.match(path):
             return op_name
     return f"{method} {path}"
 

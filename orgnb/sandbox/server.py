@@ -69,7 +69,8 @@ class SandboxApp:
         if credential and not path.startswith("/moto-api"):
             key, service = credential
             headers = {"X-Amz-Target": environ.get("HTTP_X_AMZ_TARGET", ""), "Content-Type": environ.get("CONTENT_TYPE", "")}
-            operation = operation_of(environ.get("REQUEST_METHOD", "GET"), path, headers, body, service)
+            method, query = environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", "")
+            operation = operation_of(method, path, headers, body, service, query)
             self.calllog.add(get_account_id_from(key), service, operation, status[0] if status else 0)
         return result
 
