@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.orgnb-installed
 
-.PHONY: venv rehearse test lint lab bench schema clean
+.PHONY: venv rehearse test lint lab bench schema snapshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lab: $(STAMP)  ## JupyterLab on the notebooks
 
 bench: $(STAMP)  ## performance ratios (no timed assertions in tests)
 	$(BIN)/python tests/bench.py
+
+snapshots: $(STAMP)  ## re-execute the phase notebooks on a fresh sandbox into tests/snapshots/ (nbval compares them)
+	$(BIN)/python -m tests.snapshots.make
 
 schema: $(STAMP)  ## regenerate parameters/schema.json from the model
 	$(BIN)/orgnb schema

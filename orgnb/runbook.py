@@ -162,13 +162,12 @@ class PhaseRun:
         self._save()
         return remaining
 
-    def summary(self) -> dict[str, Any]:
-        """The record's conclusion as `key: value` lines (and the status file the CLI reads)."""
+    def summary(self) -> None:
+        """Print the record's conclusion as `key: value` lines (the status file holds the same for the CLI)."""
         self._save()
         status = records.read_status(self.record_dir)
         for key in ("phase", "plan_hash", "plan_steps", "applied", "writes", "outcome"):
             print(f"{key}: {status[key] if status[key] is not None else 'none'}")
-        return status
 
 
 def start_phase(phase: str, parameters_file: str, apply: bool = False, record_dir: str = "") -> PhaseRun:

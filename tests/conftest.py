@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from orgnb.phases import HEADLESS_ENV
 from orgnb.sandbox import Sandbox
+
+_SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "parameters" / "example.yaml"
@@ -33,10 +36,52 @@ GREENFIELD_WRITES = [
 ]
 
 
+_SESSION: dict[str, Sandbox] = {}
+SNAPSHOTS = ROOT / "tests" / "snapshots"
+
+
+def session_sandbox() -> Sandbox:
+    """The one sandbox of this test session (moto's state is per process), started on first use."""
+    if "sandbox" not in _SESSION:
+        _SESSION["sandbox"] = Sandbox("greenfield").start()
+    return _SESSION["sandbox"]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "sandbox" in _SESSION:
+        _SESSION.pop("sandbox").stop()
+
+
 @pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[Sandbox]:
-    with Sandbox("greenfield") as sandbox:
-        yield sandbox
+def sandbox_server() -> Sandbox:
+    return session_sandbox()
+
+
+def _is_snapshot_cell(item: pytest.Item) -> bool:
+    return Path(str(item.fspath)).parent == SNAPSHOTS and item.fspath.ext == ".ipynb"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """nbval re-runs the snapshots, in phase order, against one brownfield sandbox reset before the first."""
+    if not _is_snapshot_cell(item):
+        return
+    sandbox = session_sandbox()
+    if not _SESSION.get("snapshots-started"):
+        sandbox.reset("brownfield")
+        _SESSION["snapshots-started"] = sandbox  # type: ignore[assignment]
+        _SESSION["reports"] = Path(tempfile.mkdtemp(prefix="orgnb-snapshots-"))  # type: ignore[assignment]
+    env = {**sandbox.environ(), HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(_SESSION["reports"])}
+    item.stash[_SAVED_ENV] = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    for key, value in item.stash.get(_SAVED_ENV, {}).items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _point_at(sandbox_server: Sandbox, scenario: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Sandbox:

@@ -76,3 +76,18 @@ def test_runbook_code_never_imports_the_sandbox() -> None:
         if "sandbox" in path.parts or path.name in allowed:
             continue
         assert "orgnb.sandbox" not in path.read_text(), f"{path.relative_to(package)} imports the sandbox"
+
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_snapshot_runs_the_notebooks_own_code(path: Path) -> None:
+    """nbval re-runs tests/snapshots/; they must hold the notebook's code as it is now (`make snapshots` refreshes)."""
+    snapshot = SNAPSHOTS / path.name
+    assert snapshot.exists(), f"no snapshot of {path.name}: run `make snapshots`"
+    injected = [c for c in code_cells(snapshot) if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert len(injected) == 1, "snapshots are made by papermill, with the injected parameters"
+    snapshot_code = [source(c) for c in code_cells(snapshot) if c not in injected]
+    assert snapshot_code == [source(c) for c in code_cells(path)], f"{path.name} changed: run `make snapshots` and review the diff"
+    assert all(c.get("outputs") for c in code_cells(snapshot)[-1:]), "snapshots hold outputs to compare"

@@ -39,7 +39,8 @@ def test_apply_then_rerun_makes_zero_writes(sandbox: Sandbox, example_params: Pa
     n = len(GREENFIELD_STEPS)
     assert first.outcome == "applied" and first.ctx.counter.write_total == n
     assert first.verify(PLANNER).is_empty
-    status = first.summary()
+    first.summary()
+    status = records.read_status(first.record_dir)
     assert (status["plan_steps"], status["applied"], status["writes"], status["outcome"]) == (n, n, n, "applied")
     inv = first.inventory
     assert inv.organization.feature_set == "ALL" and "account.amazonaws.com" in inv.trusted_services

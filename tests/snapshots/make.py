@@ -1,0 +1,45 @@
+"""`make snapshots`: execute every implemented phase, in order, on a fresh brownfield sandbox into tests/snapshots/.
+
+The snapshots are what nbval re-runs (and compares, through sanitize.cfg) in `make test`. Refresh them whenever a
+notebook's code or its outputs change on purpose, and review the diff like any other change.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import nbformat
+import papermill
+
+from orgnb.phases import HEADLESS_ENV, PHASES, notebooks_dir
+from orgnb.rehearsal import sandboxed
+from orgnb.runner import patched_environ
+
+HERE = Path(__file__).resolve().parent
+SCENARIO = "brownfield"
+PARAMETERS = {"parameters_file": "../../parameters/brownfield.yaml", "apply": True}
+
+
+def make_snapshots() -> list[Path]:
+    """Write one executed notebook per implemented phase; returns their paths."""
+    written = []
+    with tempfile.TemporaryDirectory() as reports, sandboxed(SCENARIO), patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": reports}):
+        for phase in (p for p in PHASES if p.implemented):
+            target = HERE / phase.notebook
+            papermill.execute_notebook(
+                str(notebooks_dir() / phase.notebook), str(target), parameters=PARAMETERS, cwd=str(HERE), kernel_name="python3", progress_bar=False
+            )
+            nb = nbformat.read(target, as_version=4)
+            nb.metadata.pop("papermill", None)
+            for cell in nb.cells:
+                cell.metadata.pop("papermill", None)
+                cell.metadata.pop("execution", None)
+            nbformat.write(nb, target)
+            written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    for path in make_snapshots():
+        print(f"snapshot: {path.relative_to(HERE.parent.parent)}")
