@@ -28,7 +28,12 @@ def make_snapshots() -> list[Path]:
         for phase in (p for p in PHASES if p.implemented):
             target = HERE / phase.notebook
             papermill.execute_notebook(
-                str(notebooks_dir() / phase.notebook), str(target), parameters=PARAMETERS, cwd=str(HERE), kernel_name="python3", progress_bar=False
+                str(notebooks_dir() / phase.notebook),
+                str(target),
+                parameters=PARAMETERS,
+                cwd=str(HERE),
+                kernel_name="python3",
+                progress_bar=False,
             )
             nb = nbformat.read(target, as_version=4)
             nb.metadata.pop("papermill", None)
