@@ -236,26 +236,25 @@ def email_test(audit: AuditInventory) -> Iterator[Row]:
     )
 
 
+def _root_fact(value: bool | None, healthy: bool, ok: str, bad: str, fix: str) -> Row:
+    """PASS when the account summary's flag has its healthy value, FAIL when not, WARN when unreadable."""
+    if value is None:
+        return Status.WARN, "account summary not readable", "allow iam:GetAccountSummary"
+    return (Status.PASS, ok, "") if value == healthy else (Status.FAIL, bad, fix)
+
+
 @check("root.mfa", "root", Severity.CRITICAL, "The management account's root user has MFA")
 def root_mfa(audit: AuditInventory) -> Iterator[Row]:
     facts = audit.inventory.caller_facts
-    if facts is None or facts.root_mfa is None:
-        yield Status.WARN, "account summary not readable", "allow iam:GetAccountSummary"
-    elif facts.root_mfa:
-        yield Status.PASS, "root MFA is enabled", ""
-    else:
-        yield Status.FAIL, "root MFA is not enabled", "sign in as root and add an MFA device that others can use later (shared vault)"
+    fix = "sign in as root and add an MFA device that others can use later (shared vault)"
+    yield _root_fact(facts.root_mfa if facts else None, True, "root MFA is enabled", "root MFA is not enabled", fix)
 
 
 @check("root.access-keys", "root", Severity.CRITICAL, "The management account's root user has no access keys")
 def root_keys(audit: AuditInventory) -> Iterator[Row]:
     facts = audit.inventory.caller_facts
-    if facts is None or facts.root_access_keys is None:
-        yield Status.WARN, "account summary not readable", "allow iam:GetAccountSummary"
-    elif facts.root_access_keys:
-        yield Status.FAIL, "root access keys exist", "delete them (Security credentials page, as root)"
-    else:
-        yield Status.PASS, "no root access keys", ""
+    fix = "delete them (Security credentials page, as root)"
+    yield _root_fact(facts.root_access_keys if facts else None, False, "no root access keys", "root access keys exist", fix)
 
 
 @check("root.vault", "root", Severity.HIGH, "Root password and MFA are in a shared vault")
