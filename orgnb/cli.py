@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from orgnb.errors import ExitCode, OrgnbError, worst_exit_code
+from orgnb.errors import ExitCode, OrgnbError, ParameterError, ParameterProblem, SandboxError, worst_exit_code
 from orgnb.parameters import SCHEMA_PATH, load_parameters, schema_text
 from orgnb.phases import PHASES, notebooks_dir
 from orgnb.records import default_reports_dir
@@ -102,22 +103,36 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def cmd_sandbox_calls(args: argparse.Namespace) -> int:
-    """Print the call log of the sandbox AWS_ENDPOINT_URL points at, as JSON lines."""
+def _admin_get(args: argparse.Namespace, route: str) -> Any:
+    """GET one of the running sandbox's admin routes (found through --endpoint or AWS_ENDPOINT_URL)."""
     endpoint = args.endpoint or os.environ.get("AWS_ENDPOINT_URL")
     if not endpoint:
-        print("AWS_ENDPOINT_URL is not set: apply the exports `orgnb sandbox` printed, or pass --endpoint", file=sys.stderr)
-        return ExitCode.INVALID_PARAMETERS
-    url = f"{endpoint.rstrip('/')}/orgnb-api/calls" + ("?writes=1" if args.writes else "")
+        raise ParameterError(
+            [ParameterProblem("AWS_ENDPOINT_URL", "not set", "apply the exports `orgnb sandbox` printed, or pass --endpoint")]
+        )
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - the sandbox's own admin route
-            calls = json.load(resp)
+        with urllib.request.urlopen(f"{endpoint.rstrip('/')}/orgnb-api/{route}", timeout=10) as resp:  # noqa: S310 - sandbox admin route
+            return json.load(resp)
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        print(f"no sandbox answered at {endpoint}: {exc}", file=sys.stderr)
-        return ExitCode.FAILED
+        raise SandboxError(f"no sandbox answered at {endpoint}: {exc}") from None
+
+
+def cmd_sandbox_calls(args: argparse.Namespace) -> int:
+    """Print the call log of the sandbox AWS_ENDPOINT_URL points at, as JSON lines."""
+    calls = _admin_get(args, "calls" + ("?writes=1" if args.writes else ""))
     for call in calls:
         print(json.dumps(call, sort_keys=True))
     _print_lines([("calls", len(calls)), ("writes", sum(1 for c in calls if c["write"]))])
+    return ExitCode.OK
+
+
+def cmd_sandbox_mailbox(args: argparse.Namespace) -> int:
+    """Print the sandbox mailbox (invitations, one-time passcodes), optionally one address's, as JSON lines."""
+    query = f"?address={urllib.parse.quote(args.address)}" if args.address else ""
+    mails = _admin_get(args, "mailbox" + query)
+    for mail in mails:
+        print(json.dumps(mail, sort_keys=True))
+    _print_lines([("messages", len(mails))])
     return ExitCode.OK
 
 
@@ -172,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     calls.add_argument("--writes", action="store_true", help="only calls that may change state")
     calls.add_argument("--endpoint", help="sandbox URL (default: AWS_ENDPOINT_URL)")
     calls.set_defaults(func=cmd_sandbox_calls)
+    mail = sandbox_sub.add_parser("mailbox", help="email the sandbox delivered (invitations, OTPs), as JSON lines")
+    mail.add_argument("address", nargs="?", help="only messages to this address")
+    mail.add_argument("--endpoint", help="sandbox URL (default: AWS_ENDPOINT_URL)")
+    mail.set_defaults(func=cmd_sandbox_mailbox)
 
     validate = sub.add_parser("validate", help="check a parameters file without calling AWS")
     validate.add_argument("-f", "--file", required=True)

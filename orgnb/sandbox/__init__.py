@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
-from orgnb.sandbox import patches, registry
+from orgnb.sandbox import handshakes, mailbox, patches, registry
 from orgnb.sandbox.calllog import Call, CallLog
 from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
 from orgnb.sandbox.server import SandboxApp, ServerThread, moto_app
@@ -43,6 +43,8 @@ def _reset_moto() -> None:
     moto_api_backend.reset()
     organizations_backends.master_accounts.clear()
     registry.clear()
+    handshakes.clear()
+    mailbox.clear()
 
 
 def _seed_account(account: SandboxAccount) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 IMAGE_ID = "ami-0abcdef1234567890"  # the sandbox does not load moto's default image catalogue (slow, unused)
@@ -22,6 +23,7 @@ def seed_old_organization(builder: Any) -> str:
         for profile in builder.scenario.members:
             member = builder.scenario.account(profile)
             org.create_account(AccountName=member.name, Email=member.email)
+    _age_members(builder)
     production = org.create_organizational_unit(ParentId=root, Name="Production")["OrganizationalUnit"]["Id"]
     org.move_account(AccountId=builder.scenario.account("old-member-a").account_id, SourceParentId=root, DestinationParentId=production)
     for principal in ("cloudtrail.amazonaws.com", "sso.amazonaws.com"):
@@ -35,6 +37,16 @@ def seed_old_organization(builder: Any) -> str:
         AccountId=builder.scenario.account("old-member-a").account_id, ServicePrincipal="guardduty.amazonaws.com"
     )
     return str(org_id)
+
+
+def _age_members(builder: Any) -> None:
+    """The old members were created years ago (long past the wait before a created account may leave)."""
+    from moto.core.utils import utcnow
+    from moto.organizations.models import organizations_backends
+
+    backend = organizations_backends[builder.scenario.account("old-management").account_id]["aws"]
+    for account in backend.accounts:
+        account.create_time = utcnow() - timedelta(days=3 * 365)
 
 
 def seed_org_references(builder: Any, org_id: str) -> None:

@@ -32,11 +32,68 @@ class AccountValidation(ServiceException):
         self.fieldList = [{"name": name, "message": msg} for name, msg in problems]
 
 
-class OrgConstraintViolation(ServiceException):
-    """organizations: ConstraintViolationException with its Reason."""
+class OrgError(ServiceException):
+    """organizations: an error without a Reason member."""
 
-    code = "ConstraintViolationException"
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
 
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
+
+class OrgAccessDenied(OrgError):
+    code = "AccessDeniedException"
+    message = "You don't have permissions to access this resource."
+
+
+class OrgNotInUse(OrgError):
+    code = "AWSOrganizationsNotInUseException"
+    message = "Your account is not a member of an organization."
+
+
+class HandshakeNotFound(OrgError):
+    code = "HandshakeNotFoundException"
+    message = "We can't find a handshake with the HandshakeId that you specified."
+
+
+class HandshakeAlreadyInState(OrgError):
+    code = "HandshakeAlreadyInStateException"
+    message = "The specified handshake is already in the requested state."
+
+
+class InvalidHandshakeTransition(OrgError):
+    code = "InvalidHandshakeTransitionException"
+    message = "You can't perform the operation on the handshake in its current state."
+
+
+class DuplicateHandshake(OrgError):
+    code = "DuplicateHandshakeException"
+    message = "A handshake with the same action and target already exists."
+
+
+class MasterCannotLeave(OrgError):
+    code = "MasterCannotLeaveOrganizationException"
+    message = "You can't remove a management account from an organization. You must first delete the organization."
+
+
+class OrganizationNotEmpty(OrgError):
+    code = "OrganizationNotEmptyException"
+    message = "To delete an organization, you must first remove all accounts except the management account."
+
+
+class OrgReasonError(ServiceException):
+    """organizations: an error whose model shape has a Reason member."""
+
+    def __init__(self, reason: str, message: str = "") -> None:
+        super().__init__(message or f"The request failed: {reason}.")
         self.Reason = reason
+
+
+class HandshakeConstraintViolation(OrgReasonError):
+    code = "HandshakeConstraintViolationException"
+
+
+class OrgInvalidInput(OrgReasonError):
+    code = "InvalidInputException"
+
+
+class OrgConstraintViolation(OrgReasonError):
+    code = "ConstraintViolationException"

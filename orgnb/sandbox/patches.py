@@ -3,7 +3,8 @@
 - CreateOrganization: moto names the management account "master" with email master@example.com; AWS keeps the
   account's own name and root email, which the sandbox's registry supplies.
 - GetAccountSummary: moto hard-codes root MFA off and no root access keys; the registry holds each account's facts.
-- Account Management (account_api) and Organizations' account quota (quotas).
+- Account Management (account_api), Organizations membership and handshakes (org_api, handshakes), and
+  Organizations' account quota (quotas).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from moto.iam.models import AccountSummary, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 
-from orgnb.sandbox import account_api, quotas, registry
+from orgnb.sandbox import account_api, org_api, quotas, registry
 
 _installed = False
 
@@ -53,5 +54,6 @@ def install() -> None:
     OrganizationsBackend.create_organization = _create_organization(OrganizationsBackend.create_organization)  # type: ignore[method-assign]
     IAMBackend.get_account_summary = _get_account_summary(IAMBackend.get_account_summary)  # type: ignore[method-assign]
     account_api.install()
+    org_api.install()
     quotas.install()
     _installed = True

@@ -52,7 +52,7 @@ def install() -> None:
     def create_account(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
         if self.org is not None and len(self.accounts) >= registry.account_limit(self.account_id):
             raise OrgConstraintViolation(
-                "You have reached the limit on the number of accounts in your organization.", "ACCOUNT_NUMBER_LIMIT_EXCEEDED"
+                "ACCOUNT_NUMBER_LIMIT_EXCEEDED", "You have reached the limit on the number of accounts in your organization."
             )
         return original_create(self, **kwargs)
 

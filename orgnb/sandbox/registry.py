@@ -38,7 +38,11 @@ class AccountRecord:
     contact_information: dict[str, str] | None = None
     root_mfa: bool = True
     root_access_keys: bool = False
+    # what a standalone account needs before it may leave an organization (console sign-up steps)
     payment_method: bool = True
+    phone_verified: bool = True
+    eula_accepted: bool = True
+    left_at: datetime | None = None
 
 
 REGISTRY: dict[str, AccountRecord] = {}
@@ -86,13 +90,21 @@ def record(account_id: str) -> AccountRecord:
     if account_id in REGISTRY:
         return REGISTRY[account_id]
     member = fake_account(account_id)
-    entry = AccountRecord(account_id, member.name if member else account_id, member.email if member else f"{account_id}@example.invalid")
+    entry = AccountRecord(account_id, member.name if member else account_id, member.email if member else f"{account_id}@example.com")
+    if member is not None and member.joined_method == "CREATED":
+        # "the information required of standalone accounts is not automatically collected" for created accounts
+        entry.payment_method = entry.phone_verified = entry.eula_accepted = False
     mgmt = management_of(account_id)
     if member is not None and mgmt and mgmt in REGISTRY and REGISTRY[mgmt].contact_information:
         source = REGISTRY[mgmt].contact_information or {}
         entry.contact_information = {k: v for k, v in source.items() if k in _CLONED_CONTACT_FIELDS} or None
     REGISTRY[account_id] = entry
     return entry
+
+
+def by_email(email: str) -> AccountRecord | None:
+    """The registered account whose root email is `email` (case-insensitive)."""
+    return next((r for r in REGISTRY.values() if r.email.lower() == email.lower()), None)
 
 
 def set_name(account_id: str, name: str) -> None:

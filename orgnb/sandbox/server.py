@@ -1,7 +1,9 @@
 """The sandbox server: moto's WSGI app on loopback, wrapped with a call log and a small admin API.
 
-Admin routes (JSON, GET): `/orgnb-api/instance` (instance id, scenario, profiles) and `/orgnb-api/calls`
-(`?writes=1` for writes only). Everything else goes to moto.
+Admin routes (JSON): GET `/orgnb-api/instance` (instance id, scenario, profiles), GET `/orgnb-api/calls`
+(`?writes=1` for writes only), GET `/orgnb-api/mailbox` (`?address=` for one recipient), and
+POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up).
+Everything else goes to moto.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from orgnb.sandbox import mailbox, registry
 from orgnb.sandbox.calllog import CallLog, operation_of, parse_credential
 
 ADMIN_PREFIX = "/orgnb-api/"
@@ -30,6 +33,18 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
+
+
+STANDALONE_FIELDS = ("payment_method", "phone_verified", "eula_accepted")
+
+
+def set_standalone_profile(account_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """What the console does for an account about to stand alone: add a payment method, verify the phone, sign."""
+    entry = registry.record(account_id)
+    for name in STANDALONE_FIELDS:
+        if name in changes:
+            setattr(entry, name, bool(changes[name]))
+    return {"account_id": account_id, **{name: getattr(entry, name) for name in STANDALONE_FIELDS}}
 
 
 class SandboxApp:
@@ -47,6 +62,10 @@ class SandboxApp:
             body = json.dumps(self.info())
         elif path == ADMIN_PREFIX + "calls":
             body = self.calllog.to_json(writes_only=query.get("writes", ["0"])[0] not in ("0", ""))
+        elif path == ADMIN_PREFIX + "mailbox":
+            body = json.dumps(mailbox.messages(query.get("address", [None])[0]))
+        elif path.startswith(ADMIN_PREFIX + "accounts/") and path.endswith("/standalone") and environ.get("REQUEST_METHOD") == "POST":
+            body = json.dumps(set_standalone_profile(path.split("/")[-2], json.loads(_read_body(environ) or b"{}")))
         else:
             start_response("404 Not Found", [("Content-Type", "application/json")])
             return [b'{"error": "unknown admin route"}']

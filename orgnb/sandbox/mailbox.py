@@ -1,0 +1,41 @@
+"""The sandbox mailbox: email AWS would send (invitations, one-time passcodes), for the operator to read."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from moto.core.utils import utcnow
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One message, as delivered to `to`."""
+
+    to: str
+    subject: str
+    body: str
+    sent_at: str
+
+
+_MAILS: list[Mail] = []
+_LOCK = threading.Lock()
+
+
+def send(to: str, subject: str, body: str) -> None:
+    """Deliver a message to `to`."""
+    with _LOCK:
+        _MAILS.append(Mail(to, subject, body, utcnow().isoformat(timespec="seconds")))
+
+
+def messages(address: str | None = None) -> list[dict[str, Any]]:
+    """Every message, or those sent to `address` (case-insensitive), oldest first."""
+    with _LOCK:
+        return [asdict(m) for m in _MAILS if address is None or m.to.lower() == address.lower()]
+
+
+def clear() -> None:
+    """Empty the mailbox (on reset)."""
+    with _LOCK:
+        _MAILS.clear()

@@ -1,0 +1,217 @@
+"""Organizations membership in the sandbox: invitations, handshakes, leaving, deleting, all features.
+
+Every call goes through boto3 with the acting account's own profile, over HTTP, as the runbook makes it.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import timedelta
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from orgnb.sandbox import Sandbox, handshakes
+
+MGMT, STANDALONE, OLD_MGMT, MEMBER_A, MEMBER_B = "111122223333", "222233334444", "333344445555", "444455556666", "555566667777"
+
+
+def org(profile: str):
+    return boto3.Session(profile_name=profile).client("organizations", region_name="us-east-1")
+
+
+def code_of(call, *args, **kwargs) -> tuple[str, str | None]:
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value.response["Error"]["Code"], info.value.response.get("Reason")
+
+
+def invite(target: str, kind: str = "ACCOUNT", **kwargs) -> dict:
+    return org("management").invite_account_to_organization(Target={"Id": target, "Type": kind}, **kwargs)["Handshake"]
+
+
+def set_standalone(sandbox: Sandbox, account_id: str, **flags: bool) -> None:
+    request = urllib.request.Request(
+        f"{sandbox.url}/orgnb-api/accounts/{account_id}/standalone", data=json.dumps(flags).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request) as resp:
+        assert json.load(resp)["account_id"] == account_id
+
+
+@pytest.fixture
+def new_org(brownfield: Sandbox) -> Sandbox:
+    org("management").create_organization(FeatureSet="ALL")
+    return brownfield
+
+
+def test_invite_and_accept_a_standalone_account(new_org: Sandbox) -> None:
+    h = invite(STANDALONE, Notes="welcome", Tags=[{"Key": "team", "Value": "gadget"}])
+    assert h["State"] == "OPEN" and h["Action"] == "INVITE" and h["Id"].startswith("h-")
+    assert (h["ExpirationTimestamp"] - h["RequestedTimestamp"]) == timedelta(days=15)
+    assert {"Id": STANDALONE, "Type": "ACCOUNT"} in h["Parties"]
+    assert h["Resources"][0]["Resources"][0] == {"Type": "MASTER_EMAIL", "Value": "aws+management-account@example.com"}
+    assert h["Resources"][-1] == {"Type": "NOTES", "Value": "welcome"}
+    seen = org("standalone").list_handshakes_for_account()["Handshakes"]
+    assert [x["Id"] for x in seen] == [h["Id"]]
+    assert org("standalone").describe_handshake(HandshakeId=h["Id"])["Handshake"]["State"] == "OPEN"
+    assert org("standalone").accept_handshake(HandshakeId=h["Id"])["Handshake"]["State"] == "ACCEPTED"
+    accounts = {a["Id"]: a for a in org("management").list_accounts()["Accounts"]}
+    assert accounts[STANDALONE]["JoinedMethod"] == "INVITED" and accounts[STANDALONE]["Name"] == "Gadget sandbox"
+    assert org("management").list_tags_for_resource(ResourceId=STANDALONE)["Tags"] == [{"Key": "team", "Value": "gadget"}]
+    assert org("standalone").describe_organization()["Organization"]["MasterAccountId"] == MGMT
+    iam = boto3.Session(profile_name="standalone").client("iam")
+    assert code_of(iam.get_role, RoleName="OrganizationAccountAccessRole")[0] == "NoSuchEntity", (
+        "AWS makes the role only for created accounts"
+    )
+    with urllib.request.urlopen(f"{new_org.url}/orgnb-api/mailbox?address=gadget-dev@example.com") as resp:
+        assert h["Id"] in json.load(resp)[0]["body"]
+
+
+def test_invitation_errors(new_org: Sandbox) -> None:
+    assert code_of(org("old-member-a").invite_account_to_organization, Target={"Id": STANDALONE, "Type": "ACCOUNT"}) == (
+        "AccessDeniedException",
+        None,
+    )
+    assert (
+        code_of(org("standalone").invite_account_to_organization, Target={"Id": MGMT, "Type": "ACCOUNT"})[0]
+        == "AWSOrganizationsNotInUseException"
+    )
+    assert code_of(invite, "o-abcdefghij", "ORGANIZATION") == ("InvalidInputException", "INVALID_PARTY_TYPE_TARGET")
+    assert code_of(invite, "12345", "ACCOUNT") == ("InvalidInputException", "INVALID_PATTERN")
+    assert code_of(invite, "not-an-email", "EMAIL") == ("InvalidInputException", "INVALID_EMAIL_ADDRESS_TARGET")
+    assert code_of(invite, STANDALONE, Notes="x" * 1025) == ("InvalidInputException", "MAX_LENGTH_EXCEEDED")
+    assert code_of(invite, MGMT) == ("HandshakeConstraintViolationException", "ALREADY_IN_AN_ORGANIZATION")
+    invite(STANDALONE)
+    assert code_of(invite, STANDALONE)[0] == "DuplicateHandshakeException"
+    assert code_of(invite, "gadget-dev@example.com", "EMAIL")[0] == "DuplicateHandshakeException", "the same account by email"
+
+
+def test_account_quota_and_daily_limit(new_org: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orgnb.sandbox import registry
+
+    registry.ACCOUNT_LIMITS[MGMT] = 3
+    invite(STANDALONE)
+    invite(OLD_MGMT)
+    assert code_of(invite, MEMBER_A) == ("HandshakeConstraintViolationException", "ACCOUNT_NUMBER_LIMIT_EXCEEDED")
+    registry.ACCOUNT_LIMITS[MGMT] = 10
+    monkeypatch.setitem(handshakes.SETTINGS, "daily_invitations", 2)
+    assert code_of(invite, MEMBER_A) == ("HandshakeConstraintViolationException", "HANDSHAKE_RATE_LIMIT_EXCEEDED")
+
+
+def test_migrating_a_member_of_another_organization(new_org: Sandbox) -> None:
+    h = invite(MEMBER_B)  # a member of the old organization may be invited; it must leave before accepting
+    assert code_of(org("old-member-b").accept_handshake, HandshakeId=h["Id"]) == (
+        "HandshakeConstraintViolationException",
+        "ALREADY_IN_AN_ORGANIZATION",
+    )
+    assert code_of(org("old-member-b").leave_organization) == ("ConstraintViolationException", "MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED")
+    set_standalone(new_org, MEMBER_B, payment_method=True)
+    org("old-member-b").leave_organization()
+    assert code_of(org("old-member-b").describe_organization)[0] == "AWSOrganizationsNotInUseException"
+    assert MEMBER_B not in {a["Id"] for a in org("old-management").list_accounts()["Accounts"]}
+    org("old-member-b").accept_handshake(HandshakeId=h["Id"])
+    assert org("old-member-b").describe_organization()["Organization"]["MasterAccountId"] == MGMT
+
+
+def test_leave_preconditions(brownfield: Sandbox) -> None:
+    assert code_of(org("old-member-a").leave_organization) == (
+        "ConstraintViolationException",
+        "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG",
+    )
+    assert code_of(org("old-management").leave_organization)[0] == "MasterCannotLeaveOrganizationException"
+    assert code_of(org("standalone").leave_organization)[0] == "AWSOrganizationsNotInUseException"
+    created = org("old-management").create_account(AccountName="new", Email="new@example.com")["CreateAccountStatus"]["AccountId"]
+    assert code_of(org("old-management").remove_account_from_organization, AccountId=created) == (
+        "ConstraintViolationException",
+        "WAIT_PERIOD_ACTIVE",
+    )
+    assert code_of(org("old-management").remove_account_from_organization, AccountId="999999999999")[0] == "AccountNotFoundException"
+
+
+def test_old_management_account_moves_last(new_org: Sandbox) -> None:
+    old = org("old-management")
+    h = invite(OLD_MGMT)
+    assert code_of(org("old-management").accept_handshake, HandshakeId=h["Id"])[0] == "MasterCannotLeaveOrganizationException"
+    assert code_of(old.delete_organization)[0] == "OrganizationNotEmptyException"
+    assert code_of(org("old-member-a").delete_organization) == ("AccessDeniedException", None)
+    old.deregister_delegated_administrator(AccountId=MEMBER_A, ServicePrincipal="guardduty.amazonaws.com")
+    set_standalone(new_org, MEMBER_B, payment_method=True)
+    for member in (MEMBER_A, MEMBER_B):
+        old.remove_account_from_organization(AccountId=member)
+    old.delete_organization()
+    org("old-management").accept_handshake(HandshakeId=h["Id"])
+    assert org("old-management").describe_organization()["Organization"]["MasterAccountId"] == MGMT
+
+
+def test_decline_cancel_and_transitions(new_org: Sandbox) -> None:
+    h = invite(STANDALONE)["Id"]
+    assert code_of(org("management").decline_handshake, HandshakeId=h) == ("AccessDeniedException", None)
+    assert code_of(org("standalone").cancel_handshake, HandshakeId=h) == ("AccessDeniedException", None)
+    assert org("standalone").decline_handshake(HandshakeId=h)["Handshake"]["State"] == "DECLINED"
+    assert code_of(org("standalone").decline_handshake, HandshakeId=h)[0] == "HandshakeAlreadyInStateException"
+    assert code_of(org("standalone").accept_handshake, HandshakeId=h)[0] == "InvalidHandshakeTransitionException"
+    again = invite(STANDALONE)["Id"]  # a declined invitation frees the target for a new one
+    assert org("management").cancel_handshake(HandshakeId=again)["Handshake"]["State"] == "CANCELED"
+    assert code_of(org("management").cancel_handshake, HandshakeId=again)[0] == "HandshakeAlreadyInStateException"
+    assert code_of(org("old-member-a").describe_handshake, HandshakeId=again)[0] == "HandshakeNotFoundException"
+    assert code_of(org("standalone").describe_handshake, HandshakeId="h-BAD") == ("InvalidInputException", "INVALID_PATTERN")
+
+
+def test_invitations_expire(new_org: Sandbox) -> None:
+    h = invite(STANDALONE)["Id"]
+    handshakes.HANDSHAKES[h].requested_at -= timedelta(days=16)
+    assert org("standalone").describe_handshake(HandshakeId=h)["Handshake"]["State"] == "EXPIRED"
+    assert code_of(org("standalone").accept_handshake, HandshakeId=h)[0] == "InvalidHandshakeTransitionException"
+    handshakes.HANDSHAKES[h].terminal_at -= timedelta(days=31)
+    assert code_of(org("standalone").describe_handshake, HandshakeId=h)[0] == "HandshakeNotFoundException", "gone after 30 days"
+
+
+def test_listing_pages_and_filters(new_org: Sandbox) -> None:
+    ids = [invite(target)["Id"] for target in (STANDALONE, OLD_MGMT, MEMBER_A)]
+    mgmt = org("management")
+    first = mgmt.list_handshakes_for_organization(MaxResults=2)
+    assert len(first["Handshakes"]) == 2 and "NextToken" in first
+    every = [
+        h["Id"]
+        for page in mgmt.get_paginator("list_handshakes_for_organization").paginate(PaginationConfig={"PageSize": 1})
+        for h in page["Handshakes"]
+    ]
+    assert every == ids[::-1], "newest first, every page followed"
+    assert code_of(mgmt.list_handshakes_for_organization, MaxResults=21) == ("InvalidInputException", "MAX_VALUE_EXCEEDED")
+    assert code_of(mgmt.list_handshakes_for_organization, NextToken="garbage!") == ("InvalidInputException", "INVALID_NEXT_TOKEN")
+    both = {"ActionType": "INVITE", "ParentHandshakeId": ids[0]}
+    assert code_of(mgmt.list_handshakes_for_organization, Filter=both) == ("InvalidInputException", "MAX_LIMIT_EXCEEDED_FILTER")
+    assert code_of(org("old-member-b").list_handshakes_for_organization) == ("AccessDeniedException", None)
+
+
+def test_members_may_not_call_management_operations(brownfield: Sandbox) -> None:
+    assert code_of(org("old-member-b").list_accounts) == ("AccessDeniedException", None)
+    assert code_of(org("old-member-b").create_account, AccountName="x", Email="x@example.com") == ("AccessDeniedException", None)
+    assert len(org("old-member-a").list_accounts()["Accounts"]) == 3, "a delegated administrator may read"
+    assert code_of(org("old-member-a").create_organizational_unit, ParentId="r-abcd", Name="x") == ("AccessDeniedException", None)
+    org("old-management").enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+
+
+def test_enable_all_features(brownfield: Sandbox) -> None:
+    mgmt = org("management")
+    mgmt.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    h = invite(STANDALONE)["Id"]
+    org("standalone").accept_handshake(HandshakeId=h)
+    parent = mgmt.enable_all_features()["Handshake"]
+    assert (parent["Action"], parent["State"]) == ("ENABLE_ALL_FEATURES", "REQUESTED")
+    assert code_of(invite, OLD_MGMT) == ("HandshakeConstraintViolationException", "INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES")
+    assert code_of(mgmt.enable_all_features) == (
+        "HandshakeConstraintViolationException",
+        "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION",
+    )
+    child = org("standalone").list_handshakes_for_account(Filter={"ActionType": "ENABLE_ALL_FEATURES"})["Handshakes"][0]
+    assert {"Type": "PARENT_HANDSHAKE", "Value": parent["Id"]} in child["Resources"]
+    assert code_of(mgmt.accept_handshake, HandshakeId=parent["Id"])[0] == "InvalidHandshakeTransitionException", "members first"
+    org("standalone").accept_handshake(HandshakeId=child["Id"])
+    assert mgmt.describe_handshake(HandshakeId=parent["Id"])["Handshake"]["State"] == "OPEN"
+    approve = mgmt.list_handshakes_for_account(Filter={"ActionType": "APPROVE_ALL_FEATURES"})["Handshakes"][0]
+    mgmt.accept_handshake(HandshakeId=approve["Id"])
+    assert mgmt.describe_organization()["Organization"]["FeatureSet"] == "ALL"
+    assert code_of(mgmt.enable_all_features) == ("HandshakeConstraintViolationException", "ORGANIZATION_ALREADY_HAS_ALL_FEATURES")
