@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
-from orgnb.sandbox import handshakes, mailbox, patches, registry
+from orgnb.sandbox import handshakes, mailbox, patches, registry, rootaccess
 from orgnb.sandbox.calllog import Call, CallLog
 from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
 from orgnb.sandbox.server import SandboxApp, ServerThread, moto_app
@@ -45,6 +45,7 @@ def _reset_moto() -> None:
     registry.clear()
     handshakes.clear()
     mailbox.clear()
+    rootaccess.clear()
 
 
 def _seed_account(account: SandboxAccount) -> tuple[str, str]:
@@ -56,8 +57,7 @@ def _seed_account(account: SandboxAccount) -> tuple[str, str]:
         account.name,
         account.email,
         contact_information=dict(account.contact_information) if account.contact_information else None,
-        root_mfa=account.root_mfa,
-        root_access_keys=account.root_access_keys,
+        root=rootaccess.seed_root_credentials(account),
         payment_method=account.payment_method,
     )
     iam = iam_backends[account.account_id]["aws"]

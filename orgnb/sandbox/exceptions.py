@@ -97,3 +97,10 @@ class OrgInvalidInput(OrgReasonError):
 
 class OrgConstraintViolation(OrgReasonError):
     code = "ConstraintViolationException"
+
+
+class QueryError(ServiceException):
+    """iam / sts: an error identified by its code alone."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)

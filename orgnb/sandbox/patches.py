@@ -14,7 +14,7 @@ from typing import Any
 from moto.iam.models import AccountSummary, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 
-from orgnb.sandbox import account_api, org_api, quotas, registry
+from orgnb.sandbox import account_api, iam_api, org_api, quotas, registry
 
 _installed = False
 
@@ -39,8 +39,8 @@ def _get_account_summary(original: Any) -> Any:
         summary = original(self)
         entry = registry.REGISTRY.get(self.account_id)
         if entry is not None:
-            summary._account_mfa_enabled = int(entry.root_mfa)
-            summary._account_access_keys_present = int(entry.root_access_keys)
+            summary._account_mfa_enabled = int(bool(entry.root.mfa_devices))
+            summary._account_access_keys_present = int(bool(entry.root.access_keys))
         return summary
 
     return get_account_summary
@@ -55,5 +55,6 @@ def install() -> None:
     IAMBackend.get_account_summary = _get_account_summary(IAMBackend.get_account_summary)  # type: ignore[method-assign]
     account_api.install()
     org_api.install()
+    iam_api.install()
     quotas.install()
     _installed = True

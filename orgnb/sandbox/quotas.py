@@ -54,7 +54,9 @@ def install() -> None:
             raise OrgConstraintViolation(
                 "ACCOUNT_NUMBER_LIMIT_EXCEEDED", "You have reached the limit on the number of accounts in your organization."
             )
-        return original_create(self, **kwargs)
+        result = original_create(self, **kwargs)
+        registry.record(result["CreateAccountStatus"]["AccountId"])  # its root credentials depend on today's settings
+        return result
 
     ServiceQuotasBackend.get_service_quota = get_service_quota  # type: ignore[method-assign]
     ServiceQuotasBackend.list_aws_default_service_quotas = list_aws_default_service_quotas  # type: ignore[method-assign]

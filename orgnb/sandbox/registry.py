@@ -28,6 +28,21 @@ _CLONED_CONTACT_FIELDS = (
 
 
 @dataclass
+class RootCredentials:
+    """A root user's credentials, as IAM shows them in a root session (aws-api-notes §4.1)."""
+
+    login_profile: datetime | None = None
+    access_keys: list[dict[str, Any]] = field(default_factory=list)  # {AccessKeyId, Status, CreateDate}
+    mfa_devices: list[dict[str, Any]] = field(default_factory=list)  # {SerialNumber, EnableDate}
+    certificates: list[dict[str, Any]] = field(default_factory=list)  # {CertificateId, CertificateBody, Status, UploadDate}
+
+    @property
+    def present(self) -> bool:
+        """True while any credential is left."""
+        return bool(self.login_profile or self.access_keys or self.mfa_devices or self.certificates)
+
+
+@dataclass
 class AccountRecord:
     """What the sandbox knows about one account beyond moto's models."""
 
@@ -36,8 +51,7 @@ class AccountRecord:
     email: str
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     contact_information: dict[str, str] | None = None
-    root_mfa: bool = True
-    root_access_keys: bool = False
+    root: RootCredentials = field(default_factory=RootCredentials)
     # what a standalone account needs before it may leave an organization (console sign-up steps)
     payment_method: bool = True
     phone_verified: bool = True
@@ -94,6 +108,10 @@ def record(account_id: str) -> AccountRecord:
     if member is not None and member.joined_method == "CREATED":
         # "the information required of standalone accounts is not automatically collected" for created accounts
         entry.payment_method = entry.phone_verified = entry.eula_accepted = False
+    org = org_backend(account_id)
+    central = org is not None and "RootCredentialsManagement" in getattr(org.org, "root_features", set())
+    if not central:  # with central root credentials management, new accounts get no root password
+        entry.root.login_profile = entry.created_at
     mgmt = management_of(account_id)
     if member is not None and mgmt and mgmt in REGISTRY and REGISTRY[mgmt].contact_information:
         source = REGISTRY[mgmt].contact_information or {}

@@ -17,6 +17,8 @@ class SandboxAccount:
     email: str
     root_mfa: bool = True
     root_access_keys: bool = False
+    root_password: bool = True
+    root_certificate: bool = False
     payment_method: bool = True
     contact_information: dict[str, str] | None = None
 
@@ -82,7 +84,9 @@ BROWNFIELD = Scenario(
             root_mfa=False,
             contact_information=_LEGACY_ADDRESS,
         ),
-        SandboxAccount("old-member-a", "444455556666", "Legacy prod", "legacy-prod@example.com"),
+        SandboxAccount(
+            "old-member-a", "444455556666", "Legacy prod", "legacy-prod@example.com", root_access_keys=True, root_certificate=True
+        ),
         SandboxAccount("old-member-b", "555566667777", "Legacy data", "legacy-data@example.com", payment_method=False),
     ),
     seed=_seed_brownfield,

@@ -1,0 +1,261 @@
+"""IAM centralized root access, STS AssumeRoot, and IAM calls served from the root credential store.
+
+Spec: shared/aws-api-notes.md §3-§5. Every request made with AssumeRoot credentials is checked before it reaches
+its handler: an expired session gets ExpiredToken, an action outside the task policy AccessDenied.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.responses import ActionResult, BaseResponse, EmptyResult
+from moto.core.utils import utcnow
+from moto.iam.models import iam_backends
+from moto.iam.responses import IamResponse
+from moto.sts.models import sts_backends
+from moto.sts.responses import TokenResponse
+
+from orgnb.sandbox import registry, rootaccess
+from orgnb.sandbox.exceptions import QueryError
+
+IAM_PRINCIPAL = "iam.amazonaws.com"
+_TASK_ARN = re.compile(r"^arn:aws[\w-]*:iam::aws:policy/root-task/(?P<name>\w+)$")
+_TARGET = re.compile(r"^(?:(?P<id>\d{12})|arn:aws[\w-]*:iam::(?P<arn_id>\d{12}):root)$")
+
+
+def _org_feature_backend(caller: str, enabling: bool) -> Any:
+    """The organization backend after the §3 checks, in order."""
+    backend = registry.org_backend(caller)
+    if backend is None:
+        raise QueryError(
+            "OrganizationNotFoundException", "The request was rejected because no organization is associated with your account."
+        )
+    is_mgmt = backend.org.master_account_id == caller
+    admin = any(a.account.id == caller and IAM_PRINCIPAL in a.services for a in backend.admins)
+    if not (is_mgmt or admin):
+        raise QueryError(
+            "AccountNotManagementOrDelegatedAdministratorException",
+            "The account is not the management account or a delegated administrator.",
+        )
+    if backend.org.feature_set != "ALL":
+        raise QueryError("OrganizationNotInAllFeaturesModeException", "The organization does not have all features enabled.")
+    if not any(s.get("ServicePrincipal") == IAM_PRINCIPAL for s in backend.services):
+        raise QueryError("ServiceAccessNotEnabledException", "Trusted access for IAM is not enabled in Organizations.")
+    if enabling and not is_mgmt:
+        raise QueryError("CallerIsNotManagementAccountException", "Only the management account can enable this feature.")
+    if not hasattr(backend.org, "root_features"):
+        backend.org.root_features = set()
+    return backend
+
+
+def _features_handler(feature: str | None, enable: bool) -> Callable[[IamResponse], ActionResult]:
+    def handler(self: IamResponse) -> ActionResult:
+        backend = _org_feature_backend(self.current_account, enabling=enable and feature is not None)
+        if feature is not None:
+            (backend.org.root_features.add if enable else backend.org.root_features.discard)(feature)
+        enabled = [f for f in rootaccess.FEATURES if f in backend.org.root_features]
+        return ActionResult({"OrganizationId": backend.org.id, "EnabledFeatures": enabled})
+
+    return handler
+
+
+def _caller_arn(resp: BaseResponse) -> str:
+    return sts_backends[resp.current_account]["aws"].get_caller_identity(resp.get_access_key(), resp.region)[1]
+
+
+def assume_root(self: TokenResponse) -> ActionResult:
+    """STS AssumeRoot (§5): checks in order, then credentials that act inside the target account as its root."""
+    duration = self._get_int_param("DurationSeconds", 900)
+    if duration > 900:
+        raise QueryError(
+            "ValidationError",
+            f"1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: "
+            "Member must have value less than or equal to 900",
+        )
+    target_match = _TARGET.match(self._get_param("TargetPrincipal") or "")
+    task_match = _TASK_ARN.match(self._get_param("TaskPolicyArn.arn") or "")
+    if not target_match:
+        raise QueryError("ValidationError", "TargetPrincipal must be an account id or the account's root ARN.")
+    if not task_match or task_match["name"] not in rootaccess.TASK_POLICIES:
+        raise QueryError("ValidationError", "TaskPolicyArn must name one of the root-task policies.")
+    target = target_match["id"] or target_match["arn_id"]
+    caller = self.current_account
+    if self.get_access_key() in rootaccess.SESSIONS:
+        raise QueryError("AccessDenied", "You cannot use root user credentials to make this call.")
+    denied = QueryError(
+        "AccessDenied", f"User: {_caller_arn(self)} is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::{target}:root"
+    )
+    backend = registry.org_backend(caller)
+    if backend is None:
+        raise denied
+    admin = any(a.account.id == caller and IAM_PRINCIPAL in a.services for a in backend.admins)
+    feature = rootaccess.TASK_POLICIES[task_match["name"]][0]
+    if backend.org.master_account_id != caller and not admin:
+        raise denied
+    if feature not in getattr(backend.org, "root_features", set()):
+        raise denied
+    member = next((a for a in backend.accounts if a.id == target), None)
+    if member is None or target == backend.org.master_account_id or member.state != "ACTIVE":
+        raise denied
+    key = iam_backends[target]["aws"].create_temp_access_key()
+    session = rootaccess.issue(target, key.access_key_id, task_match["name"], duration, _caller_arn(self))
+    token = secrets.token_urlsafe(96)
+    credentials = {
+        "AccessKeyId": key.access_key_id,
+        "SecretAccessKey": key.secret_access_key,
+        "SessionToken": token,
+        "Expiration": session.expiration,
+    }
+    return ActionResult({"Credentials": credentials})
+
+
+def _guard(original: Callable[[BaseResponse], Any]) -> Callable[[BaseResponse], Any]:
+    """Wrap call_action: a root session's request must be unexpired and within its task policy."""
+
+    def call_action(self: BaseResponse) -> Any:
+        session = rootaccess.SESSIONS.get(self.get_access_key())
+        if session is not None:
+            action = f"{self.service_name}:{self._get_action()}"
+            error = None
+            if session.expired:
+                error = QueryError("ExpiredToken", "The security token included in the request is expired")
+            elif not session.allows(action):
+                root = f"arn:aws:iam::{session.account_id}:root"
+                error = QueryError(
+                    "AccessDenied",
+                    f"User: {root} is not authorized to perform: {action} on resource: {root} "
+                    f"because no session policy allows the {action} action",
+                )
+            if error is not None:
+                status, headers, body = self.serialized(ActionResult(error))
+                headers["status"] = 403 if error.code == "AccessDenied" else status
+                return headers["status"], headers, body
+        return original(self)
+
+    return call_action
+
+
+def get_caller_identity(original: Callable[[TokenResponse], Any]) -> Callable[[TokenResponse], Any]:
+    """GetCallerIdentity answers the target's root in a root session."""
+
+    def handler(self: TokenResponse) -> Any:
+        session = rootaccess.SESSIONS.get(self.get_access_key())
+        if session is None:
+            return original(self)
+        return ActionResult({"UserId": session.account_id, "Account": session.account_id, "Arn": f"arn:aws:iam::{session.account_id}:root"})
+
+    return handler
+
+
+def _store(self: IamResponse) -> registry.RootCredentials:
+    return registry.record(rootaccess.SESSIONS[self.get_access_key()].account_id).root
+
+
+def _not_found(message: str) -> QueryError:
+    return QueryError("NoSuchEntity", message)
+
+
+def _get_login_profile(self: IamResponse) -> ActionResult:
+    root = _store(self)
+    if root.login_profile is None:
+        raise _not_found("Login Profile for User root cannot be found.")
+    return ActionResult(
+        {"LoginProfile": {"UserName": self.current_account, "CreateDate": root.login_profile, "PasswordResetRequired": False}}
+    )
+
+
+def _delete_login_profile(self: IamResponse) -> EmptyResult:
+    root = _store(self)
+    if root.login_profile is None:
+        raise _not_found("Login Profile for User root cannot be found.")
+    root.login_profile = None
+    return EmptyResult()
+
+
+def _create_login_profile(self: IamResponse) -> ActionResult:
+    root = _store(self)
+    if self._get_param("Password"):
+        raise QueryError("ValidationError", "Password must be omitted in an AssumeRoot session.")
+    if root.login_profile is not None:
+        raise QueryError("EntityAlreadyExists", "Login Profile for User root already exists.")
+    root.login_profile = utcnow()
+    return ActionResult(
+        {"LoginProfile": {"UserName": self.current_account, "CreateDate": root.login_profile, "PasswordResetRequired": False}}
+    )
+
+
+def _list(key: str, items: Callable[[IamResponse], list[dict[str, Any]]]) -> Callable[[IamResponse], ActionResult]:
+    return lambda self: ActionResult({key: items(self), "IsTruncated": False})
+
+
+def _delete_from(attr: str, key: str, param: str, what: str) -> Callable[[IamResponse], EmptyResult]:
+    def handler(self: IamResponse) -> EmptyResult:
+        items = getattr(_store(self), attr)
+        wanted = self._get_param(param)
+        match = next((i for i in items if i[key] == wanted), None)
+        if match is None:
+            raise _not_found(f"The {what} with id {wanted} cannot be found.")
+        items.remove(match)
+        return EmptyResult()
+
+    return handler
+
+
+def _get_user(self: IamResponse) -> ActionResult:
+    acct = self.current_account
+    user = {
+        "Path": "/",
+        "UserName": acct,
+        "UserId": acct,
+        "Arn": f"arn:aws:iam::{acct}:root",
+        "CreateDate": registry.record(acct).created_at,
+    }
+    return ActionResult({"User": user})
+
+
+ROOT_STORE_HANDLERS: dict[str, Callable[[IamResponse], Any]] = {
+    "get_login_profile": _get_login_profile,
+    "delete_login_profile": _delete_login_profile,
+    "create_login_profile": _create_login_profile,
+    "list_access_keys": _list("AccessKeyMetadata", lambda self: _store(self).access_keys),
+    "delete_access_key": _delete_from("access_keys", "AccessKeyId", "AccessKeyId", "Access Key"),
+    "list_mfa_devices": _list("MFADevices", lambda self: [{"UserName": self.current_account, **d} for d in _store(self).mfa_devices]),
+    "deactivate_mfa_device": _delete_from("mfa_devices", "SerialNumber", "SerialNumber", "MFA device"),
+    "list_signing_certificates": _list(
+        "Certificates", lambda self: [{"UserName": self.current_account, **c} for c in _store(self).certificates]
+    ),
+    "delete_signing_certificate": _delete_from("certificates", "CertificateId", "CertificateId", "Signing Certificate"),
+    "get_user": _get_user,
+}
+
+
+def _root_store(name: str, original: Callable[[IamResponse], Any]) -> Callable[[IamResponse], Any]:
+    def handler(self: IamResponse) -> Any:
+        if self.get_access_key() not in rootaccess.SESSIONS:
+            return original(self)
+        if self._get_param("UserName"):
+            raise QueryError("AccessDenied", "A root session acts only on the root user: omit UserName.")
+        return ROOT_STORE_HANDLERS[name](self)
+
+    handler.__name__ = name
+    return handler
+
+
+def install() -> None:
+    """Register the operations, the root-session guard and the root-store handlers."""
+    # AccessDenied and ExpiredToken are common errors, absent from IAM's model: moto warns, then sends them right
+    warnings.filterwarnings("ignore", message=r"Exception\(QueryError\) with code")
+    IamResponse.enable_organizations_root_credentials_management = _features_handler("RootCredentialsManagement", True)
+    IamResponse.enable_organizations_root_sessions = _features_handler("RootSessions", True)
+    IamResponse.disable_organizations_root_credentials_management = _features_handler("RootCredentialsManagement", False)
+    IamResponse.disable_organizations_root_sessions = _features_handler("RootSessions", False)
+    IamResponse.list_organizations_features = _features_handler(None, False)
+    TokenResponse.assume_root = assume_root
+    TokenResponse.get_caller_identity = get_caller_identity(TokenResponse.get_caller_identity)
+    BaseResponse.call_action = _guard(BaseResponse.call_action)
+    for name in ROOT_STORE_HANDLERS:
+        setattr(IamResponse, name, _root_store(name, getattr(IamResponse, name)))

@@ -1,0 +1,114 @@
+"""Centralized root access: the organization's root features, AssumeRoot sessions and their task policies.
+
+Spec: shared/aws-api-notes.md §3-§5. Choices where AWS is silent ([E] there): the feature that guards each task
+policy (IAM* → RootCredentialsManagement, S3/SQS → RootSessions); a root session's IAM user name is the account
+id; GetCallerIdentity in a root session answers the account's root ARN; an explicit UserName in a root session is
+denied.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from moto.core.utils import utcnow
+
+from orgnb.sandbox.registry import RootCredentials
+
+FEATURES = ("RootCredentialsManagement", "RootSessions")
+TASK_POLICIES: dict[str, tuple[str, frozenset[str]]] = {
+    "IAMAuditRootUserCredentials": (
+        "RootCredentialsManagement",
+        frozenset(
+            {
+                "iam:GetAccessKeyLastUsed",
+                "iam:GetLoginProfile",
+                "iam:GetUser",
+                "iam:ListAccessKeys",
+                "iam:ListMFADevices",
+                "iam:ListSigningCertificates",
+            }
+        ),
+    ),
+    "IAMCreateRootUserPassword": ("RootCredentialsManagement", frozenset({"iam:CreateLoginProfile", "iam:GetLoginProfile"})),
+    "IAMDeleteRootUserCredentials": (
+        "RootCredentialsManagement",
+        frozenset(
+            {
+                "iam:DeactivateMFADevice",
+                "iam:DeleteAccessKey",
+                "iam:DeleteLoginProfile",
+                "iam:DeleteSigningCertificate",
+                "iam:DeleteVirtualMFADevice",
+                "iam:GetAccessKeyLastUsed",
+                "iam:GetLoginProfile",
+                "iam:GetUser",
+                "iam:ListAccessKeys",
+                "iam:ListMFADevices",
+                "iam:ListSigningCertificates",
+            }
+        ),
+    ),
+    "S3UnlockBucketPolicy": (
+        "RootSessions",
+        frozenset({"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:ListAllMyBuckets", "s3:PutBucketPolicy"}),
+    ),
+    "SQSUnlockQueuePolicy": (
+        "RootSessions",
+        frozenset({"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueues", "sqs:SetQueueAttributes"}),
+    ),
+}
+ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
+
+
+@dataclass(frozen=True)
+class RootSession:
+    """Credentials AssumeRoot issued: they act as the target's root user, within one task policy, until expiry."""
+
+    access_key_id: str
+    account_id: str
+    task_policy: str
+    expiration: datetime
+    issuer_arn: str
+
+    def allows(self, action: str) -> bool:
+        """True when the task policy covers `service:Action`."""
+        return action in ALWAYS_ALLOWED or action in TASK_POLICIES[self.task_policy][1]
+
+    @property
+    def expired(self) -> bool:
+        """True once the session's time is up."""
+        return utcnow() >= self.expiration
+
+
+SESSIONS: dict[str, RootSession] = {}
+
+
+def clear() -> None:
+    """Forget every session (on reset)."""
+    SESSIONS.clear()
+
+
+def seed_root_credentials(account: Any) -> RootCredentials:
+    """A scenario account's root credentials from its flags (password, access key, MFA, certificate)."""
+    now = utcnow()
+    root = RootCredentials(login_profile=now if account.root_password else None)
+    if account.root_access_keys:
+        root.access_keys.append({"AccessKeyId": "AKIA" + secrets.token_hex(8).upper(), "Status": "Active", "CreateDate": now})
+    if account.root_mfa:
+        root.mfa_devices.append({"SerialNumber": f"arn:aws:iam::{account.account_id}:mfa/root-account-mfa-device", "EnableDate": now})
+    if account.root_certificate:
+        cert_id = secrets.token_hex(20).upper()
+        root.certificates.append(
+            {"CertificateId": cert_id, "CertificateBody": "-----BEGIN CERTIFICATE-----", "Status": "Active", "UploadDate": now}
+        )
+    return root
+
+
+def issue(account_id: str, access_key_id: str, task_policy: str, duration: int, issuer_arn: str) -> RootSession:
+    """Record a new root session."""
+    session = RootSession(access_key_id, account_id, task_policy, utcnow() + timedelta(seconds=duration), issuer_arn)
+    SESSIONS[access_key_id] = session
+    return session
