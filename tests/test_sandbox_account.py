@@ -113,3 +113,33 @@ def test_account_quota_is_served_and_enforced(sandbox: Sandbox) -> None:
     assert err.response["Error"]["Code"] == "ConstraintViolationException"
     assert err.response["Reason"] == "ACCOUNT_NUMBER_LIMIT_EXCEEDED"
     assert len(org.list_accounts()["Accounts"]) == 10
+
+
+def test_primary_email_update_with_the_mailed_passcode(brownfield: Sandbox) -> None:
+    import json
+    import urllib.parse
+    import urllib.request
+
+    client("old-management", "organizations").enable_aws_service_access(ServicePrincipal="account.amazonaws.com")
+    account = client("old-management", "account")
+    assert account.get_primary_email(AccountId=MEMBER_A)["PrimaryEmail"] == "legacy-prod@example.com"
+    new = "aws+legacy-prod@example.com"
+    assert account.start_primary_email_update(AccountId=MEMBER_A, PrimaryEmail=new)["Status"] == "PENDING"
+    with urllib.request.urlopen(f"{brownfield.url}/orgnb-api/mailbox?address={urllib.parse.quote(new)}") as resp:
+        otp = json.load(resp)[-1]["body"].rsplit(" ", 1)[-1]
+    assert len(otp) == 6
+    bad = error_of(account.accept_primary_email_update, AccountId=MEMBER_A, PrimaryEmail=new, Otp="zzzzzz" if otp != "zzzzzz" else "yyyyyy")
+    assert bad.response["Error"]["Code"] == "ValidationException" and bad.response["fieldList"][0]["name"] == "Otp"
+    other = error_of(account.accept_primary_email_update, AccountId=MEMBER_A, PrimaryEmail="aws+other@example.com", Otp=otp)
+    assert other.response["fieldList"][0]["name"] == "PrimaryEmail"
+    assert account.accept_primary_email_update(AccountId=MEMBER_A, PrimaryEmail=new, Otp=otp)["Status"] == "ACCEPTED"
+    assert account.get_primary_email(AccountId=MEMBER_A)["PrimaryEmail"] == new
+    emails = {a["Id"]: a["Email"] for a in client("old-management", "organizations").list_accounts()["Accounts"]}
+    assert emails[MEMBER_A] == new
+    assert (
+        error_of(account.accept_primary_email_update, AccountId=MEMBER_A, PrimaryEmail=new, Otp=otp).response["Error"]["Code"]
+        == "ResourceNotFoundException"
+    )
+    taken = error_of(account.start_primary_email_update, AccountId=MEMBER_B, PrimaryEmail=new)
+    assert (taken.response["Error"]["Code"], taken.response["ResponseMetadata"]["HTTPStatusCode"]) == ("ConflictException", 409)
+    assert "standalone context" in str(error_of(account.get_primary_email, AccountId=OLD_MGMT))

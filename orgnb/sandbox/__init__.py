@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
-from orgnb.sandbox import handshakes, mailbox, patches, registry, rootaccess
+from orgnb.sandbox import account_api, handshakes, mailbox, patches, registry, rootaccess
 from orgnb.sandbox.calllog import Call, CallLog
 from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
 from orgnb.sandbox.server import SandboxApp, ServerThread, moto_app
@@ -46,6 +46,7 @@ def _reset_moto() -> None:
     handshakes.clear()
     mailbox.clear()
     rootaccess.clear()
+    account_api.PENDING_EMAILS.clear()
 
 
 def _seed_account(account: SandboxAccount) -> tuple[str, str]:

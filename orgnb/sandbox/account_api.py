@@ -7,25 +7,41 @@ AccountId rules, checked in this order (§6.1): absent → the caller's own acco
 trusted access); present and equal to the management account's own id → AccessDenied; caller not the management
 account (or the delegated administrator for account.amazonaws.com) → AccessDenied; organization not in all-features
 mode or trusted access for account.amazonaws.com off → AccessDenied; target not a member → AccessDenied.
-Choice (unverified, §8): GetAccountInformation reports PENDING_CLOSURE accounts as ACTIVE.
+Choices (unverified, §8): GetAccountInformation reports PENDING_CLOSURE accounts as ACTIVE; a primary-email OTP
+is 6 letters and digits, lives 24 hours, and a new StartPrimaryEmailUpdate replaces the pending one.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+import string
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from moto.account import urls as account_urls
 from moto.account.responses import AccountResponse
 from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import utcnow
 from moto.sts.models import sts_backends
 
-from orgnb.sandbox import registry
-from orgnb.sandbox.exceptions import AccountAccessDenied, AccountResourceNotFound, AccountValidation
+from orgnb.sandbox import mailbox, registry
+from orgnb.sandbox.exceptions import AccountAccessDenied, AccountConflict, AccountResourceNotFound, AccountValidation
 
 SERVICE_PRINCIPAL = "account.amazonaws.com"
-NEW_PATHS = ("getContactInformation", "putContactInformation", "putAccountName", "getAccountInformation")
+NEW_PATHS = (
+    "getContactInformation",
+    "putContactInformation",
+    "putAccountName",
+    "getAccountInformation",
+    "getPrimaryEmail",
+    "startPrimaryEmailUpdate",
+    "acceptPrimaryEmailUpdate",
+)
+OTP_LIFETIME = timedelta(hours=24)  # unverified (aws-api-notes §8.10): long enough for an operator to read the mail
+_EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _MGMT_SELF = "The management account can only be managed using the standalone context from the management account."
 
 # ContactInformation members: (wire name, min, max, required); PhoneNumber and CountryCode have patterns too.
@@ -135,6 +151,65 @@ def get_account_information(self: AccountResponse) -> ActionResult:
     )
 
 
+@dataclass
+class PendingEmail:
+    """A primary email update waiting for its one-time passcode."""
+
+    email: str
+    otp: str
+    expires: datetime
+
+
+PENDING_EMAILS: dict[str, PendingEmail] = {}
+
+
+def _required_target(self: AccountResponse, operation: str) -> str:
+    if not self._get_param("AccountId"):
+        raise AccountValidation([("AccountId", "Member must not be null")])
+    return target_account(self, operation)
+
+
+def get_primary_email(self: AccountResponse) -> ActionResult:
+    """GetPrimaryEmail (organization mode only)."""
+    return ActionResult({"PrimaryEmail": registry.record(_required_target(self, "GetPrimaryEmail")).email})
+
+
+def start_primary_email_update(self: AccountResponse) -> ActionResult:
+    """StartPrimaryEmailUpdate: a passcode goes to the new address (the sandbox mailbox)."""
+    account_id = _required_target(self, "StartPrimaryEmailUpdate")
+    email = self._get_param("PrimaryEmail") or ""
+    if not 5 <= len(email) <= 64 or not _EMAIL.match(email):
+        raise AccountValidation([("PrimaryEmail", "Member must be a valid email address of 5 to 64 characters")])
+    owner = registry.by_email(email)
+    if owner is not None and owner.account_id != account_id:
+        raise AccountConflict("The email address is already in use by another account.")
+    otp = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(6))
+    PENDING_EMAILS[account_id] = PendingEmail(email, otp, utcnow() + OTP_LIFETIME)
+    mailbox.send(email, "Verify your new AWS account email address", f"Your verification code for account {account_id} is {otp}")
+    return ActionResult({"Status": "PENDING"})
+
+
+def accept_primary_email_update(self: AccountResponse) -> ActionResult:
+    """AcceptPrimaryEmailUpdate: the passcode and the address must match the pending update."""
+    account_id = _required_target(self, "AcceptPrimaryEmailUpdate")
+    pending = PENDING_EMAILS.get(account_id)
+    if pending is None:
+        raise AccountResourceNotFound("No pending primary email update was found for the account.")
+    if utcnow() > pending.expires:
+        raise AccountValidation([("Otp", "The code has expired: start the update again")])
+    email, otp = self._get_param("PrimaryEmail") or "", self._get_param("Otp") or ""
+    if email.lower() != pending.email.lower():
+        raise AccountValidation([("PrimaryEmail", "Does not match the address of the pending update")])
+    if otp != pending.otp:
+        raise AccountValidation([("Otp", "The code is not valid")])
+    owner = registry.by_email(email)
+    if owner is not None and owner.account_id != account_id:
+        raise AccountConflict("The email address is already in use by another account.")
+    registry.set_email(account_id, pending.email)
+    del PENDING_EMAILS[account_id]
+    return ActionResult({"Status": "ACCEPTED"})
+
+
 def _with_rules(original: Callable[[AccountResponse], Any], operation: str) -> Callable[[AccountResponse], Any]:
     def handler(self: AccountResponse) -> Any:
         target_account(self, operation)
@@ -152,6 +227,9 @@ def install() -> None:
     AccountResponse.put_contact_information = put_contact_information
     AccountResponse.put_account_name = put_account_name
     AccountResponse.get_account_information = get_account_information
+    AccountResponse.get_primary_email = get_primary_email
+    AccountResponse.start_primary_email_update = start_primary_email_update
+    AccountResponse.accept_primary_email_update = accept_primary_email_update
     for name, operation in (
         ("put_alternate_contact", "PutAlternateContact"),
         ("get_alternate_contact", "GetAlternateContact"),

@@ -21,6 +21,12 @@ class AccountResourceNotFound(ServiceException):
     code = "ResourceNotFoundException"
 
 
+class AccountConflict(ServiceException):
+    """account: ConflictException (HTTP 409)."""
+
+    code = "ConflictException"
+
+
 class AccountValidation(ServiceException):
     """account: ValidationException (HTTP 400) with `reason` and the failing fields."""
 

@@ -133,6 +133,14 @@ def set_name(account_id: str, name: str) -> None:
         member.name = name
 
 
+def set_email(account_id: str, email: str) -> None:
+    """Change an account's root email everywhere it shows (registry and Organizations)."""
+    record(account_id).email = email
+    member = fake_account(account_id)
+    if member is not None:
+        member.email = email
+
+
 def snapshot_contact(account_id: str) -> dict[str, Any] | None:
     """A copy of the account's contact information."""
     return copy.deepcopy(record(account_id).contact_information)
