@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
-from orgnb.sandbox import account_api, handshakes, mailbox, patches, registry, rootaccess
+from orgnb.sandbox import account_api, creation, handshakes, mailbox, patches, registry, rootaccess
 from orgnb.sandbox.calllog import Call, CallLog
 from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
 from orgnb.sandbox.server import SandboxApp, ServerThread, moto_app
@@ -47,12 +47,11 @@ def _reset_moto() -> None:
     mailbox.clear()
     rootaccess.clear()
     account_api.PENDING_EMAILS.clear()
+    creation.clear()
 
 
-def _seed_account(account: SandboxAccount) -> tuple[str, str]:
-    """Register `account`, create its operator user and return the user's (access key id, secret)."""
-    from moto.iam.models import iam_backends
-
+def _register(account: SandboxAccount) -> None:
+    """Put a scenario account's facts in the registry."""
     registry.REGISTRY[account.account_id] = registry.AccountRecord(
         account.account_id,
         account.name,
@@ -61,6 +60,12 @@ def _seed_account(account: SandboxAccount) -> tuple[str, str]:
         root=rootaccess.seed_root_credentials(account),
         payment_method=account.payment_method,
     )
+
+
+def _operator_key(account: SandboxAccount) -> tuple[str, str]:
+    """Create the operator user in `account` and return the user's (access key id, secret)."""
+    from moto.iam.models import iam_backends
+
     iam = iam_backends[account.account_id]["aws"]
     iam.create_user("us-east-1", OPERATOR_USER)
     key = iam.create_access_key(OPERATOR_USER)
@@ -178,10 +183,17 @@ class Sandbox:
         if scenario is not None:
             self.scenario = _scenario(scenario)
         _reset_moto()
-        keys = {account.profile: _seed_account(account) for account in self.scenario.accounts}
+        keys = {account.profile: _operator_key(account) for account in self.scenario.accounts}
+        # members of a scenario's old organization come into being through its CreateAccount calls
+        for account in self.scenario.accounts:
+            if account.profile not in self.scenario.members:
+                _register(account)
         self._write_profiles(keys)
         if self.scenario.seed is not None:
             self.scenario.seed(Builder(self.scenario, self.url, keys))
+        for account in self.scenario.accounts:
+            if account.profile in self.scenario.members:
+                _register(account)
         self.calllog.clear()
 
     def _write_profiles(self, keys: dict[str, tuple[str, str]]) -> None:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +17,9 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 
-from orgnb.sandbox import handshakes
+from orgnb.sandbox import handshakes, paging
 from orgnb.sandbox.exceptions import OrgAccessDenied, OrgInvalidInput
 
-MAX_RESULTS = 20
 # Read operations a delegated administrator may call; every other listed operation is the management account's.
 _DELEGATED_READS = {
     "describe_account",
@@ -53,23 +51,6 @@ _MANAGEMENT_ONLY = _DELEGATED_READS | {
     "disable_policy_type",
     "close_account",
 }
-
-
-def _page(items: list[dict[str, Any]], params: dict[str, Any], key: str) -> dict[str, Any]:
-    """One page as AWS serves it: at most MaxResults (1-20), NextToken only when more remain."""
-    size = params.get("MaxResults") or MAX_RESULTS
-    if not 1 <= size <= MAX_RESULTS:
-        raise OrgInvalidInput("MAX_VALUE_EXCEEDED", f"MaxResults must be between 1 and {MAX_RESULTS}.")
-    start = 0
-    if params.get("NextToken"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["NextToken"].encode()).decode().removeprefix("page:"))
-        except (ValueError, UnicodeDecodeError):
-            raise OrgInvalidInput("INVALID_NEXT_TOKEN", "The NextToken is not valid.") from None
-    out: dict[str, Any] = {key: items[start : start + size]}
-    if start + size < len(items):
-        out["NextToken"] = base64.urlsafe_b64encode(f"page:{start + size}".encode()).decode()
-    return out
 
 
 def _filter(params: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -109,7 +90,7 @@ def describe_handshake(self: OrganizationsResponse) -> ActionResult:
 def _list(self: OrganizationsResponse, organization: bool) -> ActionResult:
     action, parent = _filter(self.request_params)
     found = handshakes.list_for(self.current_account, organization, action, parent)
-    return ActionResult(_page([h.describe() for h in found], self.request_params, "Handshakes"))
+    return ActionResult(paging.page([h.describe() for h in found], self.request_params, "Handshakes"))
 
 
 def list_handshakes_for_organization(self: OrganizationsResponse) -> ActionResult:

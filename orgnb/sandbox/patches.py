@@ -14,7 +14,7 @@ from typing import Any
 from moto.iam.models import AccountSummary, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 
-from orgnb.sandbox import account_api, iam_api, org_api, quotas, registry
+from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry
 
 _installed = False
 
@@ -57,4 +57,5 @@ def install() -> None:
     org_api.install()
     iam_api.install()
     quotas.install()
+    creation.install()
     _installed = True

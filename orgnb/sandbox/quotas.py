@@ -1,4 +1,4 @@
-"""Organizations' account quota: served through Service Quotas and enforced by CreateAccount.
+"""Organizations' account quota, served through Service Quotas (CreateAccount enforces it: see creation).
 
 The quota (code L-E619E033, "Default maximum number of accounts", AWS's default 10) counts every account in the
 organization, the management account included. moto's Service Quotas knows only VPC quotas and its CreateAccount
@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.organizations.models import OrganizationsBackend
 from moto.servicequotas.models import ServiceQuotasBackend
 
 from orgnb.sandbox import registry
-from orgnb.sandbox.exceptions import OrgConstraintViolation
 
 ACCOUNTS_QUOTA_CODE = "L-E619E033"
 
@@ -34,10 +32,9 @@ def accounts_quota(account_id: str, region: str) -> dict[str, Any]:
 
 
 def install() -> None:
-    """Patch Service Quotas and CreateAccount."""
+    """Patch Service Quotas."""
     original_get = ServiceQuotasBackend.get_service_quota
     original_list = ServiceQuotasBackend.list_aws_default_service_quotas
-    original_create = OrganizationsBackend.create_account
 
     def get_service_quota(self: ServiceQuotasBackend, service_code: str, quota_code: str) -> dict[str, Any]:
         if (service_code, quota_code) == ("organizations", ACCOUNTS_QUOTA_CODE):
@@ -49,15 +46,5 @@ def install() -> None:
             return [{**accounts_quota(self.account_id, self.region_name), "Value": float(registry.DEFAULT_ACCOUNT_LIMIT)}]
         return original_list(self, service_code)
 
-    def create_account(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
-        if self.org is not None and len(self.accounts) >= registry.account_limit(self.account_id):
-            raise OrgConstraintViolation(
-                "ACCOUNT_NUMBER_LIMIT_EXCEEDED", "You have reached the limit on the number of accounts in your organization."
-            )
-        result = original_create(self, **kwargs)
-        registry.record(result["CreateAccountStatus"]["AccountId"])  # its root credentials depend on today's settings
-        return result
-
     ServiceQuotasBackend.get_service_quota = get_service_quota  # type: ignore[method-assign]
     ServiceQuotasBackend.list_aws_default_service_quotas = list_aws_default_service_quotas  # type: ignore[method-assign]
-    OrganizationsBackend.create_account = create_account  # type: ignore[method-assign]

@@ -1,8 +1,9 @@
 """The sandbox server: moto's WSGI app on loopback, wrapped with a call log and a small admin API.
 
 Admin routes (JSON): GET `/orgnb-api/instance` (instance id, scenario, profiles), GET `/orgnb-api/calls`
-(`?writes=1` for writes only), GET `/orgnb-api/mailbox` (`?address=` for one recipient), and
-POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up).
+(`?writes=1` for writes only), GET `/orgnb-api/mailbox` (`?address=` for one recipient), ,
+POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up), and
+POST `/orgnb-api/settings` (creation time and concurrency, injected CreateAccount failures, quotas; see apply_settings).
 Everything else goes to moto.
 """
 
@@ -19,7 +20,7 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import mailbox, registry
+from orgnb.sandbox import creation, handshakes, mailbox, registry
 from orgnb.sandbox.calllog import CallLog, operation_of, parse_credential
 
 ADMIN_PREFIX = "/orgnb-api/"
@@ -47,6 +48,27 @@ def set_standalone_profile(account_id: str, changes: dict[str, Any]) -> dict[str
     return {"account_id": account_id, **{name: getattr(entry, name) for name in STANDALONE_FIELDS}}
 
 
+def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    """Change the emulator's knobs at run time: creation time and concurrency, injected failures, quotas."""
+    if "create_account_seconds" in changes:
+        creation.SETTINGS["seconds"] = float(changes["create_account_seconds"])
+    if "create_account_in_flight" in changes:
+        creation.SETTINGS["in_flight"] = int(changes["create_account_in_flight"])
+    if "create_account_fail_next" in changes:
+        creation.SETTINGS["fail_next"] = list(changes["create_account_fail_next"])
+    if "daily_invitations" in changes:
+        handshakes.SETTINGS["daily_invitations"] = int(changes["daily_invitations"])
+    for management_id, limit in (changes.get("account_limits") or {}).items():
+        registry.ACCOUNT_LIMITS[management_id] = int(limit)
+    return {
+        "create_account_seconds": creation.SETTINGS["seconds"],
+        "create_account_in_flight": creation.SETTINGS["in_flight"],
+        "create_account_fail_next": creation.SETTINGS["fail_next"],
+        "daily_invitations": handshakes.SETTINGS["daily_invitations"],
+        "account_limits": dict(registry.ACCOUNT_LIMITS),
+    }
+
+
 class SandboxApp:
     """WSGI middleware: serves the admin routes, logs every AWS call, passes the rest to moto."""
 
@@ -64,6 +86,8 @@ class SandboxApp:
             body = self.calllog.to_json(writes_only=query.get("writes", ["0"])[0] not in ("0", ""))
         elif path == ADMIN_PREFIX + "mailbox":
             body = json.dumps(mailbox.messages(query.get("address", [None])[0]))
+        elif path == ADMIN_PREFIX + "settings" and environ.get("REQUEST_METHOD") == "POST":
+            body = json.dumps(apply_settings(json.loads(_read_body(environ) or b"{}")))
         elif path.startswith(ADMIN_PREFIX + "accounts/") and path.endswith("/standalone") and environ.get("REQUEST_METHOD") == "POST":
             body = json.dumps(set_standalone_profile(path.split("/")[-2], json.loads(_read_body(environ) or b"{}")))
         else:
