@@ -83,3 +83,16 @@ def test_status_errors_and_pages(org) -> None:
     with pytest.raises(ClientError) as info:
         org.describe_create_account_status(CreateAccountRequestId="car-000000000000")
     assert info.value.response["Error"]["Code"] == "CreateAccountStatusNotFoundException"
+
+
+def test_accounts_are_paged_twenty_at_most(sandbox: Sandbox, org) -> None:
+    settings(sandbox, account_limits={"111122223333": 30})
+    for n in range(21):
+        create(org, n)
+    first = org.list_accounts()
+    assert len(first["Accounts"]) == 20 and "NextToken" in first
+    rest = org.list_accounts(NextToken=first["NextToken"])
+    assert len(rest["Accounts"]) == 2 and not rest.get("NextToken")
+    with pytest.raises(ClientError) as info:
+        org.list_accounts(MaxResults=21)
+    assert info.value.response["Reason"] == "MAX_VALUE_EXCEEDED"

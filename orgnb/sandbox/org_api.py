@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
+from moto.organizations import utils
 from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 
@@ -170,8 +171,27 @@ NEW_HANDLERS = {
 }
 
 
+# List operations AWS pages at 20 items at most (moto serves ListAccounts 100 a page).
+_PAGED = ("list_accounts", "list_accounts_for_parent", "list_organizational_units_for_parent", "list_policies", "list_targets_for_policy")
+
+
+def _max_results_checked(name: str, original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
+    def handler(self: OrganizationsResponse) -> Any:
+        size = self.request_params.get("MaxResults")
+        if size is not None and not 1 <= int(size) <= paging.MAX_RESULTS:
+            raise OrgInvalidInput("MAX_VALUE_EXCEEDED", f"MaxResults must be between 1 and {paging.MAX_RESULTS}.")
+        return original(self)
+
+    handler.__name__ = name
+    return handler
+
+
 def install() -> None:
     """Register the handlers and the fixes."""
+    for name in _PAGED:
+        if name in utils.PAGINATION_MODEL:
+            utils.PAGINATION_MODEL[name]["limit_default"] = paging.MAX_RESULTS
+        setattr(OrganizationsResponse, name, _max_results_checked(name, getattr(OrganizationsResponse, name)))
     for name in sorted(_MANAGEMENT_ONLY):
         setattr(OrganizationsResponse, name, _management_only(name, getattr(OrganizationsResponse, name)))
     for name, fn in NEW_HANDLERS.items():
