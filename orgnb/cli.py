@@ -86,7 +86,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Sandbox(args.scenario, port=args.port, profiles_dir=args.profiles_dir) as sandbox:
+    faults = json.loads(Path(args.faults).read_text(encoding="utf-8")) if args.faults else None
+    with Sandbox(args.scenario, port=args.port, profiles_dir=args.profiles_dir, faults=faults) as sandbox:
         for key, value in sandbox.environ().items():
             print(f"export {key}={value}")
         _print_lines(
@@ -181,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--scenario", default="greenfield")
     sandbox.add_argument("--port", type=int, default=0)
     sandbox.add_argument("--profiles-dir", help="where to write the AWS config and credentials files")
+    sandbox.add_argument("--faults", help="JSON file of faults to inject: throttle, fail_nth, latency_ms (see orgnb.sandbox.faults)")
     sandbox.set_defaults(func=cmd_sandbox)
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command")
     calls = sandbox_sub.add_parser("calls", help="the call log of the running sandbox, as JSON lines")

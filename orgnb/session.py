@@ -18,7 +18,7 @@ from botocore.config import Config
 
 from orgnb.apicalls import is_write
 
-RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_appid="orgnb", connect_timeout=10, read_timeout=60)
+RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5}, user_agent_appid="orgnb", connect_timeout=10, read_timeout=60)
 MEMBER_ROLE = "OrganizationAccountAccessRole"
 
 

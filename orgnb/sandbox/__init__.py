@@ -26,6 +26,7 @@ import boto3
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
 from orgnb.sandbox import account_api, creation, handshakes, mailbox, patches, registry, rootaccess
 from orgnb.sandbox.calllog import Call, CallLog
+from orgnb.sandbox.faults import Faults
 from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
 from orgnb.sandbox.server import SandboxApp, ServerThread, moto_app
 
@@ -119,13 +120,16 @@ def _scenario(name: str) -> Scenario:
 class Sandbox:
     """One emulated AWS estate: a server on 127.0.0.1, a scenario's accounts, and profiles to reach them."""
 
-    def __init__(self, scenario: str = "greenfield", port: int = 0, profiles_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, scenario: str = "greenfield", port: int = 0, profiles_dir: str | Path | None = None, faults: dict[str, Any] | None = None
+    ) -> None:
         self.scenario = _scenario(scenario)
         self.instance_id = f"sbx-{secrets.token_hex(6)}"
         self.calllog = CallLog()
         self._own_profiles_dir = profiles_dir is None
         self.profiles_dir = Path(profiles_dir) if profiles_dir else Path(tempfile.mkdtemp(prefix="orgnb-sandbox-"))
         self._port = port
+        self._faults = Faults.from_dict(faults or {})
         self._server: ServerThread | None = None
 
     @property
@@ -170,7 +174,7 @@ class Sandbox:
             # moto loads thousands of AMIs into every new EC2 backend unless told not to; scenarios need none
             os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
             patches.install()
-            self._server = ServerThread(SandboxApp(moto_app(), self.calllog, self.info), "127.0.0.1", self._port)
+            self._server = ServerThread(SandboxApp(moto_app(), self.calllog, self.info, self._faults), "127.0.0.1", self._port)
             self._server.start()
             self.reset()
         except Exception:

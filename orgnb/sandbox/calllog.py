@@ -69,6 +69,17 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes, s
     return f"{method} {path}"
 
 
+@cache
+def protocol_of(signing_name: str) -> str:
+    """The wire protocol of the service that signs as `signing_name` (json, query, rest-json, ...)."""
+    session = botocore.session.get_session()
+    for name in session.get_available_services():
+        model = session.get_service_model(name)
+        if (model.signing_name or model.endpoint_prefix) == signing_name:
+            return str(model.protocol)
+    return "json"
+
+
 def parse_credential(authorization: str) -> tuple[str, str] | None:
     """(access key id, service) from a SigV4 Authorization header."""
     match = _CREDENTIAL.search(authorization)

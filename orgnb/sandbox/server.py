@@ -3,7 +3,8 @@
 Admin routes (JSON): GET `/orgnb-api/instance` (instance id, scenario, profiles), GET `/orgnb-api/calls`
 (`?writes=1` for writes only), GET `/orgnb-api/mailbox` (`?address=` for one recipient), ,
 POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up), and
-POST `/orgnb-api/settings` (creation time and concurrency, injected CreateAccount failures, quotas; see apply_settings).
+POST `/orgnb-api/settings` (creation time and concurrency, injected CreateAccount failures, quotas; see apply_settings),
+and GET/POST `/orgnb-api/faults` (throttling, n-th call failures, latency; see faults).
 Everything else goes to moto.
 """
 
@@ -21,7 +22,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from orgnb.sandbox import creation, handshakes, mailbox, registry
-from orgnb.sandbox.calllog import CallLog, operation_of, parse_credential
+from orgnb.sandbox.calllog import CallLog, operation_of, parse_credential, protocol_of
+from orgnb.sandbox.faults import Faults, error_response
 
 ADMIN_PREFIX = "/orgnb-api/"
 StartResponse = Callable[..., Any]
@@ -72,10 +74,13 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
 class SandboxApp:
     """WSGI middleware: serves the admin routes, logs every AWS call, passes the rest to moto."""
 
-    def __init__(self, inner: Callable[..., Iterable[bytes]], calllog: CallLog, info: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self, inner: Callable[..., Iterable[bytes]], calllog: CallLog, info: Callable[[], dict[str, Any]], faults: Faults | None = None
+    ) -> None:
         self.inner = inner
         self.calllog = calllog
         self.info = info
+        self.faults = faults or Faults()
 
     def _admin(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -86,6 +91,10 @@ class SandboxApp:
             body = self.calllog.to_json(writes_only=query.get("writes", ["0"])[0] not in ("0", ""))
         elif path == ADMIN_PREFIX + "mailbox":
             body = json.dumps(mailbox.messages(query.get("address", [None])[0]))
+        elif path == ADMIN_PREFIX + "faults":
+            if environ.get("REQUEST_METHOD") == "POST":
+                self.faults = Faults.from_dict(json.loads(_read_body(environ) or b"{}"))
+            body = json.dumps(self.faults.to_dict())
         elif path == ADMIN_PREFIX + "settings" and environ.get("REQUEST_METHOD") == "POST":
             body = json.dumps(apply_settings(json.loads(_read_body(environ) or b"{}")))
         elif path.startswith(ADMIN_PREFIX + "accounts/") and path.endswith("/standalone") and environ.get("REQUEST_METHOD") == "POST":
@@ -107,14 +116,22 @@ class SandboxApp:
             status.append(int(status_line.split()[0]))
             return start_response(status_line, headers, exc_info)
 
-        result = self.inner(environ, recording_start_response)
         credential = parse_credential(environ.get("HTTP_AUTHORIZATION", ""))
-        if credential and not path.startswith("/moto-api"):
-            key, service = credential
-            headers = {"X-Amz-Target": environ.get("HTTP_X_AMZ_TARGET", ""), "Content-Type": environ.get("CONTENT_TYPE", "")}
-            method, query = environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", "")
-            operation = operation_of(method, path, headers, body, service, query)
-            self.calllog.add(get_account_id_from(key), service, operation, status[0] if status else 0)
+        if not credential or path.startswith("/moto-api"):
+            return self.inner(environ, start_response)
+        key, service = credential
+        headers = {"X-Amz-Target": environ.get("HTTP_X_AMZ_TARGET", ""), "Content-Type": environ.get("CONTENT_TYPE", "")}
+        method, query = environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", "")
+        operation = operation_of(method, path, headers, body, service, query)
+        fault = self.faults.decide(f"{service}:{operation}")
+        if fault is not None:
+            status_line, fault_headers, fault_body = error_response(protocol_of(service), fault)
+            start_response(status_line, fault_headers)
+            status.append(int(status_line.split()[0]))
+            result: Iterable[bytes] = [fault_body]
+        else:
+            result = self.inner(environ, recording_start_response)
+        self.calllog.add(get_account_id_from(key), service, operation, status[0] if status else 0)
         return result
 
 

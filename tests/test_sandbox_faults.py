@@ -1,0 +1,80 @@
+"""Fault injection: throttling, n-th call failures and latency, seen by boto3 as AWS's own errors."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from orgnb.sandbox import Sandbox
+
+NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+def faults(sandbox: Sandbox, **spec: object) -> dict:
+    request = urllib.request.Request(f"{sandbox.url}/orgnb-api/faults", data=json.dumps(spec).encode(), method="POST")
+    with urllib.request.urlopen(request) as resp:
+        return json.load(resp)
+
+
+@pytest.fixture(autouse=True)
+def _no_faults_left(sandbox_server: Sandbox):
+    yield
+    faults(sandbox_server)
+
+
+def client(service: str, config: Config | None = None):
+    return boto3.Session(profile_name="management").client(service, region_name="us-east-1", config=config)
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "code"),
+    [
+        ("organizations", lambda c: c.list_roots(), "TooManyRequestsException"),
+        ("sts", lambda c: c.get_caller_identity(), "Throttling"),
+        ("account", lambda c: c.get_contact_information(), "TooManyRequestsException"),
+    ],
+)
+def test_throttled_calls_look_like_aws_throttling(sandbox: Sandbox, service: str, call, code: str) -> None:
+    faults(sandbox, throttle={"*": 1.0})
+    with pytest.raises(ClientError) as info:
+        call(client(service, NO_RETRY))
+    assert info.value.response["Error"]["Code"] == code
+
+
+def test_botocore_retries_through_partial_throttling(sandbox: Sandbox) -> None:
+    faults(sandbox, throttle={"sts:GetCallerIdentity": 0.5}, seed=7)
+    sts = client("sts", Config(retries={"mode": "standard", "total_max_attempts": 10}))
+    for _ in range(4):
+        assert sts.get_caller_identity()["Account"] == "111122223333"
+    attempts = [c for c in sandbox.calls() if c.operation == "GetCallerIdentity"]
+    assert len(attempts) > 4 and {c.status for c in attempts} == {200, 400}
+
+
+def test_the_nth_call_fails(sandbox: Sandbox) -> None:
+    faults(sandbox, fail_nth={"organizations:CreateOrganization": 1})
+    org = client("organizations", NO_RETRY)
+    with pytest.raises(ClientError) as info:
+        org.create_organization(FeatureSet="ALL")
+    assert info.value.response["Error"]["Code"] == "ServiceException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert org.create_organization(FeatureSet="ALL")["Organization"]["FeatureSet"] == "ALL", "the second call goes through"
+
+
+def test_latency_and_state(sandbox: Sandbox) -> None:
+    state = faults(sandbox, latency_ms={"sts:GetCallerIdentity": 200})
+    assert state["latency_ms"] == {"sts:GetCallerIdentity": 200}
+    started = time.monotonic()
+    client("sts").get_caller_identity()
+    assert time.monotonic() - started >= 0.2
+
+
+def test_faults_at_start() -> None:
+    spec = {"throttle": {"*": 1.0}}
+    sandbox = Sandbox(faults=spec)
+    assert sandbox._faults.throttle == {"*": 1.0}
