@@ -17,7 +17,7 @@ rehearse: $(STAMP)  ## every implemented phase, with apply, against the embedded
 	$(BIN)/orgnb rehearse  # brownfield scenario, parameters/brownfield.yaml
 
 test: $(STAMP) lint  ## lint, then unit tests, notebooks through papermill, the CLI; all against the sandbox on loopback
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)  ## style and static checks
 	$(BIN)/ruff check orgnb tests

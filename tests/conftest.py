@@ -63,13 +63,19 @@ def _is_snapshot_cell(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """nbval re-runs the snapshots, in phase order, against one brownfield sandbox reset before the first."""
+    """nbval re-runs each snapshot on a fresh brownfield sandbox, reset before the snapshot's first cell.
+
+    Each snapshot is made from the state the earlier phases leave (`make snapshots` runs them in order); phases 01
+    and 02 start from the scenario itself (01 writes nothing). A snapshot of a later phase must first bring the
+    sandbox to that state here (apply the earlier phases' plans through the package), so that every snapshot
+    stays runnable alone, in any order and in any pytest-xdist worker (`--dist loadfile`).
+    """
     if not _is_snapshot_cell(item):
         return
     sandbox = session_sandbox()
-    if not _SESSION.get("snapshots-started"):
+    if _SESSION.get("snapshot-file") != item.fspath:
         sandbox.reset("brownfield")
-        _SESSION["snapshots-started"] = sandbox  # type: ignore[assignment]
+        _SESSION["snapshot-file"] = item.fspath  # type: ignore[assignment]
         _SESSION["reports"] = Path(tempfile.mkdtemp(prefix="orgnb-snapshots-"))  # type: ignore[assignment]
     env = {**sandbox.environ(), HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(_SESSION["reports"])}
     item.stash[_SAVED_ENV] = {k: os.environ.get(k) for k in env}
