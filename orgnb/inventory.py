@@ -79,6 +79,36 @@ class Account:
 
 
 @dataclass(frozen=True)
+class HandshakeRecord:
+    """A handshake the organization sent (invitation, all-features request or approval)."""
+
+    id: str
+    action: str
+    state: str
+    target: str
+    parent_id: str
+    requested_at: datetime | None
+    expires_at: datetime | None
+
+    @property
+    def pending(self) -> bool:
+        """True while it waits for someone."""
+        return self.state in ("REQUESTED", "OPEN")
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """A CreateAccount request and how it ended (or that it is still running)."""
+
+    id: str
+    account_name: str
+    state: str
+    account_id: str
+    failure_reason: str
+    requested_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Inventory:
     """Everything a phase reads before it plans, collected once."""
 
@@ -89,6 +119,17 @@ class Inventory:
     accounts: tuple[Account, ...] = ()
     trusted_services: frozenset[str] = field(default_factory=frozenset)
     caller_facts: AccountFacts | None = None
+    handshakes: tuple[HandshakeRecord, ...] = ()
+    create_requests: tuple[CreateRequest, ...] = ()
+
+    def all_features_request(self) -> HandshakeRecord | None:
+        """The pending ENABLE_ALL_FEATURES request of the organization, if any."""
+        return next((h for h in self.handshakes if h.action == "ENABLE_ALL_FEATURES" and not h.parent_id and h.pending), None)
+
+    def handshakes_frame(self) -> pd.DataFrame:
+        """The organization's handshakes, newest first."""
+        rows = [{"id": h.id, "action": h.action, "target": h.target, "state": h.state, "expires": h.expires_at} for h in self.handshakes]
+        return pd.DataFrame(rows, columns=["id", "action", "target", "state", "expires"])
 
     @property
     def is_management(self) -> bool:
@@ -193,6 +234,25 @@ def walk_tree(ctx: AwsContext, root_id: str, page_size: int | None = None) -> tu
     return tuple(ous), tuple(accounts)
 
 
+def _handshake(raw: dict[str, Any]) -> HandshakeRecord:
+    parties = [p["Id"] for p in raw.get("Parties", []) if p.get("Type") != "ORGANIZATION"]
+    parent = next((r["Value"] for r in raw.get("Resources", []) if r.get("Type") == "PARENT_HANDSHAKE"), "")
+    return HandshakeRecord(
+        raw["Id"], raw["Action"], raw["State"], ", ".join(parties), parent, raw.get("RequestedTimestamp"), raw.get("ExpirationTimestamp")
+    )
+
+
+def _create_request(raw: dict[str, Any]) -> CreateRequest:
+    return CreateRequest(
+        raw["Id"],
+        raw.get("AccountName", ""),
+        raw["State"],
+        raw.get("AccountId", ""),
+        raw.get("FailureReason", ""),
+        raw.get("RequestedTimestamp"),
+    )
+
+
 def collect_inventory(ctx: AwsContext, page_size: int | None = None) -> Inventory:
     """Read the caller, its own account's facts, its Organization and (from the management account) the tree."""
     caller = caller_identity(ctx)
@@ -209,6 +269,8 @@ def collect_inventory(ctx: AwsContext, page_size: int | None = None) -> Inventor
     )
     ous, accounts = walk_tree(ctx, root.id, page_size)
     services = _pages(ctx, "list_aws_service_access_for_organization", "EnabledServicePrincipals", page_size)
+    handshakes = _pages(ctx, "list_handshakes_for_organization", "Handshakes", page_size)
+    requests = _pages(ctx, "list_create_account_status", "CreateAccountStatuses", page_size)
     return Inventory(
         caller=caller,
         organization=org,
@@ -217,4 +279,6 @@ def collect_inventory(ctx: AwsContext, page_size: int | None = None) -> Inventor
         accounts=accounts,
         trusted_services=frozenset(s["ServicePrincipal"] for s in services),
         caller_facts=facts,
+        handshakes=tuple(_handshake(h) for h in handshakes),
+        create_requests=tuple(_create_request(r) for r in requests),
     )

@@ -18,6 +18,7 @@ class Action(StrEnum):
 
     CREATE_ORGANIZATION = "organizations:CreateOrganization"
     ENABLE_ALL_FEATURES = "organizations:EnableAllFeatures"
+    ACCEPT_HANDSHAKE = "organizations:AcceptHandshake"
     ENABLE_SERVICE_ACCESS = "organizations:EnableAWSServiceAccess"
     PUT_ACCOUNT_NAME = "account:PutAccountName"
     PUT_CONTACT_INFORMATION = "account:PutContactInformation"
@@ -54,6 +55,7 @@ class Plan:
     phase: str
     steps: tuple[Step, ...] = ()
     notes: tuple[str, ...] = ()
+    awaiting: tuple[str, ...] = ()  # what a person must do before the phase can finish
 
     @cached_property
     def hash(self) -> str:

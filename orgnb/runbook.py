@@ -17,7 +17,7 @@ from orgnb import records
 from orgnb.apply import ApplyResult, apply_plan, check_applicable
 from orgnb.confirm import confirm_widget
 from orgnb.display import configure_display
-from orgnb.errors import ApplyRefused, ParameterError, ParameterProblem, PreflightRefused
+from orgnb.errors import ApplyRefused, OperatorActionPending, ParameterError, ParameterProblem, PreflightRefused
 from orgnb.guards import check_management_caller, check_sandbox_mix
 from orgnb.inventory import Inventory, collect_inventory
 from orgnb.journal import Journal
@@ -156,8 +156,12 @@ class PhaseRun:
         remaining = planner(self.params, self.inventory)
         if self.outcome == "awaiting-confirmation":
             print("not applied yet: confirm above, then run this cell and the ones below")
+        elif remaining.awaiting and self.outcome in ("applied", "no-changes"):
+            self.outcome = "pending"
         elif self.outcome == "applied" and not remaining.is_empty:
             self.outcome = "incomplete"
+        for item in remaining.awaiting:
+            print(f"awaiting: {item}")
         print(f"verification: {len(remaining.steps)} step(s) still planned")
         self._save()
         return remaining
@@ -168,6 +172,8 @@ class PhaseRun:
         status = records.read_status(self.record_dir)
         for key in ("phase", "plan_hash", "plan_steps", "applied", "writes", "outcome"):
             print(f"{key}: {status[key] if status[key] is not None else 'none'}")
+        if self.outcome == "pending":
+            raise OperatorActionPending("the phase waits for a person: see 'awaiting' above, then run it again")
 
 
 def start_phase(phase: str, parameters_file: str, apply: bool = False, record_dir: str = "") -> PhaseRun:

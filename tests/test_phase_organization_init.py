@@ -61,3 +61,16 @@ def test_wrong_management_account_exits_3_without_writes(sandbox: Sandbox, examp
     assert result.failed_cell is not None
     assert sandbox.calls(writes_only=True) == []
     assert "PreflightRefused" in outputs_text(result.record_dir / "notebook.ipynb")
+
+
+def test_waiting_for_member_approval_exits_4(brownfield: Sandbox, tmp_path: Path) -> None:
+    import boto3
+
+    params = Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml"
+    org = boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    handshake = org.invite_account_to_organization(Target={"Id": "222233334444", "Type": "ACCOUNT"})["Handshake"]["Id"]
+    boto3.Session(profile_name="standalone").client("organizations", region_name="us-east-1").accept_handshake(HandshakeId=handshake)
+    result = run_phase("organization-init", params, apply=True, reports_dir=tmp_path)
+    assert (result.exit_code, result.outcome) == (ExitCode.PENDING, "pending")
+    assert "awaiting: all-features request h-" in outputs_text(result.record_dir / "notebook.ipynb")

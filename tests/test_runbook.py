@@ -112,3 +112,34 @@ def test_unknown_profile_is_a_preflight_refusal(example_params: Path, tmp_path: 
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "empty"))
     with pytest.raises(PreflightRefused, match="management"):
         orgnb.start_phase("organization-init", str(example_params), record_dir=str(tmp_path / "r"))
+
+
+def test_consolidated_billing_organization_waits_for_members_then_finishes(brownfield: Sandbox, tmp_path: Path) -> None:
+    import boto3
+
+    from orgnb.errors import OperatorActionPending
+
+    params = Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml"
+    org = boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
+    member = boto3.Session(profile_name="standalone").client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    member.accept_handshake(
+        HandshakeId=org.invite_account_to_organization(Target={"Id": "222233334444", "Type": "ACCOUNT"})["Handshake"]["Id"]
+    )
+
+    first = run_phase02(params, tmp_path, apply=True)
+    assert "enable-all-features" in [s.id for s in first.plan.steps]
+    assert not any(s.id.startswith("trusted-access") for s in first.plan.steps)
+    assert first.verify(PLANNER).awaiting and first.outcome == "pending"
+    with pytest.raises(OperatorActionPending):
+        first.summary()
+    again = run_phase02(params, tmp_path / "again", apply=True)
+    assert again.plan.is_empty and again.plan.awaiting, "nothing to do while the member has not approved"
+
+    child = member.list_handshakes_for_account(Filter={"ActionType": "ENABLE_ALL_FEATURES"})["Handshakes"][0]
+    member.accept_handshake(HandshakeId=child["Id"])
+    final = run_phase02(params, tmp_path / "final", apply=True)
+    assert [s.id for s in final.plan.steps] == ["finalize-all-features", "trusted-access:account.amazonaws.com"]
+    assert final.verify(PLANNER).is_empty and final.outcome == "applied"
+    assert org.describe_organization()["Organization"]["FeatureSet"] == "ALL"
+    assert [h.action for h in final.inventory.handshakes][:1] and final.inventory.all_features_request() is None

@@ -62,6 +62,37 @@ def root_email_note(params: Parameters, inventory: Inventory) -> list[str]:
     ]
 
 
+def plan_all_features(inventory: Inventory) -> list[Step]:
+    """Start enabling all features, or finalize it once every invited member has approved."""
+    org = inventory.organization
+    request = inventory.all_features_request()
+    if request is None:
+        return [Step("enable-all-features", Action.ENABLE_ALL_FEATURES, org.id, "ask every invited member to approve all features")]
+    if request.state == "OPEN":
+        approve = next((h for h in inventory.handshakes if h.action == "APPROVE_ALL_FEATURES" and h.pending), request)
+        return [
+            Step(
+                "finalize-all-features",
+                Action.ACCEPT_HANDSHAKE,
+                approve.id,
+                "finalize all features (every member approved)",
+                {"HandshakeId": approve.id},
+            )
+        ]
+    return []
+
+
+def all_features_wait(inventory: Inventory) -> str:
+    """What the phase waits for while members approve all features."""
+    request = inventory.all_features_request()
+    if request is None:
+        return "each invited member account must accept its ENABLE_ALL_FEATURES handshake (console or AcceptHandshake)"
+    children = [h for h in inventory.handshakes if h.parent_id == request.id]
+    waiting = [h.target for h in children if h.state != "ACCEPTED"]
+    who = ", ".join(waiting) or "the management account"
+    return f"all-features request {request.id}: waiting for {who} to accept (expires {request.expires_at})"
+
+
 def plan_organization_init(params: Parameters, inventory: Inventory) -> Plan:
     """The steps that bring the management account to a standard, all-features Organization with trusted access."""
     mgmt = params.organization.management_account_id
@@ -75,9 +106,11 @@ def plan_organization_init(params: Parameters, inventory: Inventory) -> Plan:
             )
         )
     elif org.feature_set != "ALL":
-        steps.append(Step("enable-all-features", Action.ENABLE_ALL_FEATURES, org.id, "start enabling all features (members must approve)"))
-        notes.append("trusted access is planned once all features are enabled: re-run this phase after the handshake completes")
-        return Plan(PHASE, tuple(steps), tuple(notes))
+        all_features = plan_all_features(inventory)
+        steps += all_features
+        if not any(s.action == Action.ACCEPT_HANDSHAKE for s in all_features):
+            notes.append("trusted access is planned once every member has approved all features: run this phase again then")
+            return Plan(PHASE, tuple(steps), tuple(notes), (all_features_wait(inventory),))
     for principal in TRUSTED_SERVICES:
         if principal not in inventory.trusted_services:
             step_params = {"ServicePrincipal": principal}
@@ -102,6 +135,12 @@ def _create_organization(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
 @executor(Action.ENABLE_ALL_FEATURES)
 def _enable_all_features(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     handshake = ctx.client("organizations").enable_all_features()["Handshake"]
+    return {"handshake_id": handshake["Id"], "state": handshake["State"]}
+
+
+@executor(Action.ACCEPT_HANDSHAKE)
+def _accept_handshake(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    handshake = ctx.client("organizations").accept_handshake(HandshakeId=step.params["HandshakeId"])["Handshake"]
     return {"handshake_id": handshake["Id"], "state": handshake["State"]}
 
 
