@@ -19,8 +19,11 @@ _SCALARS: dict[str, tuple[type, ...]] = {
 }
 
 
-def shape_problems(shape: Shape | None, value: Any, path: str = "$") -> list[str]:
-    """Every way `value` breaks `shape`: a missing required member, an unknown member, a wrong type, a bad enum."""
+def shape_problems(shape: Shape | None, value: Any, path: str = "$", text_timestamps: bool = False) -> list[str]:
+    """Every way `value` breaks `shape`: a missing required member, an unknown member, a wrong type, a bad enum.
+
+    `text_timestamps` accepts timestamps as the AWS CLI prints them (the wire value: ISO text or epoch seconds).
+    """
     if shape is None:
         extra = sorted(set(value or {}) - {"ResponseMetadata"})
         return [f"{path}: the operation has no output, got {extra}"] if extra else []
@@ -34,17 +37,17 @@ def shape_problems(shape: Shape | None, value: Any, path: str = "$") -> list[str
             if name not in shape.members:
                 problems.append(f"{path}.{name}: not a member of {shape.name}")
             else:
-                problems += shape_problems(shape.members[name], item, f"{path}.{name}")
+                problems += shape_problems(shape.members[name], item, f"{path}.{name}", text_timestamps)
         return problems
     if isinstance(shape, ListShape):
         if not isinstance(value, list):
             return [f"{path}: expected a list, got {type(value).__name__}"]
-        return [p for i, item in enumerate(value) for p in shape_problems(shape.member, item, f"{path}[{i}]")]
+        return [p for i, item in enumerate(value) for p in shape_problems(shape.member, item, f"{path}[{i}]", text_timestamps)]
     if isinstance(shape, MapShape):
         if not isinstance(value, dict):
             return [f"{path}: expected a map, got {type(value).__name__}"]
-        return [p for k, v in value.items() for p in shape_problems(shape.value, v, f"{path}[{k}]")]
-    expected = _SCALARS.get(shape.type_name)
+        return [p for k, v in value.items() for p in shape_problems(shape.value, v, f"{path}[{k}]", text_timestamps)]
+    expected = (str, float, int) if text_timestamps and shape.type_name == "timestamp" else _SCALARS.get(shape.type_name)
     if expected and (not isinstance(value, expected) or (shape.type_name in ("integer", "long") and isinstance(value, bool))):
         return [f"{path}: expected {shape.type_name}, got {type(value).__name__}"]
     enum = shape.enum if shape.type_name == "string" else None

@@ -1,29 +1,105 @@
-"""End to end with the AWS CLI, unchanged, against `orgnb sandbox --scenario brownfield`: migration and root flows."""
+"""End to end with the AWS CLI, unchanged, against `orgnb sandbox --scenario brownfield`.
+
+The contract test's flows run again, each call made by `aws <service> <operation> --cli-input-json`, and every
+answer is checked against botocore's output shape: all 22 emulated operations answer the AWS CLI in shape.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+
+from tests.shapes import shape_problems
+from tests.test_sandbox_contract import EMULATED, member_initialization_flow, migration_flow, root_flow
 
 ROOT = Path(__file__).resolve().parent.parent
 AWS = Path(sys.executable).parent / "aws"
-MEMBER_A = "444455556666"
+
+
+class CliClient:
+    """A boto3-like client whose every call is one run of the AWS CLI."""
+
+    def __init__(self, recorder: CliRecorder, service: str, env: dict[str, str], profile: str | None) -> None:
+        self._recorder, self._service, self._env, self._profile = recorder, service, env, profile
+        self._model = boto3.client(service, region_name="us-east-1").meta.service_model
+
+    def __getattr__(self, method: str) -> Any:
+        operation = next(
+            op for op in self._model.operation_names if re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower().replace("a_w_s", "aws") == method
+        )
+
+        def call(**params: Any) -> Any:
+            command = [
+                str(AWS),
+                self._service,
+                re.sub(r"_", "-", method),
+                "--cli-input-json",
+                json.dumps(params),
+                "--output",
+                "json",
+                "--region",
+                "us-east-1",
+            ]
+            command += ["--profile", self._profile] if self._profile else []
+            result = subprocess.run(command, capture_output=True, text=True, env=self._env, timeout=60)
+            assert result.returncode == 0, f"aws {self._service} {method}: {result.stderr}"
+            parsed = json.loads(result.stdout) if result.stdout.strip() else {}
+            self._recorder.record(self._service, operation, self._model.operation_model(operation).output_shape, parsed)
+            return parsed
+
+        return call
+
+
+class CliRecorder:
+    """The contract test's recorder, for the AWS CLI."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.seen: set[tuple[str, str]] = set()
+        self.problems: list[str] = []
+
+    def record(self, service: str, operation: str, shape: Any, parsed: dict[str, Any]) -> None:
+        self.seen.add((service, operation))
+        self.problems += [f"{operation}: {p}" for p in shape_problems(shape, parsed, text_timestamps=True)]
+
+    def client(self, profile: str, service: str) -> CliClient:
+        return CliClient(self, service, self.env, profile)
+
+    def session(self, aws_access_key_id: str, aws_secret_access_key: str, aws_session_token: str) -> Any:
+        env = {
+            **self.env,
+            "AWS_ACCESS_KEY_ID": aws_access_key_id,
+            "AWS_SECRET_ACCESS_KEY": aws_secret_access_key,
+            "AWS_SESSION_TOKEN": aws_session_token,
+        }
+        recorder = self
+
+        class _Session:
+            def client(self, service: str) -> CliClient:
+                return CliClient(recorder, service, env, None)
+
+        return _Session()
+
+
+class _Served:
+    def __init__(self, url: str) -> None:
+        self.url = url
 
 
 @pytest.fixture
 def served(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "orgnb.cli", "sandbox", "--scenario", "brownfield", "--profiles-dir", str(tmp_path / "profiles")],
-        stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "orgnb.cli", "sandbox", "--scenario", "brownfield", "--profiles-dir", str(tmp_path / "profiles")]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     lines: list[str] = []
     deadline = time.monotonic() + 120
     while not any(line.startswith("profiles:") for line in lines) and time.monotonic() < deadline:
@@ -34,53 +110,13 @@ def served(tmp_path: Path):
     server.wait(timeout=30)
 
 
-def aws(env: dict[str, str], *args: str, profile: str | None = "management") -> Any:
-    command = [str(AWS), *args, "--output", "json", "--region", "us-east-1"] + (["--profile", profile] if profile else [])
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, f"{' '.join(args)}: {result.stderr}"
-    return json.loads(result.stdout) if result.stdout.strip() else {}
-
-
-def test_migration_and_root_flows_through_the_aws_cli(served: dict[str, str]) -> None:
-    env = served
-    assert aws(env, "organizations", "create-organization", "--feature-set", "ALL")["Organization"]["FeatureSet"] == "ALL"
-    invite = aws(env, "organizations", "invite-account-to-organization", "--target", f"Id={MEMBER_A},Type=ACCOUNT")["Handshake"]
-    assert invite["State"] == "OPEN"
-    aws(
-        env,
-        "organizations",
-        "deregister-delegated-administrator",
-        "--account-id",
-        MEMBER_A,
-        "--service-principal",
-        "guardduty.amazonaws.com",
-        profile="old-management",
-    )
-    received = aws(env, "organizations", "list-handshakes-for-account", profile="old-member-a")["Handshakes"]
-    assert [h["Id"] for h in received] == [invite["Id"]]
-    aws(env, "organizations", "leave-organization", profile="old-member-a")
-    assert (
-        aws(env, "organizations", "accept-handshake", "--handshake-id", invite["Id"], profile="old-member-a")["Handshake"]["State"]
-        == "ACCEPTED"
-    )
-    assert aws(env, "organizations", "describe-organization", profile="old-member-a")["Organization"]["MasterAccountId"] == "111122223333"
-
-    aws(env, "organizations", "enable-aws-service-access", "--service-principal", "iam.amazonaws.com")
-    assert aws(env, "iam", "enable-organizations-root-credentials-management")["EnabledFeatures"] == ["RootCredentialsManagement"]
-    assert aws(env, "iam", "list-organizations-features")["EnabledFeatures"] == ["RootCredentialsManagement"]
-
-    def root(task: str) -> dict[str, str]:
-        creds = aws(
-            env, "sts", "assume-root", "--target-principal", MEMBER_A, "--task-policy-arn", f"arn=arn:aws:iam::aws:policy/root-task/{task}"
-        )["Credentials"]
-        return {
-            **env,
-            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": creds["SessionToken"],
-        }
-
-    keys = aws(root("IAMAuditRootUserCredentials"), "iam", "list-access-keys", profile=None)["AccessKeyMetadata"]
-    assert len(keys) == 1
-    aws(root("IAMDeleteRootUserCredentials"), "iam", "delete-access-key", "--access-key-id", keys[0]["AccessKeyId"], profile=None)
-    assert aws(root("IAMAuditRootUserCredentials"), "iam", "list-access-keys", profile=None)["AccessKeyMetadata"] == []
+def test_all_emulated_operations_answer_the_aws_cli_in_shape(served: dict[str, str]) -> None:
+    rec = CliRecorder(served)
+    sandbox = _Served(served["AWS_ENDPOINT_URL"])
+    migration_flow(rec, sandbox)  # type: ignore[arg-type]
+    root_flow(rec)  # type: ignore[arg-type]
+    member_initialization_flow(rec, sandbox)  # type: ignore[arg-type]
+    assert rec.problems == []
+    for service, operations in EMULATED.items():
+        answered = {op for svc, op in rec.seen if svc == service}
+        assert operations <= answered, f"{service}: not exercised through the CLI: {sorted(operations - answered)}"
