@@ -133,3 +133,15 @@ def test_foreground_sandbox_run_twice_and_call_log(example_params: Path, tmp_pat
 def test_sandbox_calls_without_endpoint(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     assert orgnb("sandbox", "calls", env=env).returncode == 2
+
+
+def test_sandbox_mailbox_shows_invitations(brownfield: Sandbox) -> None:
+    import boto3
+
+    org = boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    handshake = org.invite_account_to_organization(Target={"Id": "222233334444", "Type": "ACCOUNT"})["Handshake"]["Id"]
+    result = orgnb("sandbox", "mailbox", "gadget-dev@example.com")
+    assert result.returncode == 0, result.stderr
+    assert keys(result.stdout)["messages"] == "1" and handshake in result.stdout
+    assert keys(orgnb("sandbox", "mailbox", "nobody@example.com").stdout)["messages"] == "0"

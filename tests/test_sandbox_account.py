@@ -143,3 +143,28 @@ def test_primary_email_update_with_the_mailed_passcode(brownfield: Sandbox) -> N
     taken = error_of(account.start_primary_email_update, AccountId=MEMBER_B, PrimaryEmail=new)
     assert (taken.response["Error"]["Code"], taken.response["ResponseMetadata"]["HTTPStatusCode"]) == ("ConflictException", 409)
     assert "standalone context" in str(error_of(account.get_primary_email, AccountId=OLD_MGMT))
+
+
+def test_primary_email_refusals(brownfield: Sandbox) -> None:
+    from datetime import timedelta
+
+    from orgnb.sandbox import account_api
+
+    client("old-management", "organizations").enable_aws_service_access(ServicePrincipal="account.amazonaws.com")
+    account = client("old-management", "account")
+    assert (
+        error_of(account.start_primary_email_update, AccountId=MEMBER_A, PrimaryEmail="not-an-email").response["Error"]["Code"]
+        == "ValidationException"
+    )
+    assert (
+        error_of(client("standalone", "account").get_primary_email, AccountId=MEMBER_A).response["Error"]["Code"] == "AccessDeniedException"
+    )
+    account.start_primary_email_update(AccountId=MEMBER_A, PrimaryEmail="aws+late@example.com")
+    account_api.PENDING_EMAILS[MEMBER_A].expires -= timedelta(days=2)
+    late = error_of(
+        account.accept_primary_email_update,
+        AccountId=MEMBER_A,
+        PrimaryEmail="aws+late@example.com",
+        Otp=account_api.PENDING_EMAILS[MEMBER_A].otp,
+    )
+    assert late.response["Error"]["Code"] == "ValidationException" and "expired" in late.response["fieldList"][0]["message"]

@@ -215,3 +215,43 @@ def test_enable_all_features(brownfield: Sandbox) -> None:
     mgmt.accept_handshake(HandshakeId=approve["Id"])
     assert mgmt.describe_organization()["Organization"]["FeatureSet"] == "ALL"
     assert code_of(mgmt.enable_all_features) == ("HandshakeConstraintViolationException", "ORGANIZATION_ALREADY_HAS_ALL_FEATURES")
+
+
+def test_more_refusals(new_org: Sandbox) -> None:
+    from orgnb.sandbox import registry
+
+    assert code_of(invite, STANDALONE, Tags=[{"Key": "aws:owner", "Value": "x"}]) == (
+        "InvalidInputException",
+        "INVALID_SYSTEM_TAGS_PARAMETER",
+    )
+    assert code_of(org("standalone").list_handshakes_for_organization)[0] == "AWSOrganizationsNotInUseException"
+    assert code_of(org("standalone").enable_all_features)[0] == "AWSOrganizationsNotInUseException"
+    assert code_of(org("old-member-b").enable_all_features) == ("AccessDeniedException", None)
+    # another organization may invite the same account, and cancel its own invitation
+    old = org("old-management")
+    handshake = old.invite_account_to_organization(Target={"Id": STANDALONE, "Type": "ACCOUNT"})["Handshake"]["Id"]
+    assert old.cancel_handshake(HandshakeId=handshake)["Handshake"]["State"] == "CANCELED"
+    # the account quota is checked again at acceptance
+    h = invite(STANDALONE)["Id"]
+    registry.ACCOUNT_LIMITS[MGMT] = 1
+    assert code_of(org("standalone").accept_handshake, HandshakeId=h) == (
+        "HandshakeConstraintViolationException",
+        "ACCOUNT_NUMBER_LIMIT_EXCEEDED",
+    )
+
+
+def test_leave_needs_eula_and_phone(new_org: Sandbox) -> None:
+    set_standalone(new_org, MEMBER_B, payment_method=True, eula_accepted=False)
+    assert code_of(org("old-member-b").leave_organization) == ("ConstraintViolationException", "ACCOUNT_CANNOT_LEAVE_WITHOUT_EULA")
+    set_standalone(new_org, MEMBER_B, eula_accepted=True, phone_verified=False)
+    assert code_of(org("old-member-b").leave_organization) == (
+        "ConstraintViolationException",
+        "ACCOUNT_CANNOT_LEAVE_WITHOUT_PHONE_VERIFICATION",
+    )
+
+
+def test_children_are_paged(new_org: Sandbox) -> None:
+    old = org("old-management")
+    root = old.list_roots()["Roots"][0]["Id"]
+    first = old.list_children(ParentId=root, ChildType="ACCOUNT", MaxResults=1)
+    assert len(first["Children"]) == 1 and "NextToken" in first

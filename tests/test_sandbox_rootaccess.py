@@ -120,3 +120,10 @@ def test_accounts_created_under_central_management_have_no_root_password(central
     created = org.create_account(AccountName="fresh", Email="fresh@example.com")["CreateAccountStatus"]["AccountId"]
     audit = root_session(created, "IAMAuditRootUserCredentials").client("iam")
     assert code_of(audit.get_login_profile) == "NoSuchEntity"
+
+
+def test_password_must_be_omitted_in_a_root_session(central: Sandbox) -> None:
+    delete = root_session(MEMBER_A, "IAMDeleteRootUserCredentials").client("iam")
+    delete.delete_login_profile()
+    recover = root_session(MEMBER_A, "IAMCreateRootUserPassword").client("iam")
+    assert code_of(recover.create_login_profile, Password="Secret-Passw0rd!") == "ValidationError"

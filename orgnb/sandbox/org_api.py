@@ -2,6 +2,8 @@
 
 - New operations: InviteAccountToOrganization, AcceptHandshake, DeclineHandshake, CancelHandshake,
   DescribeHandshake, ListHandshakesForOrganization, ListHandshakesForAccount, LeaveOrganization, EnableAllFeatures.
+- Paged as AWS pages: ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent, ListChildren,
+  ListPolicies at most 20 items (MaxResults 1-20).
 - Fixed: members calling management-only operations get AccessDenied (moto answers AWSOrganizationsNotInUse);
   DeleteOrganization refuses while any member is left (moto compares names) and cancels pending invitations;
   RemoveAccountFromOrganization applies the leave preconditions; iam.amazonaws.com and account.amazonaws.com are
@@ -15,7 +17,7 @@ from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.organizations import utils
-from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, organizations_backends
+from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, OrganizationsBackend, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 
 from orgnb.sandbox import handshakes, paging
@@ -186,8 +188,16 @@ def _max_results_checked(name: str, original: Callable[[OrganizationsResponse], 
     return handler
 
 
+def _paged_children(original: Callable[[OrganizationsBackend, Any], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def list_children(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+        return paging.page(original(self, **kwargs)["Children"], kwargs, "Children")
+
+    return list_children
+
+
 def install() -> None:
     """Register the handlers and the fixes."""
+    OrganizationsBackend.list_children = _paged_children(OrganizationsBackend.list_children)  # type: ignore[method-assign]
     for name in _PAGED:
         if name in utils.PAGINATION_MODEL:
             utils.PAGINATION_MODEL[name]["limit_default"] = paging.MAX_RESULTS
