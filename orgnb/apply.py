@@ -66,6 +66,9 @@ def apply_plan(ctx: AwsContext, plan: Plan, journal: Journal, confirm_irreversib
         except (ClientError, BotoCoreError) as exc:
             journal.write("failed", plan=plan.hash, step=step.id, error=_error_text(exc))
             raise StepFailed(step.id, _error_text(exc)) from exc
+        except Exception as exc:  # the write may or may not have happened: say so, never leave a bare "begin"
+            journal.write("failed", plan=plan.hash, step=step.id, error=_error_text(exc))
+            raise
         journal.write("done", plan=plan.hash, step=step.id, result=dict(outcome))
         result.applied.append(step.id)
         result.results[step.id] = outcome

@@ -85,6 +85,12 @@ class StepFailed(OrgnbError):
         super().__init__(f"step {step_id} failed: {error}")
 
 
+class ApplyIncomplete(OrgnbError):
+    """The plan was applied, yet re-reading AWS still finds steps to take."""
+
+    exit_code = ExitCode.FAILED
+
+
 class AuditFailed(OrgnbError):
     """A strict audit found at least one FAIL."""
 
@@ -106,7 +112,16 @@ def worst_exit_code(codes: list[ExitCode]) -> ExitCode:
 
 ERRORS_BY_NAME: dict[str, type[OrgnbError]] = {
     cls.__name__: cls
-    for cls in (ParameterError, PreflightRefused, ApplyRefused, OperatorActionPending, StepFailed, AuditFailed, SandboxError)
+    for cls in (
+        ParameterError,
+        PreflightRefused,
+        ApplyRefused,
+        OperatorActionPending,
+        StepFailed,
+        ApplyIncomplete,
+        AuditFailed,
+        SandboxError,
+    )
 }
 
 

@@ -9,6 +9,7 @@ anything else on loopback). The check reads only the config and probes loopback 
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.request
 from ipaddress import ip_address
@@ -26,13 +27,18 @@ GUARDED_SERVICES = ("sts", "organizations", "iam", "account")
 
 def is_loopback(url: str) -> bool:
     """True when `url`'s host is on this machine (127.0.0.0/8, ::1, localhost)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ip_address(host).is_loopback
+        address = ip_address(host)
     except ValueError:
-        return False
+        try:
+            address = ip_address(socket.inet_aton(host))  # short forms such as 127.1
+        except OSError:
+            return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or address.is_unspecified or (mapped is not None and mapped.is_loopback))
 
 
 def probe_sandbox(url: str, timeout: float = 2.0) -> str | None:

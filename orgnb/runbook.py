@@ -17,7 +17,7 @@ from orgnb import records
 from orgnb.apply import ApplyResult, apply_plan, check_applicable
 from orgnb.confirm import confirm_widget
 from orgnb.display import configure_display
-from orgnb.errors import ApplyRefused, OperatorActionPending, ParameterError, ParameterProblem, PreflightRefused
+from orgnb.errors import ApplyIncomplete, ApplyRefused, OperatorActionPending, ParameterError, ParameterProblem, PreflightRefused
 from orgnb.guards import check_management_caller, check_sandbox_mix
 from orgnb.inventory import Inventory, collect_inventory
 from orgnb.journal import Journal
@@ -174,6 +174,8 @@ class PhaseRun:
             print(f"{key}: {status[key] if status[key] is not None else 'none'}")
         if self.outcome == "pending":
             raise OperatorActionPending("the phase waits for a person: see 'awaiting' above, then run it again")
+        if self.outcome == "incomplete":
+            raise ApplyIncomplete("the plan was applied but AWS still differs from the parameters: see the verification above")
 
 
 def start_phase(phase: str, parameters_file: str, apply: bool = False, record_dir: str = "") -> PhaseRun:

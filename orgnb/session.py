@@ -71,11 +71,12 @@ class AwsContext:
         self._clients: dict[str, BaseClient] = {}
         _install_counter(session, self.counter)
 
-    def client(self, service: str) -> BaseClient:
-        """A client for `service` in this context's region, made once and reused."""
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service, region_name=self.region, config=RETRY_CONFIG)
-        return self._clients[service]
+    def client(self, service: str, region: str | None = None) -> BaseClient:
+        """A client for `service` in this context's region (or `region`), made once and reused."""
+        key = f"{service}@{region or self.region}"
+        if key not in self._clients:
+            self._clients[key] = self.session.client(service, region_name=region or self.region, config=RETRY_CONFIG)
+        return self._clients[key]
 
     def profile_setting(self, key: str) -> str | None:
         """A setting of the session's AWS config profile (None when absent)."""

@@ -74,7 +74,42 @@ def test_latency_and_state(sandbox: Sandbox) -> None:
     assert time.monotonic() - started >= 0.2
 
 
-def test_faults_at_start() -> None:
-    spec = {"throttle": {"*": 1.0}}
-    sandbox = Sandbox(faults=spec)
-    assert sandbox._faults.throttle == {"*": 1.0}
+def test_faults_given_at_start_spare_the_scenario(tmp_path) -> None:
+    """`orgnb sandbox --faults`: the brownfield estate is built untouched, then every call is throttled."""
+    import os
+    import subprocess
+    import sys
+
+    spec = tmp_path / "faults.json"
+    spec.write_text(json.dumps({"throttle": {"*": 1.0}}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    command = [
+        sys.executable,
+        "-m",
+        "orgnb.cli",
+        "sandbox",
+        "--scenario",
+        "brownfield",
+        "--faults",
+        str(spec),
+        "--profiles-dir",
+        str(tmp_path / "p"),
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        lines: list[str] = []
+        while not any(line.startswith("profiles:") for line in lines) and server.poll() is None:
+            lines.append(server.stdout.readline().strip())
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))
+        os.environ.update(exports)
+        try:
+            sts = boto3.Session(profile_name="old-management").client("sts", region_name="us-east-1", config=NO_RETRY)
+            with pytest.raises(ClientError) as info:
+                sts.get_caller_identity()
+            assert info.value.response["Error"]["Code"] == "Throttling"
+        finally:
+            for key in exports:
+                os.environ.pop(key, None)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -255,3 +255,12 @@ def test_children_are_paged(new_org: Sandbox) -> None:
     root = old.list_roots()["Roots"][0]["Id"]
     first = old.list_children(ParentId=root, ChildType="ACCOUNT", MaxResults=1)
     assert len(first["Children"]) == 1 and "NextToken" in first
+
+
+def test_a_member_leaving_does_not_block_all_features(brownfield: Sandbox) -> None:
+    mgmt = org("management")
+    mgmt.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    org("standalone").accept_handshake(HandshakeId=invite(STANDALONE)["Id"])
+    parent = mgmt.enable_all_features()["Handshake"]
+    org("standalone").leave_organization()
+    assert mgmt.describe_handshake(HandshakeId=parent["Id"])["Handshake"]["State"] == "OPEN", "no member left to ask"

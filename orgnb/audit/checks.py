@@ -67,6 +67,9 @@ def candidate_organization(audit: AuditInventory) -> Iterator[Row]:
 @check("identity.control-tower", "identity", Severity.MEDIUM, "Control Tower is a deliberate decision")
 def control_tower(audit: AuditInventory) -> Iterator[Row]:
     signals = audit.control_tower_signals
+    if not signals and audit.control_tower_unreadable:
+        yield Status.WARN, f"could not read {', '.join(audit.control_tower_unreadable)}", "allow iam:ListRoles and re-run the audit"
+        return
     if not signals:
         yield Status.PASS, "no sign of Control Tower", ""
         return
@@ -89,7 +92,11 @@ def management_workloads(audit: AuditInventory) -> Iterator[Row]:
             "create a new, empty management account and invite this one as a member",
         )
     else:
-        yield Status.PASS, "no production-looking resources: fine to use as the management account", ""
+        yield (
+            Status.PASS,
+            f"no production-looking resources in {audit.params.organization.region}: fine to use as the management account",
+            "",
+        )
 
 
 def _implication(m: MovingAccount) -> str:

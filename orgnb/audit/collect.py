@@ -106,8 +106,10 @@ def find_org_references(ctx: AwsContext, account_id: str, org_ids: set[str], unr
     for bucket in (_attempt(s3.list_buckets, unreadable, "S3 buckets") or {}).get("Buckets", []):
         try:
             policy = s3.get_bucket_policy(Bucket=bucket["Name"])["Policy"]
-        except ClientError:
-            continue  # no policy (NoSuchBucketPolicy) or not readable: nothing to rewrite that we can see
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "NoSuchBucketPolicy":
+                unreadable.append(f"bucket policy of {bucket['Name']} ({exc.response['Error']['Code']})")
+            continue
         paths = org_references(policy, org_ids)
         if paths:
             found.append(OrgReference(account_id, "s3-bucket-policy", f"arn:aws:s3:::{bucket['Name']}", tuple(paths)))
@@ -253,6 +255,7 @@ class AuditInventory:
     quota_source: str
     control_tower_signals: tuple[str, ...]
     moving: tuple[MovingAccount, ...] = field(default_factory=tuple)
+    control_tower_unreadable: tuple[str, ...] = ()
 
     def moving_frame(self) -> pd.DataFrame:
         """The accounts to move: declared group, kind seen from inside, organization, resources."""
@@ -325,24 +328,28 @@ class AuditInventory:
 def account_quota(ctx: AwsContext) -> tuple[int, str]:
     """The organization's account quota from Service Quotas, else AWS's default (and where it came from)."""
     try:
-        quota = ctx.client("service-quotas").get_service_quota(ServiceCode="organizations", QuotaCode=ACCOUNTS_QUOTA_CODE)
+        # Organizations is a global service homed in us-east-1: its quotas are read there
+        quota = ctx.client("service-quotas", region="us-east-1").get_service_quota(
+            ServiceCode="organizations", QuotaCode=ACCOUNTS_QUOTA_CODE
+        )
         return int(quota["Quota"]["Value"]), "Service Quotas"
     except (ClientError, BotoCoreError) as exc:
         code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
         return DEFAULT_ACCOUNT_QUOTA, f"AWS default (Service Quotas not readable: {code})"
 
 
-def control_tower_signals(ctx: AwsContext, inventory: Inventory) -> tuple[str, ...]:
-    """Evidence that Control Tower manages or has managed the candidate's organization."""
-    signals = []
+def control_tower_signals(ctx: AwsContext, inventory: Inventory) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Evidence that Control Tower manages or has managed the candidate's organization, and what could not be read."""
+    signals: list[str] = []
+    unreadable: list[str] = []
     if CONTROL_TOWER_PRINCIPAL in inventory.trusted_services:
         signals.append(f"trusted access for {CONTROL_TOWER_PRINCIPAL}")
-    roles = (
-        _attempt(lambda: [r["RoleName"] for p in ctx.client("iam").get_paginator("list_roles").paginate() for r in p["Roles"]], [], "roles")
-        or []
+    iam = ctx.client("iam")
+    roles = _attempt(
+        lambda: [r["RoleName"] for p in iam.get_paginator("list_roles").paginate() for r in p["Roles"]], unreadable, "IAM roles"
     )
-    signals += [f"role {name}" for name in roles if name.startswith("AWSControlTower")]
-    return tuple(signals)
+    signals += [f"role {name}" for name in roles or [] if name.startswith("AWSControlTower")]
+    return tuple(signals), tuple(unreadable)
 
 
 def collect_audit(ctx: AwsContext, params: Parameters) -> AuditInventory:
@@ -350,6 +357,6 @@ def collect_audit(ctx: AwsContext, params: Parameters) -> AuditInventory:
     inventory = collect_inventory(ctx)
     quota, source = account_quota(ctx)
     moving = tuple(inspect_moving_account(ctx, field.split("[")[0], field, existing) for field, existing in params.existing_accounts())
-    return AuditInventory(
-        params, inventory, resource_census(ctx, inventory.caller.account_id), quota, source, control_tower_signals(ctx, inventory), moving
-    )
+    signals, unreadable = control_tower_signals(ctx, inventory)
+    census = resource_census(ctx, inventory.caller.account_id)
+    return AuditInventory(params, inventory, census, quota, source, signals, moving, unreadable)

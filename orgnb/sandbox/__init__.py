@@ -129,7 +129,7 @@ class Sandbox:
         self._own_profiles_dir = profiles_dir is None
         self.profiles_dir = Path(profiles_dir) if profiles_dir else Path(tempfile.mkdtemp(prefix="orgnb-sandbox-"))
         self._port = port
-        self._faults = Faults.from_dict(faults or {})
+        self._faults_spec = dict(faults or {})
         self._server: ServerThread | None = None
 
     @property
@@ -174,7 +174,7 @@ class Sandbox:
             # moto loads thousands of AMIs into every new EC2 backend unless told not to; scenarios need none
             os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
             patches.install()
-            self._server = ServerThread(SandboxApp(moto_app(), self.calllog, self.info, self._faults), "127.0.0.1", self._port)
+            self._server = ServerThread(SandboxApp(moto_app(), self.calllog, self.info), "127.0.0.1", self._port)
             self._server.start()
             self.reset()
         except Exception:
@@ -186,6 +186,9 @@ class Sandbox:
         """Back to a scenario's starting state (this one's, or `scenario`): fresh moto state, new keys, empty log."""
         if scenario is not None:
             self.scenario = _scenario(scenario)
+        assert self._server is not None
+        app = self._server.app
+        app.faults = Faults()  # the scenario is built without faults; they start counting afterwards
         _reset_moto()
         keys = {account.profile: _operator_key(account) for account in self.scenario.accounts}
         # members of a scenario's old organization come into being through its CreateAccount calls
@@ -199,6 +202,7 @@ class Sandbox:
             if account.profile in self.scenario.members:
                 _register(account)
         self.calllog.clear()
+        app.faults = Faults.from_dict(self._faults_spec)
 
     def _write_profiles(self, keys: dict[str, tuple[str, str]]) -> None:
         self.profiles_dir.mkdir(parents=True, exist_ok=True)

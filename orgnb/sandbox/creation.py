@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +59,8 @@ class CreateRequest:
 
 
 REQUESTS: dict[str, CreateRequest] = {}
+# The server is threaded: submitting and resolving hold this lock, so no request is resolved (or counted) twice.
+LOCK = threading.RLock()
 
 
 def clear() -> None:
@@ -84,6 +87,11 @@ def _failure(backend: OrganizationsBackend, email: str) -> str | None:
 
 def submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) -> CreateRequest:
     """Accept a CreateAccount request (or refuse it when too many are in flight)."""
+    with LOCK:
+        return _submit(backend, create, kwargs)
+
+
+def _submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) -> CreateRequest:
     if len(_in_flight(backend.account_id)) >= SETTINGS["in_flight"]:
         raise OrgConstraintViolation("ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED", "Too many CreateAccount requests are in progress.")
     now = utcnow()
@@ -97,6 +105,11 @@ def submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) -
 
 def resolve(backend: OrganizationsBackend, create: Any) -> None:
     """Finish every request of the organization whose time has come."""
+    with LOCK:
+        _resolve(backend, create)
+
+
+def _resolve(backend: OrganizationsBackend, create: Any) -> None:
     now = utcnow()
     for request in sorted(_in_flight(backend.account_id), key=lambda r: r.requested_at):
         if now < request.ready_at:

@@ -13,12 +13,15 @@ Choices where AWS's behaviour is not documented (each marked [E] there):
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import string
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from moto.core.utils import utcnow
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
@@ -37,9 +40,13 @@ from orgnb.sandbox.exceptions import (
     OrgNotInUse,
 )
 
+T = TypeVar("T")
 HANDSHAKE_LIFETIME = timedelta(days=15)
 RETENTION = timedelta(days=30)
-SETTINGS: dict[str, Any] = {"daily_invitations": 20, "created_account_wait": timedelta(days=7)}
+DEFAULT_SETTINGS: dict[str, Any] = {"daily_invitations": 20, "created_account_wait": timedelta(days=7)}
+SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
+# The server is threaded: every public function below holds this lock while it reads or changes handshakes.
+LOCK = threading.RLock()
 PENDING = ("REQUESTED", "OPEN")
 HANDSHAKE_ID = re.compile(r"^h-[0-9a-z]{8,32}$")
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
@@ -100,8 +107,19 @@ HANDSHAKES: dict[str, Handshake] = {}
 
 
 def clear() -> None:
-    """Forget every handshake (on reset)."""
+    """Forget every handshake and return the settings to their defaults (on reset)."""
     HANDSHAKES.clear()
+    SETTINGS.clear()
+    SETTINGS.update(DEFAULT_SETTINGS)
+
+
+def _locked(fn: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        with LOCK:
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _new_id() -> str:
@@ -136,6 +154,7 @@ def _live(h: Handshake) -> bool:
     return h.state in PENDING or (h.terminal_at is not None and utcnow() - h.terminal_at < RETENTION)
 
 
+@_locked
 def find(handshake_id: str, caller: str) -> Handshake:
     """The handshake `caller` may see, after expiry and retention."""
     if not HANDSHAKE_ID.match(handshake_id or ""):
@@ -187,6 +206,7 @@ def _pending_invites(org_id: str) -> list[Handshake]:
     return [h for h in HANDSHAKES.values() if h.org_id == org_id and h.action == "INVITE" and (h.refresh() or h.state in PENDING)]
 
 
+@_locked
 def invite(caller: str, target: dict[str, str], notes: str | None, tags: list[dict[str, str]]) -> Handshake:
     """InviteAccountToOrganization."""
     backend = management_backend(caller)
@@ -266,6 +286,7 @@ def _join(h: Handshake, caller: str, backend: OrganizationsBackend) -> None:
     organizations_backends.master_accounts[caller] = (backend.org.master_account_id, "aws")
 
 
+@_locked
 def accept(handshake_id: str, caller: str) -> Handshake:
     """AcceptHandshake."""
     h = find(handshake_id, caller)
@@ -293,6 +314,7 @@ def accept(handshake_id: str, caller: str) -> Handshake:
     return h
 
 
+@_locked
 def decline(handshake_id: str, caller: str) -> Handshake:
     """DeclineHandshake: only the recipient may."""
     h = find(handshake_id, caller)
@@ -303,6 +325,7 @@ def decline(handshake_id: str, caller: str) -> Handshake:
     return h
 
 
+@_locked
 def cancel(handshake_id: str, caller: str) -> Handshake:
     """CancelHandshake: only the sender may; cancelling an ENABLE_ALL_FEATURES parent cancels its children."""
     h = find(handshake_id, caller)
@@ -318,6 +341,7 @@ def cancel(handshake_id: str, caller: str) -> Handshake:
     return h
 
 
+@_locked
 def list_for(caller: str, organization: bool, action: str | None, parent_id: str | None) -> list[Handshake]:
     """The handshakes an organization sent (organization=True) or an account received, newest first."""
     if organization:
@@ -336,6 +360,7 @@ def list_for(caller: str, organization: bool, action: str | None, parent_id: str
     return sorted(chosen, key=lambda h: h.requested_at, reverse=True)
 
 
+@_locked
 def enable_all_features(caller: str) -> Handshake:
     """EnableAllFeatures: a parent handshake, one child per invited member; finalized by the management account."""
     backend = management_backend(caller)
@@ -365,7 +390,8 @@ def enable_all_features(caller: str) -> Handshake:
 
 def _advance_all_features(parent_id: str) -> None:
     parent = HANDSHAKES[parent_id]
-    children = [h for h in HANDSHAKES.values() if h.parent_id == parent_id]
+    # children of members that left (cancelled with them) no longer count
+    children = [h for h in HANDSHAKES.values() if h.parent_id == parent_id and h.action == "ENABLE_ALL_FEATURES" and h.state != "CANCELED"]
     if parent.state == "REQUESTED" and all(c.state == "ACCEPTED" for c in children):
         parent.state = "OPEN"
         approve = Handshake(
@@ -398,6 +424,7 @@ def _finish_all_features(h: Handshake, caller: str) -> Handshake:
     return h
 
 
+@_locked
 def leave(caller: str) -> None:
     """LeaveOrganization, with AWS's preconditions in order."""
     backend = _org_of(caller)
@@ -406,6 +433,7 @@ def leave(caller: str) -> None:
     remove_member(backend, caller)
 
 
+@_locked
 def remove_member(backend: OrganizationsBackend, account_id: str) -> None:
     """Take `account_id` out of the organization after the leave preconditions (§2.11 steps 3-7)."""
     if any(a.account.id == account_id for a in backend.admins):
@@ -429,11 +457,13 @@ def remove_member(backend: OrganizationsBackend, account_id: str) -> None:
     backend.accounts.remove(account)
     organizations_backends.master_accounts.pop(account_id, None)
     entry.left_at = utcnow()
-    for h in HANDSHAKES.values():
+    for h in list(HANDSHAKES.values()):
         if h.recipient_account == account_id and h.action == "ENABLE_ALL_FEATURES" and h.state in PENDING:
             h.settle("CANCELED")
+            _advance_all_features(h.parent_id or "")
 
 
+@_locked
 def delete_organization(caller: str) -> None:
     """DeleteOrganization: only from the management account, only when no member is left."""
     from orgnb.sandbox.exceptions import OrganizationNotEmpty

@@ -83,6 +83,13 @@ class SandboxApp:
         self.faults = faults or Faults()
 
     def _admin(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        try:
+            return self._admin_route(environ, start_response)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()]
+
+    def _admin_route(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         path = environ.get("PATH_INFO", "")
         query = parse_qs(environ.get("QUERY_STRING", ""))
         if path == ADMIN_PREFIX + "instance":
@@ -145,7 +152,8 @@ class _QuietHandler(WSGIRequestHandler):
 class ServerThread:
     """A werkzeug server for `app` on `host:port` (0 picks a free port), served from a daemon thread."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], host: str, port: int) -> None:
+    def __init__(self, app: SandboxApp, host: str, port: int) -> None:
+        self.app = app
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="orgnb-sandbox", daemon=True)
 
