@@ -143,3 +143,15 @@ def test_consolidated_billing_organization_waits_for_members_then_finishes(brown
     assert final.verify(PLANNER).is_empty and final.outcome == "applied"
     assert org.describe_organization()["Organization"]["FeatureSet"] == "ALL"
     assert [h.action for h in final.inventory.handshakes][:1] and final.inventory.all_features_request() is None
+
+
+def test_an_apply_that_leaves_work_undone_fails_the_run(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    from orgnb.errors import ApplyIncomplete
+    from orgnb.plan import Action, Plan, Step
+
+    run = run_phase02(example_params, tmp_path, apply=True)
+    stubborn = Step("still-different", Action.PUT_ACCOUNT_NAME, "111122223333", "AWS did not take the change", {"AccountName": "x"})
+    run.verify(lambda params, inventory: Plan("organization-init", (stubborn,)))
+    assert run.outcome == "incomplete"
+    with pytest.raises(ApplyIncomplete):
+        run.summary()
