@@ -126,7 +126,5 @@ def write_params(tmp_path: Path, text: str) -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never let a test reach AWS: no instance metadata, no inherited real profile."""
+    """Never let a test reach AWS through instance metadata (the sandbox fixtures set everything else)."""
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    if "AWS_ENDPOINT_URL" in os.environ and "orgnb" not in os.environ.get("AWS_CONFIG_FILE", "orgnb"):
-        monkeypatch.delenv("AWS_ENDPOINT_URL")

@@ -80,6 +80,11 @@ class MasterCannotLeave(OrgError):
     message = "You can't remove a management account from an organization. You must first delete the organization."
 
 
+class AccountNotFound(OrgError):
+    code = "AccountNotFoundException"
+    message = "We can't find an AWS account with the AccountId that you specified."
+
+
 class OrganizationNotEmpty(OrgError):
     code = "OrganizationNotEmptyException"
     message = "To delete an organization, you must first remove all accounts except the management account."

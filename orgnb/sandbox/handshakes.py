@@ -35,6 +35,7 @@ from orgnb.sandbox.exceptions import (
     InvalidHandshakeTransition,
     MasterCannotLeave,
     OrgAccessDenied,
+    OrganizationNotEmpty,
     OrgConstraintViolation,
     OrgInvalidInput,
     OrgNotInUse,
@@ -466,8 +467,6 @@ def remove_member(backend: OrganizationsBackend, account_id: str) -> None:
 @_locked
 def delete_organization(caller: str) -> None:
     """DeleteOrganization: only from the management account, only when no member is left."""
-    from orgnb.sandbox.exceptions import OrganizationNotEmpty
-
     backend = management_backend(caller)
     if any(a.id != caller for a in backend.accounts):
         raise OrganizationNotEmpty()

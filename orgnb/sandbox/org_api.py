@@ -21,7 +21,7 @@ from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAcc
 from moto.organizations.responses import OrganizationsResponse
 
 from orgnb.sandbox import handshakes, paging
-from orgnb.sandbox.exceptions import OrgAccessDenied, OrgInvalidInput
+from orgnb.sandbox.exceptions import AccountNotFound, MasterCannotLeave, OrgAccessDenied, OrgInvalidInput
 
 # Read operations a delegated administrator may call; every other listed operation is the management account's.
 _DELEGATED_READS = {
@@ -125,16 +125,12 @@ def delete_organization(self: OrganizationsResponse) -> EmptyResult:
 
 def remove_account_from_organization(self: OrganizationsResponse) -> EmptyResult:
     """RemoveAccountFromOrganization."""
-    from orgnb.sandbox.exceptions import MasterCannotLeave, OrgError
-
     backend = handshakes.management_backend(self.current_account)
     account_id = self.request_params.get("AccountId", "")
     if account_id == self.current_account:
         raise MasterCannotLeave()
     if account_id not in {a.id for a in backend.accounts}:
-        error = OrgError("We can't find an AWS account with the AccountId that you specified.")
-        error.code = "AccountNotFoundException"
-        raise error
+        raise AccountNotFound()
     handshakes.remove_member(backend, account_id)
     return EmptyResult()
 

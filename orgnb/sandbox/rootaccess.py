@@ -18,39 +18,30 @@ from moto.core.utils import utcnow
 from orgnb.sandbox.registry import RootCredentials
 
 FEATURES = ("RootCredentialsManagement", "RootSessions")
+_AUDIT = frozenset(
+    {
+        "iam:GetAccessKeyLastUsed",
+        "iam:GetLoginProfile",
+        "iam:GetUser",
+        "iam:ListAccessKeys",
+        "iam:ListMFADevices",
+        "iam:ListSigningCertificates",
+    }
+)
+_DELETE = frozenset(
+    {
+        "iam:DeactivateMFADevice",
+        "iam:DeleteAccessKey",
+        "iam:DeleteLoginProfile",
+        "iam:DeleteSigningCertificate",
+        "iam:DeleteVirtualMFADevice",
+    }
+)
+# Task policy -> (the organization feature it needs, the actions it allows); IAMDeleteRootUserCredentials also audits.
 TASK_POLICIES: dict[str, tuple[str, frozenset[str]]] = {
-    "IAMAuditRootUserCredentials": (
-        "RootCredentialsManagement",
-        frozenset(
-            {
-                "iam:GetAccessKeyLastUsed",
-                "iam:GetLoginProfile",
-                "iam:GetUser",
-                "iam:ListAccessKeys",
-                "iam:ListMFADevices",
-                "iam:ListSigningCertificates",
-            }
-        ),
-    ),
+    "IAMAuditRootUserCredentials": ("RootCredentialsManagement", _AUDIT),
     "IAMCreateRootUserPassword": ("RootCredentialsManagement", frozenset({"iam:CreateLoginProfile", "iam:GetLoginProfile"})),
-    "IAMDeleteRootUserCredentials": (
-        "RootCredentialsManagement",
-        frozenset(
-            {
-                "iam:DeactivateMFADevice",
-                "iam:DeleteAccessKey",
-                "iam:DeleteLoginProfile",
-                "iam:DeleteSigningCertificate",
-                "iam:DeleteVirtualMFADevice",
-                "iam:GetAccessKeyLastUsed",
-                "iam:GetLoginProfile",
-                "iam:GetUser",
-                "iam:ListAccessKeys",
-                "iam:ListMFADevices",
-                "iam:ListSigningCertificates",
-            }
-        ),
-    ),
+    "IAMDeleteRootUserCredentials": ("RootCredentialsManagement", _AUDIT | _DELETE),
     "S3UnlockBucketPolicy": (
         "RootSessions",
         frozenset({"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:ListAllMyBuckets", "s3:PutBucketPolicy"}),
