@@ -18,11 +18,14 @@ from orgnb.errors import (
     SandboxError,
     StepFailed,
 )
+from orgnb.iac import write_import_stubs
 from orgnb.inventory import Inventory, collect_inventory
 from orgnb.journal import Journal
 from orgnb.parameters import Parameters, load_parameters
 from orgnb.phases import PHASES, phase_info
+from orgnb.phases.account_creation import plan_account_creation, planned_accounts
 from orgnb.phases.organization_init import plan_organization_init
+from orgnb.phases.root_centralization import plan_root_centralization, preconditions, read_root_access
 from orgnb.plan import Action, Plan, Step
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.session import AwsContext, CallCounter, make_context
@@ -62,7 +65,13 @@ __all__ = [
     "load_parameters",
     "make_context",
     "phase_info",
+    "plan_account_creation",
     "plan_organization_init",
+    "plan_root_centralization",
+    "planned_accounts",
+    "preconditions",
+    "read_root_access",
     "run_checks",
     "start_phase",
+    "write_import_stubs",
 ]

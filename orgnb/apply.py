@@ -1,8 +1,13 @@
-"""Apply a plan: one executor per action, every write journaled before and after it happens."""
+"""Apply a plan: one executor per action, every write journaled before and after it happens.
+
+Most actions run one step at a time and the first failure stops the apply. An action with a batch executor
+(CreateAccount, whose requests AWS runs side by side) receives its consecutive steps together with a StepLog;
+it journals each step itself, and a failed step is recorded while the others carry on.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,14 +34,70 @@ def executor(action: Action) -> Callable[[Executor], Executor]:
 
 @dataclass
 class ApplyResult:
-    """What an apply did: the steps that finished, and their results."""
+    """What an apply did: the steps that finished, their results, and the steps that failed (batch actions)."""
 
     plan_hash: str
     applied: list[str] = field(default_factory=list)
     results: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
-def _error_text(exc: Exception) -> str:
+class StepLog:
+    """What a batch executor calls as each of its steps moves on: every call is a journal entry."""
+
+    def __init__(self, journal: Journal, result: ApplyResult) -> None:
+        self.journal = journal
+        self.result = result
+
+    def begin(self, step: Step) -> None:
+        """Before the step's first write."""
+        self.journal.write(
+            "begin", plan=self.result.plan_hash, step=step.id, action=step.action.value, target=step.target, params=dict(step.params)
+        )
+
+    def progress(self, step: Step, event: str, **fields: Any) -> None:
+        """A milestone between begin and done (e.g. `submitted` with the request id, `deferred` when AWS said later)."""
+        self.journal.write(event, plan=self.result.plan_hash, step=step.id, **fields)
+
+    def done(self, step: Step, outcome: Mapping[str, Any]) -> None:
+        """The step finished."""
+        self.journal.write("done", plan=self.result.plan_hash, step=step.id, result=dict(outcome))
+        self.result.applied.append(step.id)
+        self.result.results[step.id] = outcome
+
+    def failed(self, step: Step, error: str) -> None:
+        """The step failed; the batch carries on with the others."""
+        self.journal.write("failed", plan=self.result.plan_hash, step=step.id, error=error)
+        self.result.failed[step.id] = error
+
+
+BatchExecutor = Callable[[AwsContext, Sequence[Step], StepLog], None]
+_BATCH_EXECUTORS: dict[Action, BatchExecutor] = {}
+
+
+def batch_executor(action: Action) -> Callable[[BatchExecutor], BatchExecutor]:
+    """Register the function that carries out every consecutive step of `action` together."""
+
+    def register(fn: BatchExecutor) -> BatchExecutor:
+        _BATCH_EXECUTORS[action] = fn
+        return fn
+
+    return register
+
+
+def _runs(steps: Sequence[Step]) -> list[list[Step]]:
+    """The steps in order, consecutive steps of a batch action grouped together."""
+    runs: list[list[Step]] = []
+    for step in steps:
+        if runs and step.action in _BATCH_EXECUTORS and runs[-1][0].action == step.action:
+            runs[-1].append(step)
+        else:
+            runs.append([step])
+    return runs
+
+
+def error_text(exc: Exception) -> str:
+    """An AWS error as `Code: Message (reason R)`, any other as `Type: text`."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         reason = exc.response.get("Reason")
@@ -49,28 +110,30 @@ def check_applicable(plan: Plan, confirm_irreversible: Collection[str]) -> None:
     missing = sorted(plan.irreversible_targets() - set(confirm_irreversible))
     if missing:
         raise ApplyRefused(f"irreversible steps target {', '.join(missing)}: list them in confirm_irreversible to apply")
-    unknown = sorted({s.action for s in plan.steps} - set(_EXECUTORS))
+    unknown = sorted({s.action for s in plan.steps} - set(_EXECUTORS) - set(_BATCH_EXECUTORS))
     if unknown:
         raise ApplyRefused(f"no executor for {', '.join(unknown)}")
 
 
 def apply_plan(ctx: AwsContext, plan: Plan, journal: Journal, confirm_irreversible: Collection[str] = ()) -> ApplyResult:
-    """Carry out the plan's steps in order; stop at the first failure (the journal says where)."""
+    """Carry out the plan's steps in order; stop at the first failure of a single step (the journal says where)."""
     check_applicable(plan, confirm_irreversible)
     result = ApplyResult(plan.hash)
     journal.write("apply-start", plan=plan.hash, steps=len(plan.steps))
-    for step in plan.steps:
-        journal.write("begin", plan=plan.hash, step=step.id, action=step.action.value, target=step.target, params=dict(step.params))
+    log = StepLog(journal, result)
+    for run in _runs(plan.steps):
+        if run[0].action in _BATCH_EXECUTORS:
+            _BATCH_EXECUTORS[run[0].action](ctx, run, log)
+            continue
+        step = run[0]
+        log.begin(step)
         try:
             outcome = _EXECUTORS[step.action](ctx, step)
-        except (ClientError, BotoCoreError) as exc:
-            journal.write("failed", plan=plan.hash, step=step.id, error=_error_text(exc))
-            raise StepFailed(step.id, _error_text(exc)) from exc
         except Exception as exc:  # the write may or may not have happened: say so, never leave a bare "begin"
-            journal.write("failed", plan=plan.hash, step=step.id, error=_error_text(exc))
+            journal.write("failed", plan=plan.hash, step=step.id, error=error_text(exc))
+            if isinstance(exc, (ClientError, BotoCoreError)):
+                raise StepFailed(step.id, error_text(exc)) from exc
             raise
-        journal.write("done", plan=plan.hash, step=step.id, result=dict(outcome))
-        result.applied.append(step.id)
-        result.results[step.id] = outcome
-    journal.write("apply-end", plan=plan.hash, applied=len(result.applied))
+        log.done(step, outcome)
+    journal.write("apply-end", plan=plan.hash, applied=len(result.applied), failed=len(result.failed))
     return result

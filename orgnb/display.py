@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +11,7 @@ import pandas as pd
 from IPython.display import display
 
 from orgnb.inventory import Account, OrganizationalUnit
-from orgnb.phases import HEADLESS_ENV
+from orgnb.phases import is_headless
 
 
 def configure_display() -> None:
@@ -61,7 +60,7 @@ class OuTree:
 
 def account_browser(frame: pd.DataFrame) -> Any:
     """A filterable account table in JupyterLab; the plain table in headless runs (records stay readable)."""
-    if os.environ.get(HEADLESS_ENV, "") not in ("", "0"):
+    if is_headless():
         return frame
     text = widgets.Text(placeholder="filter: any part of a name, id, email or path", description="Filter")
     output = widgets.Output()

@@ -14,6 +14,7 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from orgnb.accountfacts import AccountFacts, read_account_facts
+from orgnb.rootcreds import RootAccessState
 from orgnb.session import AwsContext
 
 
@@ -121,6 +122,7 @@ class Inventory:
     caller_facts: AccountFacts | None = None
     handshakes: tuple[HandshakeRecord, ...] = ()
     create_requests: tuple[CreateRequest, ...] = ()
+    root_access: RootAccessState | None = None  # read by the phases that need it (03, 06)
 
     def all_features_request(self) -> HandshakeRecord | None:
         """The pending ENABLE_ALL_FEATURES request of the organization, if any."""
@@ -139,6 +141,11 @@ class Inventory:
     def ou_by_path(self) -> dict[str, OrganizationalUnit]:
         """OUs keyed by path."""
         return {ou.path: ou for ou in self.ous}
+
+    def members(self) -> list[Account]:
+        """The organization's accounts other than the management account, by name."""
+        mgmt = self.organization.management_account_id if self.organization else ""
+        return sorted((a for a in self.accounts if a.id != mgmt), key=lambda a: (a.name, a.id))
 
     def account_by_email(self, email: str) -> Account | None:
         """The account whose root email matches `email` (case-insensitive)."""

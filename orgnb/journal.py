@@ -48,7 +48,7 @@ class Journal:
         for e in self.entries():
             if e["event"] == "begin":
                 begun.append(e["step"])
-            elif e["event"] in ("done", "failed") and e["step"] in begun:
+            elif e["event"] in ("done", "failed", "deferred") and e["step"] in begun:
                 begun.remove(e["step"])
         return begun
 

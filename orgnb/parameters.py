@@ -147,6 +147,15 @@ class RootAccessParams(StrictModel):
     root_sessions: bool = Field(True, description="enable privileged root sessions")
     delete_member_root_credentials: bool = Field(False, description="delete member root credentials (irreversible)")
 
+    @model_validator(mode="after")
+    def _deletion_needs_management(self) -> RootAccessParams:
+        if self.delete_member_root_credentials and not self.credentials_management:
+            raise _invalid(
+                "delete_member_root_credentials needs credentials_management (AssumeRoot can only delete through it)",
+                "set credentials_management: true, or delete_member_root_credentials: false",
+            )
+        return self
+
 
 class ContactInformation(StrictModel):
     """The account's primary contact (Account Management ContactInformation)."""

@@ -23,6 +23,12 @@ class Action(StrEnum):
     PUT_ACCOUNT_NAME = "account:PutAccountName"
     PUT_CONTACT_INFORMATION = "account:PutContactInformation"
     PUT_ALTERNATE_CONTACT = "account:PutAlternateContact"
+    ENABLE_ROOT_CREDENTIALS_MANAGEMENT = "iam:EnableOrganizationsRootCredentialsManagement"
+    ENABLE_ROOT_SESSIONS = "iam:EnableOrganizationsRootSessions"
+    DELETE_ROOT_CREDENTIALS = "sts:AssumeRoot+iam:Delete* (IAMDeleteRootUserCredentials)"
+    CREATE_OU = "organizations:CreateOrganizationalUnit"
+    MOVE_ACCOUNT = "organizations:MoveAccount"
+    CREATE_ACCOUNT = "organizations:CreateAccount"
 
 
 @dataclass(frozen=True)

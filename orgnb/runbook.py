@@ -5,7 +5,6 @@ Each method is one notebook cell's worth of work, so a notebook reads as the lis
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,11 +21,13 @@ from orgnb.guards import check_management_caller, check_sandbox_mix
 from orgnb.inventory import Inventory, collect_inventory
 from orgnb.journal import Journal
 from orgnb.parameters import Parameters, load_parameters
-from orgnb.phases import HEADLESS_ENV, phase_info
+from orgnb.phases import is_headless, phase_info
 from orgnb.plan import Plan
 from orgnb.session import AwsContext, make_context
 
 Planner = Callable[[Parameters, Inventory], Plan]
+# A phase that needs more than the common inventory reads it here (phase 03: root-access features and audit).
+Enricher = Callable[[AwsContext, Parameters, Inventory], Inventory]
 T = TypeVar("T")
 
 
@@ -47,6 +48,7 @@ class PhaseRun:
         self.inventory: Inventory | None = None
         self.plan: Plan | None = None
         self.result: ApplyResult | None = None
+        self._enrich: Enricher | None = None
         self.outcome = "started"
         self.details: dict[str, Any] = {}
         self.journal.write("run-start", apply=apply, headless=headless, parameters_file=str(params_file))
@@ -87,13 +89,17 @@ class PhaseRun:
         self.details.update(details)
         self._save()
 
-    def read_inventory(self) -> Inventory:
-        """Guard the endpoints, read the live state, and check the caller is the management account."""
+    def read_inventory(self, enrich: Enricher | None = None) -> Inventory:
+        """Guard the endpoints, read the live state (plus the phase's own reads), check the caller is the management account."""
         self.guard()
+        self._enrich = enrich
         self.inventory = collect_inventory(self.ctx)
         self._save()
         check_management_caller(self.params, self.inventory)
         self.journal.write("preflight", caller=self.inventory.caller.arn, sandbox=self.sandbox_id)
+        if enrich is not None:
+            self.inventory = enrich(self.ctx, self.params, self.inventory)
+            self._save()
         return self.inventory
 
     def make_plan(self, planner: Planner) -> Plan:
@@ -153,6 +159,8 @@ class PhaseRun:
     def verify(self, planner: Planner) -> Plan:
         """Re-read AWS and re-plan: after a successful apply nothing is left to do."""
         self.inventory = collect_inventory(self.ctx)
+        if self._enrich is not None:
+            self.inventory = self._enrich(self.ctx, self.params, self.inventory)
         remaining = planner(self.params, self.inventory)
         if self.outcome == "awaiting-confirmation":
             print("not applied yet: confirm above, then run this cell and the ones below")
@@ -191,5 +199,5 @@ def start_phase(phase: str, parameters_file: str, apply: bool = False, record_di
         ctx = make_context(params.organization.profile, params.organization.region)
     except ProfileNotFound as exc:
         raise PreflightRefused(f"{exc}: check organization.profile and AWS_CONFIG_FILE") from None
-    headless = os.environ.get(HEADLESS_ENV, "") not in ("", "0")
+    headless = is_headless()
     return PhaseRun(info.name, params, ctx, folder, apply, headless, str(Path(parameters_file).name))

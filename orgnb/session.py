@@ -20,6 +20,10 @@ from orgnb.apicalls import is_write
 
 RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5}, user_agent_appid="orgnb", connect_timeout=10, read_timeout=60)
 MEMBER_ROLE = "OrganizationAccountAccessRole"
+ROOT_TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
+# A root session serves one account's audit or deletion: a handful of calls, with standard-mode retries (at most
+# five attempts, 20 s apart at worst). Five minutes covers that; AWS allows up to 900 s.
+ROOT_SESSION_SECONDS = 300
 
 
 @dataclass
@@ -94,6 +98,18 @@ class AwsContext:
             RoleSessionName="orgnb",
             DurationSeconds=duration_seconds,
         )["Credentials"]
+        return self._with_credentials(creds, account_id)
+
+    def as_root(self, account_id: str, task_policy: str, duration_seconds: int = ROOT_SESSION_SECONDS) -> AwsContext:
+        """A context acting as a member's root user within one root-task policy (sts:AssumeRoot); never displayed."""
+        creds = self.client("sts").assume_root(
+            TargetPrincipal=account_id,
+            TaskPolicyArn={"arn": ROOT_TASK_POLICY_ARN.format(task_policy)},
+            DurationSeconds=duration_seconds,
+        )["Credentials"]
+        return self._with_credentials(creds, account_id)
+
+    def _with_credentials(self, creds: dict[str, Any], account_id: str) -> AwsContext:
         session = boto3.Session(
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],

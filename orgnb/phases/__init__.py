@@ -30,8 +30,8 @@ class PhaseInfo:
 PHASES: tuple[PhaseInfo, ...] = (
     PhaseInfo(1, "preparation-audit", "read-only audit of identity, accounts, emails, root credentials, billing, capacity", True),
     PhaseInfo(2, "organization-init", "create the Organization with all features, enable trusted access", True),
-    PhaseInfo(3, "root-centralization", "central root access; audit and delete member root credentials", False),
-    PhaseInfo(4, "account-creation", "OUs and member accounts from the plan", False),
+    PhaseInfo(3, "root-centralization", "central root access; audit and delete member root credentials", True),
+    PhaseInfo(4, "account-creation", "OUs and member accounts from the plan", True),
     PhaseInfo(5, "migration", "invite standalone accounts, migrate members and old management accounts", False),
     PhaseInfo(6, "member-initialization", "root email, name, root credentials and contacts of moved accounts", False),
 )
@@ -44,6 +44,11 @@ def phase_info(name: str) -> PhaseInfo:
             return phase
     names = ", ".join(p.name for p in PHASES)
     raise ParameterError([ParameterProblem("phase", f"unknown phase {name!r}", f"use one of {names}")], "command line")
+
+
+def is_headless() -> bool:
+    """True in a headless run (papermill, `orgnb run`): no live widgets, plain output for the record."""
+    return os.environ.get(HEADLESS_ENV, "") not in ("", "0")
 
 
 def notebooks_dir() -> Path:

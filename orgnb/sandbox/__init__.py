@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import random
 import secrets
 import shutil
 import tempfile
@@ -49,6 +50,14 @@ def _reset_moto() -> None:
     rootaccess.clear()
     account_api.PENDING_EMAILS.clear()
     creation.clear()
+
+
+def _seed_account_ids(seed: str) -> None:
+    """New accounts get ids from a sequence seeded by the scenario, so records and snapshots repeat run to run."""
+    from moto.organizations import utils
+
+    rng = random.Random(seed)
+    utils.make_random_account_id = lambda: str(rng.randrange(10**11, 10**12))  # type: ignore[assignment]
 
 
 def _register(account: SandboxAccount) -> None:
@@ -190,6 +199,7 @@ class Sandbox:
         app = self._server.app
         app.faults = Faults()  # the scenario is built without faults; they start counting afterwards
         _reset_moto()
+        _seed_account_ids(self.scenario.name)
         keys = {account.profile: _operator_key(account) for account in self.scenario.accounts}
         # members of a scenario's old organization come into being through its CreateAccount calls
         for account in self.scenario.accounts:
