@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from orgnb.phases import HEADLESS_ENV
 from orgnb.sandbox import Sandbox
+from tests.estates import prepare
 
 _SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
 
@@ -63,23 +66,25 @@ def _is_snapshot_cell(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """nbval re-runs each snapshot on a fresh brownfield sandbox, reset before the snapshot's first cell.
+    """nbval re-runs each snapshot on a fresh brownfield sandbox, brought to the phase's starting estate first.
 
-    Each snapshot is made from the state the earlier phases leave (`make snapshots` runs them in order); phases 01
-    and 02 start from the scenario itself (01 writes nothing). A snapshot of a later phase must first bring the
-    sandbox to that state here (apply the earlier phases' plans through the package), so that every snapshot
-    stays runnable alone, in any order and in any pytest-xdist worker (`--dist loadfile`).
+    Before a snapshot's first cell the sandbox is reset and `tests.estates.prepare` applies what the earlier phases
+    would have (the same call `make snapshots` makes), so every snapshot stays runnable alone, in any order and in
+    any pytest-xdist worker (`--dist loadfile`).
     """
     if not _is_snapshot_cell(item):
         return
     sandbox = session_sandbox()
+    env = {**sandbox.environ(), HEADLESS_ENV: "1"}
+    item.stash[_SAVED_ENV] = {k: os.environ.get(k) for k in [*env, "ORGNB_REPORTS_DIR"]}
+    os.environ.update(env)
     if _SESSION.get("snapshot-file") != item.fspath:
         sandbox.reset("brownfield")
         _SESSION["snapshot-file"] = item.fspath  # type: ignore[assignment]
         _SESSION["reports"] = Path(tempfile.mkdtemp(prefix="orgnb-snapshots-"))  # type: ignore[assignment]
-    env = {**sandbox.environ(), HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(_SESSION["reports"])}
-    item.stash[_SAVED_ENV] = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+        with contextlib.redirect_stdout(io.StringIO()):
+            prepare(Path(str(item.fspath)).stem[3:])
+    os.environ["ORGNB_REPORTS_DIR"] = str(_SESSION["reports"])
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:

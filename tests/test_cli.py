@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from orgnb.phases import PHASES
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS
 
@@ -91,9 +93,20 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
     out = keys(result.stdout)
     assert out["exit_code"] == "0" and out["scenario"] == "brownfield"
     records = out["records"].split()
-    assert [r.rsplit("-", 2)[-2:] for r in records] == [["preparation", "audit"], ["organization", "init"]]
+    assert [Path(r).name.split("-", 1)[1] for r in records] == [p.name for p in PHASES if p.implemented]
     assert "preparation-audit: outcome audited, 0 applied, 0 writes" in result.stdout
     assert f"organization-init: outcome applied, {N} applied, {N} writes" in result.stdout
+    # 03: trusted access for IAM and both root features (no member yet to audit); 04: 4 OUs and 3 accounts
+    assert "root-centralization: outcome applied, 3 applied, 3 writes" in result.stdout
+    assert "account-creation: outcome applied, 7 applied" in result.stdout
+    journal = [json.loads(line) for line in Path(records[3], "journal.jsonl").read_text().splitlines()]
+    placed = {e["step"]: e["result"].get("ou", "/") for e in journal if e["event"] == "done" and e["step"].startswith("create-account:")}
+    assert placed == {
+        "create-account:aws+org-ops@example.com": "/",
+        "create-account:aws+widget-prod@example.com": "Workloads/Prod",
+        "create-account:aws+widget-test@example.com": "Workloads/Test",
+    }
+    assert Path(records[3], "iac", "accounts-import.tf").read_text().count("import {") == 3
 
 
 def test_foreground_sandbox_run_twice_and_call_log(example_params: Path, tmp_path: Path) -> None:

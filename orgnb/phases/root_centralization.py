@@ -71,14 +71,13 @@ def _feature_steps(params: Parameters, inventory: Inventory, features: frozenset
                 {"ServicePrincipal": IAM_PRINCIPAL},
             )
         )
-    org_id = inventory.organization.id if inventory.organization else ""
     wanted = (
         (params.root_access.credentials_management, CREDENTIALS_MANAGEMENT, Action.ENABLE_ROOT_CREDENTIALS_MANAGEMENT, "audit and delete"),
         (params.root_access.root_sessions, ROOT_SESSIONS, Action.ENABLE_ROOT_SESSIONS, "unlock misconfigured bucket and queue policies"),
     )
     for enabled, feature, action, purpose in wanted:
         if enabled and feature not in features:
-            steps.append(Step(f"enable:{feature}", action, org_id, f"enable {feature} (the management account can {purpose} as root)"))
+            steps.append(Step(f"enable:{feature}", action, feature, f"enable {feature} (the management account can {purpose} as root)"))
     return steps
 
 

@@ -1,4 +1,7 @@
-"""`make snapshots`: execute every implemented phase, in order, on a fresh brownfield sandbox into tests/snapshots/.
+"""`make snapshots`: execute every implemented phase on the brownfield estate it starts from, into tests/snapshots/.
+
+Each phase runs on a freshly reset sandbox brought to its starting state by tests/estates.py, the same function
+the nbval hook in conftest.py calls, so a snapshot and its re-run always start from the same estate.
 
 The snapshots are what nbval re-runs (and compares, through sanitize.cfg) in `make test`. Refresh them whenever a
 notebook's code or its outputs change on purpose, and review the diff like any other change.
@@ -15,6 +18,7 @@ import papermill
 from orgnb.phases import HEADLESS_ENV, PHASES, notebooks_dir
 from orgnb.rehearsal import sandboxed
 from orgnb.runner import patched_environ
+from tests.estates import prepare
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = "brownfield"
@@ -22,10 +26,13 @@ PARAMETERS = {"parameters_file": "../../parameters/brownfield.yaml", "apply": Tr
 
 
 def make_snapshots() -> list[Path]:
-    """Write one executed notebook per implemented phase; returns their paths."""
+    """Write one executed notebook per implemented phase, each from its own starting estate; returns their paths."""
     written = []
-    with tempfile.TemporaryDirectory() as reports, sandboxed(SCENARIO), patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": reports}):
+    reports = tempfile.mkdtemp(prefix="orgnb-snapshots-")
+    with sandboxed(SCENARIO) as sandbox, patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": reports}):
         for phase in (p for p in PHASES if p.implemented):
+            sandbox.reset(SCENARIO)
+            prepare(phase.name)
             target = HERE / phase.notebook
             papermill.execute_notebook(
                 str(notebooks_dir() / phase.notebook),

@@ -1,0 +1,47 @@
+"""The estates the later phases start from, built through the package (no kernel), shared by snapshots and tests.
+
+Phases 01 and 02 start from the brownfield scenario itself. Phase 03 starts after 02, with `old-member-a` already
+brought into the new organization (so its root password, access key, MFA device and certificate are there to
+audit and delete: in the full runbook that account arrives in phase 05). Phase 04 starts after 03.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from orgnb.phases.catalog import apply_phase
+
+ROOT = Path(__file__).resolve().parent.parent
+BROWNFIELD = ROOT / "parameters" / "brownfield.yaml"
+OLD_MEMBER_A = ("old-member-a", "444455556666")
+
+
+def client(profile: str, service: str) -> Any:
+    """A client for a sandbox profile (the environment points at the sandbox)."""
+    return boto3.Session(profile_name=profile).client(service, region_name="us-east-1")
+
+
+def join_early(profile: str, account_id: str) -> None:
+    """Move a member of the old organization into the new one (what phase 05 will do): invite, deregister it as a
+    delegated administrator of the old organization, leave, accept."""
+    handshake = client("management", "organizations").invite_account_to_organization(Target={"Id": account_id, "Type": "ACCOUNT"})
+    old_management = client("old-management", "organizations")
+    for service in old_management.list_delegated_services_for_account(AccountId=account_id)["DelegatedServices"]:
+        old_management.deregister_delegated_administrator(AccountId=account_id, ServicePrincipal=service["ServicePrincipal"])
+    member = client(profile, "organizations")
+    member.leave_organization()
+    member.accept_handshake(HandshakeId=handshake["Handshake"]["Id"])
+
+
+def prepare(phase: str, parameters_file: Path = BROWNFIELD) -> None:
+    """Bring a freshly reset brownfield sandbox to the state `phase` starts from (environment must point at it)."""
+    records = Path(tempfile.mkdtemp(prefix="orgnb-estate-"))
+    if phase in ("root-centralization", "account-creation"):
+        apply_phase("organization-init", parameters_file, records / "02")
+        join_early(*OLD_MEMBER_A)
+    if phase == "account-creation":
+        apply_phase("root-centralization", parameters_file, records / "03")
