@@ -130,15 +130,19 @@ class Pipeline:
         delay = self.poll.first
         try:
             while queue or flying:
-                self._fill(queue, flying)
+                deferred = self._fill(queue, flying)
                 if not flying:
+                    if deferred:  # every slot is taken by requests made elsewhere: wait before asking again
+                        self.sleep(delay)
+                        delay = self.poll.next(delay, changed=False)
                     continue
                 self.sleep(delay)
                 delay = self.poll.next(delay, self._poll(flying))
         finally:
             self.progress.close()
 
-    def _fill(self, queue: deque[Step], flying: dict[str, Creation]) -> None:
+    def _fill(self, queue: deque[Step], flying: dict[str, Creation]) -> bool:
+        """Submit while slots are free; True when AWS said it has none (requests made elsewhere hold them)."""
         while queue and len(flying) < self.max_in_flight:
             step = queue.popleft()
             adopt = step.params.get("AdoptRequestId")
@@ -150,11 +154,12 @@ class Pipeline:
                 continue
             status = self._submit(step, queue)
             if status is None:
-                return  # AWS has no free slot (requests made elsewhere): wait for a poll round
+                return True
             if status["State"] == "IN_PROGRESS":
                 flying[status["Id"]] = Creation(step, status["Id"])
             elif status["State"] != REFUSED:
                 self._finished(Creation(step, status["Id"]), status)
+        return False
 
     def _submit(self, step: Step, queue: deque[Step]) -> dict[str, Any] | None:
         self.log.begin(step)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 
 import boto3
 import pytest
@@ -14,9 +12,7 @@ from orgnb.sandbox import Sandbox
 
 
 def settings(sandbox: Sandbox, **changes: object) -> dict:
-    request = urllib.request.Request(f"{sandbox.url}/orgnb-api/settings", data=json.dumps(changes).encode(), method="POST")
-    with urllib.request.urlopen(request) as resp:
-        return json.load(resp)
+    return sandbox.settings(**changes)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from orgnb.apply import StepLog, batch_executor, executor
-from orgnb.creation import Pipeline, Progress, remedy
+from orgnb.creation import Pipeline, PollSchedule, Progress, remedy
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import AccountSpec, Parameters
@@ -25,6 +25,7 @@ from orgnb.plan import Action, Plan, Step
 from orgnb.session import AwsContext
 
 PHASE = "account-creation"
+POLL = PollSchedule()  # how the apply polls CreateAccount requests (tests and the benchmark use a faster one)
 
 
 def wanted_ou_paths(params: Parameters) -> list[str]:
@@ -151,4 +152,4 @@ def create_accounts(ctx: AwsContext, steps: Sequence[Step], log: StepLog) -> Non
         resolver.move(account_id, path)
         return {"ou": path}
 
-    Pipeline(ctx, log, place, Progress(len(ready), is_headless())).run(ready)
+    Pipeline(ctx, log, place, Progress(len(ready), is_headless()), poll=POLL).run(ready)

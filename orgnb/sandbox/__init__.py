@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import random
 import secrets
 import shutil
 import tempfile
 import threading
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -230,6 +232,12 @@ class Sandbox:
         for path, lines in ((self.config_file, config), (self.credentials_file, creds)):
             path.write_text("\n".join(lines), encoding="utf-8")
             os.chmod(path, 0o600)
+
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """Change the sandbox's knobs through its admin route (see server.apply_settings); returns them all."""
+        request = urllib.request.Request(f"{self.url}/orgnb-api/settings", data=json.dumps(changes).encode(), method="POST")
+        with urllib.request.urlopen(request) as resp:
+            return dict(json.load(resp))
 
     def calls(self, writes_only: bool = False) -> list[Call]:
         """The calls served so far."""

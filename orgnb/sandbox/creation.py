@@ -92,6 +92,7 @@ def submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) -
 
 
 def _submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) -> CreateRequest:
+    _resolve(backend, create)  # requests whose time has come free their slots
     if len(_in_flight(backend.account_id)) >= SETTINGS["in_flight"]:
         raise OrgConstraintViolation("ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED", "Too many CreateAccount requests are in progress.")
     now = utcnow()

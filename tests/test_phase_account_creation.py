@@ -1,0 +1,178 @@
+"""Phase 04 against the sandbox: OUs by path, matching by email, adoption, the pipeline, failures, re-runs, IaC stubs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import botocore.session
+import pytest
+import yaml
+
+from orgnb.creation import REMEDIES, PollSchedule
+from orgnb.errors import ApplyIncomplete
+from orgnb.iac import write_import_stubs
+from orgnb.phases import HEADLESS_ENV, account_creation
+from orgnb.phases.account_creation import plan_account_creation
+from orgnb.phases.catalog import apply_phase
+from orgnb.runbook import PhaseRun, start_phase
+from orgnb.sandbox import Sandbox, creation
+from tests.conftest import write_params
+from tests.estates import BROWNFIELD, prepare
+
+MGMT = "111122223333"
+CREATES = [f"create-account:aws+{slug}@example.com" for slug in ("org-ops", "widget-prod", "widget-test")]
+OUS = ["ou:Sandbox", "ou:Workloads", "ou:Workloads/Prod", "ou:Workloads/Test"]
+
+
+@pytest.fixture(autouse=True)
+def fast_headless_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(account_creation, "POLL", PollSchedule(first=0.05, factor=1.5, cap=0.2))
+    monkeypatch.setenv(HEADLESS_ENV, "1")
+
+
+def planned(tmp_path: Path, params: Path = BROWNFIELD, name: str = "run") -> PhaseRun:
+    run = start_phase("account-creation", str(params), apply=True, record_dir=str(tmp_path / name))
+    run.read_inventory()
+    run.make_plan(plan_account_creation)
+    return run
+
+
+def orgs() -> object:
+    return boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
+
+
+def accounts_by_email() -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for page in orgs().get_paginator("list_accounts").paginate():
+        for account in page["Accounts"]:
+            found.setdefault(account["Email"].lower(), []).append(account)
+    return found
+
+
+def test_plan_then_apply_places_every_account_and_a_rerun_writes_nothing(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    run = planned(tmp_path)
+    assert [s.id for s in run.plan.steps] == OUS + CREATES  # parents before children, then the creations
+    run.apply()
+    run.verify(plan_account_creation)
+    assert run.outcome == "applied" and not run.result.failed
+    placed = {a.email: a.ou_path for a in run.inventory.accounts}
+    assert placed["aws+widget-prod@example.com"] == "Workloads/Prod" and placed["aws+widget-test@example.com"] == "Workloads/Test"
+    assert placed["aws+org-ops@example.com"] == ""
+
+    writes = len(brownfield.calls(writes_only=True))
+    again = apply_phase("account-creation", BROWNFIELD, tmp_path / "again")
+    assert (again.outcome, again.ctx.counter.write_total, len(brownfield.calls(writes_only=True))) == ("no-changes", 0, writes)
+
+
+def test_an_existing_account_is_matched_by_email_in_any_case_and_moved(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    made = orgs().create_account(Email="AWS+Widget-Prod@Example.COM", AccountName="Widget prod (by hand)")["CreateAccountStatus"]
+    run = planned(tmp_path)
+    account_id = made["AccountId"]
+    assert [s.id for s in run.plan.steps] == [*OUS, f"move:{account_id}", CREATES[0], CREATES[2]]
+    run.apply()
+    run.verify(plan_account_creation)
+    matches = accounts_by_email()["aws+widget-prod@example.com"]
+    assert [a["Id"] for a in matches] == [account_id]  # never a duplicate
+    assert orgs().list_parents(ChildId=account_id)["Parents"][0]["Id"] == run.inventory.ou_by_path()["Workloads/Prod"].id
+
+
+def test_a_request_still_in_progress_is_adopted_not_submitted_again(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    brownfield.settings(create_account_seconds=0.5)
+    earlier = orgs().create_account(Email="aws+widget-prod@example.com", AccountName="Widget prod")["CreateAccountStatus"]
+    assert earlier["State"] == "IN_PROGRESS"  # a run that died right after submitting left this behind
+    run = planned(tmp_path)
+    adopt = next(s for s in run.plan.steps if s.id == CREATES[1])
+    assert adopt.params["AdoptRequestId"] == earlier["Id"] and "adopt" in adopt.description
+    run.apply()
+    run.verify(plan_account_creation)
+    assert run.outcome == "applied" and run.ctx.counter.writes["organizations:CreateAccount"] == 2
+    assert len(accounts_by_email()["aws+widget-prod@example.com"]) == 1
+    events = [(e["event"], e.get("request_id")) for e in run.journal.entries() if e.get("step") == CREATES[1]]
+    assert ("adopted", earlier["Id"]) in events and events[-1][0] == "done"
+
+
+def _many_accounts(tmp_path: Path, count: int) -> Path:
+    text = BROWNFIELD.read_text()
+    head, tail = text.split("accounts:", 1)
+    tail = tail[tail.index("\ninvites:") :]
+    specs = "".join(f"\n  - name: Team {i:02d}\n    slug: team-{i:02d}\n    ou: Workloads/Prod" for i in range(count))
+    return write_params(tmp_path, f"{head}accounts:{specs}\n{tail}")
+
+
+def test_the_pipeline_keeps_five_requests_in_flight_and_never_more(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    brownfield.settings(create_account_seconds=0.3, account_limits={MGMT: 30})
+    run = planned(tmp_path, _many_accounts(tmp_path, 12))
+    run.apply()
+    run.verify(plan_account_creation)
+    assert run.outcome == "applied" and len(run.result.applied) == len(run.plan.steps)
+    requests = [r for r in creation.REQUESTS.values() if r.kwargs["AccountName"].startswith("Team")]
+    assert len(requests) == 12 and all(r.state == "SUCCEEDED" for r in requests)
+    moments = sorted({r.requested_at for r in requests})
+    overlap = max(sum(1 for r in requests if r.requested_at <= t < r.completed_at) for t in moments)
+    assert overlap == 5  # pipelined up to AWS's limit, and no request was ever refused for it
+    assert not [e for e in run.journal.entries() if e["event"] == "deferred"]
+
+
+def test_slots_taken_elsewhere_defer_submissions_until_free(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    brownfield.settings(create_account_seconds=3, account_limits={MGMT: 30})
+    for i in range(5):  # another operator's requests fill every slot for a while
+        orgs().create_account(Email=f"other+{i}@example.com", AccountName=f"Other {i}")
+    brownfield.settings(create_account_seconds=0.2)
+    run = planned(tmp_path)
+    run.apply()
+    run.verify(plan_account_creation)
+    assert run.outcome == "applied"
+    deferred = [e for e in run.journal.entries() if e["event"] == "deferred"]
+    assert deferred and "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED" in deferred[0]["error"]
+
+
+def test_a_failed_request_gets_its_remedy_and_the_others_carry_on(
+    brownfield: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prepare("account-creation")
+    brownfield.settings(create_account_fail_next=["EMAIL_ALREADY_EXISTS"])
+    run = planned(tmp_path)
+    run.apply()
+    out = capsys.readouterr().out
+    assert list(run.result.failed) == [CREATES[0]]
+    assert run.result.failed[CREATES[0]].startswith("EMAIL_ALREADY_EXISTS: another AWS account already uses this root email")
+    assert "Org Ops: FAILED EMAIL_ALREADY_EXISTS. Remedy:" in out and "[3/3]" in out
+    assert set(run.result.applied) >= set(CREATES[1:])
+    remaining = run.verify(plan_account_creation)
+    assert [s.id for s in remaining.steps] == [CREATES[0]] and run.outcome == "incomplete"
+    assert any("FAILED with EMAIL_ALREADY_EXISTS" in note for note in remaining.notes)
+    with pytest.raises(ApplyIncomplete):
+        run.summary()
+
+
+def test_every_failure_reason_aws_knows_has_a_remedy() -> None:
+    model = botocore.session.get_session().get_service_model("organizations")
+    reasons = set(model.shape_for("CreateAccountFailureReason").enum)
+    assert reasons <= set(REMEDIES), sorted(reasons - set(REMEDIES))
+
+
+def test_import_stubs_name_every_created_account(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    run = apply_phase("account-creation", BROWNFIELD, tmp_path / "record")
+    paths = write_import_stubs(run.params, run.inventory, run.record_dir)
+    assert all(p.parent == run.record_dir / "iac" for p in paths)
+    created = {a.email: a for a in run.inventory.accounts if a.email.startswith("aws+") and a.id != MGMT}
+    terraform = paths[0].read_text()
+    for account in created.values():
+        assert f'id = "{account.id}"' in terraform and f'parent_id = "{account.parent_id}"' in terraform
+    assert terraform.count("import {") == 3 and "ignore_changes = [role_name, iam_user_access_to_billing]" in terraform
+    template = yaml.safe_load(paths[1].read_text())
+    resources = template["Resources"]
+    assert {r["Type"] for r in resources.values()} == {"AWS::Organizations::Account"}
+    assert {r["Properties"]["Email"] for r in resources.values()} == set(created)
+    assert all(r["DeletionPolicy"] == "Retain" for r in resources.values())
+    to_import = json.loads(paths[2].read_text())
+    assert {i["LogicalResourceId"] for i in to_import} == set(resources)
+    assert {i["ResourceIdentifier"]["AccountId"] for i in to_import} == {a.id for a in created.values()}
