@@ -129,20 +129,21 @@ class Pipeline:
         flying: dict[str, Creation] = {}
         delay = self.poll.first
         try:
-            while queue or flying:
-                deferred = self._fill(queue, flying)
-                if not flying:
-                    if deferred:  # every slot is taken by requests made elsewhere: wait before asking again
-                        self.sleep(delay)
-                        delay = self.poll.next(delay, changed=False)
-                    continue
-                self.sleep(delay)
-                delay = self.poll.next(delay, self._poll(flying))
+            while True:
+                self._fill(queue, flying)
+                if not (queue or flying):
+                    return
+                self.sleep(delay)  # also when AWS had no free slot (requests made elsewhere hold them)
+                ended = self._poll(flying)
+                self._fill(queue, flying)  # refill the freed slots before the slower bookkeeping below
+                for creation, status in ended:
+                    self._finished(creation, status)
+                delay = self.poll.next(delay, bool(ended))
         finally:
             self.progress.close()
 
-    def _fill(self, queue: deque[Step], flying: dict[str, Creation]) -> bool:
-        """Submit while slots are free; True when AWS said it has none (requests made elsewhere hold them)."""
+    def _fill(self, queue: deque[Step], flying: dict[str, Creation]) -> None:
+        """Submit while slots are free; stop early when AWS says it has none."""
         while queue and len(flying) < self.max_in_flight:
             step = queue.popleft()
             adopt = step.params.get("AdoptRequestId")
@@ -154,12 +155,11 @@ class Pipeline:
                 continue
             status = self._submit(step, queue)
             if status is None:
-                return True
+                return
             if status["State"] == "IN_PROGRESS":
                 flying[status["Id"]] = Creation(step, status["Id"])
             elif status["State"] != REFUSED:
                 self._finished(Creation(step, status["Id"]), status)
-        return False
 
     def _submit(self, step: Step, queue: deque[Step]) -> dict[str, Any] | None:
         self.log.begin(step)
@@ -178,17 +178,17 @@ class Pipeline:
         self.progress.say(f"{step.params['AccountName']}: request {status['Id']} submitted")
         return status
 
-    def _poll(self, flying: dict[str, Creation]) -> bool:
+    def _poll(self, flying: dict[str, Creation]) -> list[tuple[Creation, dict[str, Any]]]:
+        """One round: the requests that have ended since the last, taken out of `flying` with their final status."""
         orgs = self.ctx.client("organizations")
         pages = orgs.get_paginator("list_create_account_status").paginate(States=["IN_PROGRESS"])
         running = {s["Id"] for page in pages for s in page["CreateAccountStatuses"]}
-        ended = [rid for rid in flying if rid not in running]
-        for rid in ended:
+        ended = []
+        for rid in [rid for rid in flying if rid not in running]:
             status = orgs.describe_create_account_status(CreateAccountRequestId=rid)["CreateAccountStatus"]
-            if status["State"] == "IN_PROGRESS":
-                continue  # listed a moment before it started; next round
-            self._finished(flying.pop(rid), status)
-        return bool(ended)
+            if status["State"] != "IN_PROGRESS":  # else: listed a moment before it started; next round
+                ended.append((flying.pop(rid), status))
+        return ended
 
     def _finished(self, creation: Creation, status: dict[str, Any]) -> None:
         name = creation.step.params["AccountName"]
