@@ -123,7 +123,10 @@ def apply_plan(ctx: AwsContext, plan: Plan, journal: Journal, confirm_irreversib
     log = StepLog(journal, result)
     for run in _runs(plan.steps):
         if run[0].action in _BATCH_EXECUTORS:
-            _BATCH_EXECUTORS[run[0].action](ctx, run, log)
+            try:  # the batch journals each of its steps itself, also when it is interrupted
+                _BATCH_EXECUTORS[run[0].action](ctx, run, log)
+            except (ClientError, BotoCoreError) as exc:
+                raise StepFailed(f"{run[0].action.value} ({len(run)} steps)", error_text(exc)) from exc
             continue
         step = run[0]
         log.begin(step)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from tqdm.auto import tqdm
 
 from orgnb.apply import StepLog, error_text
@@ -25,7 +25,6 @@ from orgnb.plan import Step
 from orgnb.session import AwsContext
 
 MAX_IN_FLIGHT = 5  # AWS's limit on CreateAccount requests in progress per organization
-REFUSED = "REFUSED"  # not an AWS state: CreateAccount itself answered with an error (already journaled)
 
 # Every FailureReason botocore's model knows, with what the operator should do (a test keeps the list complete).
 REMEDIES: dict[str, str] = {
@@ -77,6 +76,7 @@ class Creation:
 
     step: Step
     request_id: str = ""
+    adopted: bool = False
     started: float = field(default_factory=time.monotonic)
 
 
@@ -109,11 +109,24 @@ class Progress:
 
 
 OnCreated = Callable[[Step, str], dict[str, Any]]  # (step, new account id) -> extra result fields (e.g. the OU it was moved to)
+MAX_UNCERTAIN = 5  # CreateAccount calls without an answer before a step is given up (the next run reconciles it)
+_SLOT_REASONS = {"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"}
+_THROTTLED = {"TooManyRequestsException", "ThrottlingException", "Throttling"}
+DAILY_QUOTA_REMEDY = (
+    "AWS refuses new CreateAccount requests and none is running: the organization reached its daily account-creation "
+    "quota. Run the phase again tomorrow, or ask AWS Support to raise the quota"
+)
 
 
 @dataclass
 class Pipeline:
-    """Creates the accounts of CreateAccount steps, `max_in_flight` at a time."""
+    """Creates the accounts of CreateAccount steps, `max_in_flight` at a time.
+
+    Before a step is submitted it is reconciled with AWS: an account with its email that exists by now is placed
+    and the step is done; a request for its name still IN_PROGRESS is adopted. CreateAccount has no idempotency
+    token, so it is sent once (no SDK retry); when its answer is lost the step is reconciled again before any
+    new submission. A request IN_PROGRESS longer than `give_up_seconds` is left for the next run to adopt.
+    """
 
     ctx: AwsContext
     log: StepLog
@@ -122,89 +135,196 @@ class Pipeline:
     max_in_flight: int = MAX_IN_FLIGHT
     poll: PollSchedule = field(default_factory=PollSchedule)
     sleep: Callable[[float], None] = time.sleep
+    give_up_seconds: float = 3600.0
+    _queue: deque[Step] = field(default_factory=deque, init=False)
+    _flying: dict[str, Creation] = field(default_factory=dict, init=False)
+    _adopted: set[str] = field(default_factory=set, init=False)
+    _emails: dict[str, str] = field(default_factory=dict, init=False)
+    _running: dict[str, str] = field(default_factory=dict, init=False)
+    _uncertain: dict[str, int] = field(default_factory=dict, init=False)
+
+    @property
+    def orgs(self) -> Any:
+        """The Organizations client (with the SDK's retries, for reads)."""
+        return self.ctx.client("organizations")
 
     def run(self, steps: Sequence[Step]) -> None:
-        """Submit, poll and finish every step; returns when each has succeeded or failed."""
-        queue: deque[Step] = deque(steps)
-        flying: dict[str, Creation] = {}
+        """Submit, poll and finish every step; returns when each has succeeded or failed (or was left to adopt)."""
+        self._queue = deque(steps)
+        self._adopted = {str(s.params["AdoptRequestId"]) for s in steps if s.params.get("AdoptRequestId")}
         delay = self.poll.first
         try:
+            self._refresh()
             while True:
-                self._fill(queue, flying)
-                if not (queue or flying):
+                refused = self._fill()
+                if not (self._queue or self._flying):
                     return
-                self.sleep(delay)  # also when AWS had no free slot (requests made elsewhere hold them)
-                ended = self._poll(flying)
-                self._fill(queue, flying)  # refill the freed slots before the slower bookkeeping below
+                if refused and not self._flying and not self._refresh():
+                    self._fail_queue(f"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED: {DAILY_QUOTA_REMEDY}")
+                    return
+                self.sleep(delay)
+                ended = self._poll()
+                self._fill()  # refill the freed slots before the slower bookkeeping below
                 for creation, status in ended:
                     self._finished(creation, status)
+                self._give_up_on_stuck()
                 delay = self.poll.next(delay, bool(ended))
+        except BaseException as exc:  # interrupted (kernel stop, lost connection): no step is left at a bare "begin"
+            for creation in self._flying.values():
+                self.log.failed(
+                    creation.step,
+                    f"interrupted while request {creation.request_id} was running ({error_text(exc)}): the next run adopts it",
+                )
+            raise
         finally:
             self.progress.close()
 
-    def _fill(self, queue: deque[Step], flying: dict[str, Creation]) -> None:
-        """Submit while slots are free; stop early when AWS says it has none."""
-        while queue and len(flying) < self.max_in_flight:
-            step = queue.popleft()
-            adopt = step.params.get("AdoptRequestId")
-            if adopt:
-                self.log.begin(step)
-                self.log.progress(step, "adopted", request_id=adopt)
-                self.progress.say(f"{step.params['AccountName']}: adopted request {adopt}, already in progress")
-                flying[adopt] = Creation(step, adopt)
-                continue
-            status = self._submit(step, queue)
-            if status is None:
-                return
-            if status["State"] == "IN_PROGRESS":
-                flying[status["Id"]] = Creation(step, status["Id"])
-            elif status["State"] != REFUSED:
-                self._finished(Creation(step, status["Id"]), status)
+    def _refresh(self) -> int:
+        """Re-read accounts by email and running requests by name; how many requests are running."""
+        self._emails = {
+            a["Email"].lower(): a["Id"] for page in self.orgs.get_paginator("list_accounts").paginate() for a in page["Accounts"]
+        }
+        pages = self.orgs.get_paginator("list_create_account_status").paginate(States=["IN_PROGRESS"])
+        self._running = {s["AccountName"]: s["Id"] for page in pages for s in page["CreateAccountStatuses"]}
+        return len(self._running)
 
-    def _submit(self, step: Step, queue: deque[Step]) -> dict[str, Any] | None:
+    def _reconcile(self, step: Step, begun: bool = False) -> bool:
+        """Finish or adopt the step from what AWS already has; False when it must be submitted."""
+        name = step.params["AccountName"]
+        existing = self._emails.get(str(step.params["Email"]).lower())
+        if existing:
+            if not begun:
+                self.log.begin(step)
+            self._place(Creation(step, ""), existing, note="exists already")
+            return True
+        request = step.params.get("AdoptRequestId") or self._running.get(name)
+        if request and (request not in self._adopted or step.params.get("AdoptRequestId") == request):
+            self._adopted.add(str(request))
+            if not begun:
+                self.log.begin(step)
+            self.log.progress(step, "adopted", request_id=request)
+            self.progress.say(f"{name}: adopted request {request}, already in progress")
+            self._flying[str(request)] = Creation(step, str(request), adopted=True)
+            return True
+        return False
+
+    def _fill(self) -> bool:
+        """Submit while slots are free; True when AWS said it has none."""
+        while self._queue and len(self._flying) < self.max_in_flight:
+            step = self._queue.popleft()
+            if self._reconcile(step):
+                continue
+            outcome = self._submit(step)
+            if outcome == "deferred":
+                self._queue.appendleft(step)
+                return True
+            if outcome == "uncertain":  # look again after a wait: reconciled (adopted or found) or submitted anew
+                self._uncertain[step.id] = self._uncertain.get(step.id, 0) + 1
+                if self._uncertain[step.id] >= MAX_UNCERTAIN:
+                    self._fail(step, f"CreateAccount failed {MAX_UNCERTAIN} times without an answer: run the phase again later")
+                    continue
+                self._queue.appendleft(step)
+                self._refresh()
+                return False
+        return False
+
+    def _submit(self, step: Step) -> str:
         self.log.begin(step)
+        name = step.params["AccountName"]
         kwargs = {k: v for k, v in step.params.items() if k in ("Email", "AccountName", "RoleName", "IamUserAccessToBilling", "Tags")}
         try:
-            status = self.ctx.client("organizations").create_account(**kwargs)["CreateAccountStatus"]
+            status = self.ctx.client("organizations", single_attempt=True).create_account(**kwargs)["CreateAccountStatus"]
         except ClientError as exc:
-            if exc.response.get("Reason") == "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED":
+            code = exc.response.get("Error", {}).get("Code", "")
+            reason = str(exc.response.get("Reason", ""))
+            if reason in _SLOT_REASONS or code in _THROTTLED:
                 self.log.progress(step, "deferred", error=error_text(exc))
-                queue.appendleft(step)
-                return None
-            self.log.failed(step, error_text(exc))
-            self.progress.finish_one(f"{step.params['AccountName']}: refused: {error_text(exc)}")
-            return {"Id": "", "State": REFUSED}
+                return "deferred"
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500:
+                self.log.progress(step, "deferred", error=f"{error_text(exc)}; checking whether AWS made the request anyway")
+                return "uncertain"
+            fix = remedy("ACCOUNT_LIMIT_EXCEEDED" if reason == "ACCOUNT_NUMBER_LIMIT_EXCEEDED" else reason)
+            self.log.failed(step, f"{error_text(exc)}: {fix}")
+            self.progress.finish_one(f"{name}: refused: {error_text(exc)}. Remedy: {fix}")
+            return "refused"
+        except BotoCoreError as exc:  # no answer: the request may or may not exist
+            self.log.progress(step, "deferred", error=f"{error_text(exc)}; checking whether AWS made the request anyway")
+            return "uncertain"
         self.log.progress(step, "submitted", request_id=status["Id"])
-        self.progress.say(f"{step.params['AccountName']}: request {status['Id']} submitted")
-        return status
+        self.progress.say(f"{name}: request {status['Id']} submitted")
+        creation = Creation(step, status["Id"])
+        if status["State"] == "IN_PROGRESS":
+            self._flying[status["Id"]] = creation
+        else:
+            self._finished(creation, status)
+        return "submitted"
 
-    def _poll(self, flying: dict[str, Creation]) -> list[tuple[Creation, dict[str, Any]]]:
-        """One round: the requests that have ended since the last, taken out of `flying` with their final status."""
-        orgs = self.ctx.client("organizations")
-        pages = orgs.get_paginator("list_create_account_status").paginate(States=["IN_PROGRESS"])
-        running = {s["Id"] for page in pages for s in page["CreateAccountStatuses"]}
+    def _poll(self) -> list[tuple[Creation, dict[str, Any]]]:
+        """One round: the requests that have ended since the last, taken out of flight with their final status."""
         ended = []
-        for rid in [rid for rid in flying if rid not in running]:
-            status = orgs.describe_create_account_status(CreateAccountRequestId=rid)["CreateAccountStatus"]
-            if status["State"] != "IN_PROGRESS":  # else: listed a moment before it started; next round
-                ended.append((flying.pop(rid), status))
+        try:
+            pages = self.orgs.get_paginator("list_create_account_status").paginate(States=["IN_PROGRESS"])
+            running = {s["Id"] for page in pages for s in page["CreateAccountStatuses"]}
+            for rid in [rid for rid in self._flying if rid not in running]:
+                status = self.orgs.describe_create_account_status(CreateAccountRequestId=rid)["CreateAccountStatus"]
+                if status["State"] != "IN_PROGRESS":  # else: listed a moment before it started; next round
+                    ended.append((self._flying.pop(rid), status))
+        except (ClientError, BotoCoreError) as exc:  # the SDK's retries are spent: try again next round
+            self.progress.say(f"polling failed ({error_text(exc)}); trying again")
         return ended
 
     def _finished(self, creation: Creation, status: dict[str, Any]) -> None:
-        name = creation.step.params["AccountName"]
+        step = creation.step
         if status["State"] == "SUCCEEDED":
             account_id = status["AccountId"]
-            try:
-                extra = self.on_created(creation.step, account_id)
-            except ClientError as exc:  # the account exists: a re-run plans what is left (e.g. the move)
-                self.log.failed(creation.step, f"created {account_id}, then {error_text(exc)}")
-                self.progress.finish_one(f"{name}: created {account_id}, but placing it failed: {error_text(exc)}; run the phase again")
-                return
-            seconds = round(time.monotonic() - creation.started, 1)
-            self.log.done(creation.step, {"request_id": creation.request_id, "account_id": account_id, **extra})
-            where = f" in {extra['ou']}" if extra.get("ou") else ""
-            self.progress.finish_one(f"{name}: created {account_id}{where} ({seconds} s)")
+            if creation.adopted:
+                email = self.orgs.describe_account(AccountId=account_id)["Account"]["Email"]
+                if email.lower() != str(step.params["Email"]).lower():
+                    self._fail(
+                        step,
+                        f"adopted request {creation.request_id} created {account_id} for {email}, not for this account: "
+                        "run the phase again to create it",
+                    )
+                    return
+            self._place(creation, account_id)
             return
-        reason = status.get("FailureReason", "UNKNOWN")
-        self.log.failed(creation.step, f"{reason}: {remedy(reason)}")
-        self.progress.finish_one(f"{name}: FAILED {reason}. Remedy: {remedy(reason)}")
+        reason = str(status.get("FailureReason", "UNKNOWN"))
+        if reason in ("CONCURRENT_ACCOUNT_MODIFICATION", "EMAIL_ALREADY_EXISTS"):
+            self._refresh()  # the same request may have gone through before (an answer lost on the way back)
+            if self._reconcile(step, begun=True):
+                return
+        self._fail(step, f"{reason}: {remedy(reason)}", f"FAILED {reason}. Remedy: {remedy(reason)}")
+
+    def _place(self, creation: Creation, account_id: str, note: str = "created") -> None:
+        step = creation.step
+        name = step.params["AccountName"]
+        try:
+            extra = self.on_created(step, account_id)
+        except Exception as exc:  # the account exists: a re-run plans what is left (e.g. the move)
+            self._fail(
+                step,
+                f"{note} {account_id}, then {error_text(exc)}",
+                f"{note} {account_id}, but placing it failed: {error_text(exc)}; run the phase again",
+            )
+            return
+        seconds = round(time.monotonic() - creation.started, 1)
+        self.log.done(step, {"request_id": creation.request_id, "account_id": account_id, **extra})
+        where = f" in {extra['ou']}" if extra.get("ou") else ""
+        self.progress.finish_one(f"{name}: {note} {account_id}{where} ({seconds} s)")
+
+    def _fail(self, step: Step, error: str, shown: str = "") -> None:
+        self.log.failed(step, error)
+        self.progress.finish_one(f"{step.params['AccountName']}: {shown or error}")
+
+    def _fail_queue(self, error: str) -> None:
+        while self._queue:
+            step = self._queue.popleft()
+            self.log.begin(step)
+            self._fail(step, error)
+
+    def _give_up_on_stuck(self) -> None:
+        for rid, creation in list(self._flying.items()):
+            if time.monotonic() - creation.started > self.give_up_seconds:
+                del self._flying[rid]
+                minutes = round(self.give_up_seconds / 60)
+                self._fail(creation.step, f"request {rid} still IN_PROGRESS after {minutes} min: run the phase again later, it adopts it")

@@ -37,13 +37,13 @@ class ImportedAccount:
 
     @property
     def terraform_name(self) -> str:
-        """A Terraform resource name from the slug."""
-        return re.sub(r"[^a-z0-9_]", "_", self.slug.lower())
+        """A Terraform resource name from the slug (a letter first, then letters, digits and underscores)."""
+        return "account_" + re.sub(r"[^a-z0-9_]", "_", self.slug.lower())
 
     @property
     def logical_id(self) -> str:
-        """A CloudFormation logical id from the slug (alphanumeric, CamelCase)."""
-        return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", self.slug) if part) + "Account"
+        """A CloudFormation logical id from the slug (alphanumeric, CamelCase; digits of the id keep it unique)."""
+        return "Account" + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", self.slug) if part) + self.account_id
 
 
 def imported_accounts(params: Parameters, inventory: Inventory) -> list[ImportedAccount]:
@@ -58,7 +58,8 @@ def imported_accounts(params: Parameters, inventory: Inventory) -> list[Imported
 
 
 def _hcl(value: str) -> str:
-    return json.dumps(value)  # a JSON string is a valid HCL string literal
+    """An HCL string literal: JSON's escapes, and template sequences doubled so they stay literal."""
+    return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
 
 
 def terraform(accounts: list[ImportedAccount]) -> str:

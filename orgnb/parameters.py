@@ -286,7 +286,7 @@ def _problem(err: Any) -> ParameterProblem:
 
 
 def consistency_problems(params: Parameters) -> list[ParameterProblem]:
-    """Cross-field checks: planned emails valid and unique (case-insensitive), account ids unique."""
+    """Cross-field checks: planned emails valid and unique (case-insensitive), names to create unique, account ids unique."""
     problems: list[ParameterProblem] = []
     seen_emails: dict[str, str] = {}
     for field, email in params.planned_emails():
@@ -298,6 +298,17 @@ def consistency_problems(params: Parameters) -> list[ParameterProblem]:
         if first != field:
             problems.append(
                 ParameterProblem(field, f"root email {email!r} is already planned by {first}", "give every account its own root email")
+            )
+    seen_names: dict[str, str] = {}
+    for i, acct in enumerate(params.accounts):
+        first = seen_names.setdefault(acct.name.lower(), f"accounts[{i}].name")
+        if first != f"accounts[{i}].name":
+            problems.append(
+                ParameterProblem(
+                    f"accounts[{i}].name",
+                    f"account name {acct.name!r} is already used by {first}",
+                    "give every account to create its own name (an interrupted creation is found again by its name)",
+                )
             )
     seen_ids: dict[str, str] = {params.organization.management_account_id: "organization.management_account_id"}
     for field, existing in params.existing_accounts():

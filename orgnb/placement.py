@@ -56,14 +56,17 @@ class OuResolver:
         parent, _, name = path.rpartition("/")
         parent_id = self.id_for(parent)
         try:
-            ou_id = self.orgs.create_organizational_unit(ParentId=parent_id, Name=name)["OrganizationalUnit"]["Id"]
+            ou_id = str(self.orgs.create_organizational_unit(ParentId=parent_id, Name=name)["OrganizationalUnit"]["Id"])
             created = True
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "DuplicateOrganizationalUnitException":
                 raise
-            ou_id, created = self._child(parent_id, name), False  # made by an earlier, interrupted run
-        self._ids[path] = str(ou_id)
-        return str(ou_id), created
+            found = self._child(parent_id, name)  # made by an earlier, interrupted run
+            if found is None:  # not listed yet (eventual consistency): the next run finds it
+                raise OuNotFound(f"AWS says an OU {path!r} exists but does not list it yet: run the phase again") from exc
+            ou_id, created = found, False
+        self._ids[path] = ou_id
+        return ou_id, created
 
     def move(self, account_id: str, path: str) -> bool:
         """Move an account to the OU at `path` from wherever it is now; False when it is already there."""

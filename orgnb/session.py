@@ -19,6 +19,7 @@ from botocore.config import Config
 from orgnb.apicalls import is_write
 
 RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5}, user_agent_appid="orgnb", connect_timeout=10, read_timeout=60)
+SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 MEMBER_ROLE = "OrganizationAccountAccessRole"
 ROOT_TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
 # A root session serves one account's audit or deletion: a handful of calls, with standard-mode retries (at most
@@ -75,11 +76,16 @@ class AwsContext:
         self._clients: dict[str, BaseClient] = {}
         _install_counter(session, self.counter)
 
-    def client(self, service: str, region: str | None = None) -> BaseClient:
-        """A client for `service` in this context's region (or `region`), made once and reused."""
-        key = f"{service}@{region or self.region}"
+    def client(self, service: str, region: str | None = None, single_attempt: bool = False) -> BaseClient:
+        """A client for `service` in this context's region (or `region`), made once and reused.
+
+        `single_attempt` turns the SDK's retries off, for writes AWS gives no idempotency token (CreateAccount):
+        a retry after a lost answer could make a second request.
+        """
+        key = f"{service}@{region or self.region}{'/once' if single_attempt else ''}"
         if key not in self._clients:
-            self._clients[key] = self.session.client(service, region_name=region or self.region, config=RETRY_CONFIG)
+            config = RETRY_CONFIG.merge(SINGLE_ATTEMPT) if single_attempt else RETRY_CONFIG
+            self._clients[key] = self.session.client(service, region_name=region or self.region, config=config)
         return self._clients[key]
 
     def profile_setting(self, key: str) -> str | None:

@@ -76,6 +76,18 @@ def test_duplicate_email_is_rejected_case_insensitively() -> None:
     assert "already planned by accounts[1].slug" in problems["accounts[3].email"]
 
 
+def test_duplicate_name_to_create_is_rejected_case_insensitively() -> None:
+    data = edited()
+    data["accounts"].append({"name": "widget PROD", "slug": "widget-prod-2"})
+    assert "already used by accounts[1].name" in problems_for(data)["accounts[3].name"]
+
+
+def test_deleting_root_credentials_needs_credentials_management() -> None:
+    data = edited(root_access__credentials_management=False, root_access__delete_member_root_credentials=True)
+    problems = problems_for(data)
+    assert "credentials_management: true" in problems["root_access"]
+
+
 def test_unknown_key_is_rejected() -> None:
     data = edited()
     data["organisation"] = {}

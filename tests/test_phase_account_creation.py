@@ -82,8 +82,9 @@ def test_an_existing_account_is_matched_by_email_in_any_case_and_moved(brownfiel
 
 def test_a_request_still_in_progress_is_adopted_not_submitted_again(brownfield: Sandbox, tmp_path: Path) -> None:
     prepare("account-creation")
-    brownfield.settings(create_account_seconds=0.5)
+    brownfield.settings(create_account_seconds=3)
     earlier = orgs().create_account(Email="aws+widget-prod@example.com", AccountName="Widget prod")["CreateAccountStatus"]
+    brownfield.settings(create_account_seconds=0)
     assert earlier["State"] == "IN_PROGRESS"  # a run that died right after submitting left this behind
     run = planned(tmp_path)
     adopt = next(s for s in run.plan.steps if s.id == CREATES[1])
@@ -94,6 +95,42 @@ def test_a_request_still_in_progress_is_adopted_not_submitted_again(brownfield: 
     assert len(accounts_by_email()["aws+widget-prod@example.com"]) == 1
     events = [(e["event"], e.get("request_id")) for e in run.journal.entries() if e.get("step") == CREATES[1]]
     assert ("adopted", earlier["Id"]) in events and events[-1][0] == "done"
+
+
+def test_an_account_that_appears_after_the_plan_is_placed_not_created(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    run = planned(tmp_path)
+    assert CREATES[2] in [s.id for s in run.plan.steps]
+    made = orgs().create_account(Email="aws+widget-test@example.com", AccountName="Widget test")["CreateAccountStatus"]
+    run.apply()
+    run.verify(plan_account_creation)
+    assert run.outcome == "applied" and run.ctx.counter.writes["organizations:CreateAccount"] == 2
+    assert run.result.results[CREATES[2]]["account_id"] == made["AccountId"]
+    assert [a.ou_path for a in run.inventory.accounts if a.id == made["AccountId"]] == ["Workloads/Test"]
+
+
+def test_a_create_account_answer_lost_is_checked_before_submitting_again(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    brownfield.admin("faults", {"fail_nth": {"organizations:CreateAccount": 1}})  # 503, and the SDK does not retry it
+    run = planned(tmp_path)
+    run.apply()
+    run.verify(plan_account_creation)
+    assert run.outcome == "applied" and run.ctx.counter.calls["organizations:CreateAccount"] == 4
+    assert all(len(accounts) == 1 for accounts in accounts_by_email().values())
+    checked = [e for e in run.journal.entries() if e["event"] == "deferred" and e["step"] == CREATES[0]]
+    assert len(checked) == 1 and "ServiceException" in checked[0]["error"]
+
+
+def test_the_daily_creation_quota_stops_cleanly_with_its_remedy(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    brownfield.settings(create_account_in_flight=0)  # every request refused, none running: the daily quota
+    run = planned(tmp_path)
+    run.apply()
+    assert sorted(run.result.failed) == sorted(CREATES)
+    assert all("daily account-creation quota" in error for error in run.result.failed.values())
+    assert run.journal.interrupted_steps() == []
+    run.verify(plan_account_creation)
+    assert run.outcome == "incomplete"
 
 
 def _many_accounts(tmp_path: Path, count: int) -> Path:

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from moto.core.utils import utcnow
 
-from orgnb.errors import OperatorActionPending, ParameterError
+from orgnb.errors import OperatorActionPending
+from orgnb.inventory import Account, CallerIdentity, Inventory, Organization
 from orgnb.parameters import load_parameters
 from orgnb.phases.root_centralization import plan_root_centralization, read_root_access
+from orgnb.rootcreds import MemberRootCredentials, RootAccessState
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.runner import run_phase
 from orgnb.sandbox import Sandbox, registry, rootaccess
@@ -18,6 +20,7 @@ from tests.conftest import write_params
 from tests.estates import BROWNFIELD, prepare
 
 MEMBER = "444455556666"
+MGMT = "111122223333"
 FEATURE_STEPS = ["trusted-access:iam.amazonaws.com", "enable:RootCredentialsManagement", "enable:RootSessions"]
 
 
@@ -121,11 +124,27 @@ def test_root_sessions_are_short_and_never_reach_the_record(brownfield: Sandbox,
     secrets = [iam_backends[MEMBER]["aws"].access_keys[s.access_key_id].secret_access_key for s in sessions]
     everything = "".join(p.read_text(errors="replace") for p in result.record_dir.rglob("*") if p.is_file())
     for session, secret in zip(sessions, secrets, strict=True):
-        assert session.access_key_id not in everything and secret not in everything
+        assert session.session_token and secret
+        for value in (session.access_key_id, secret, session.session_token):
+            assert value not in everything
 
 
-def test_deleting_without_credentials_management_is_refused_statically(tmp_path: Path) -> None:
-    params = variant(tmp_path, "credentials_management: true", "credentials_management: false")
-    with pytest.raises(ParameterError) as info:
-        load_parameters(params)
-    assert "root_access" in str(info.value) and "credentials_management: true" in str(info.value)
+def test_a_member_the_audit_could_not_read_is_still_planned_for_deletion(tmp_path: Path) -> None:
+    params = load_parameters(BROWNFIELD)
+    org = Organization("o-abcdefghij", "arn:aws:organizations::111122223333:organization/o-abcdefghij", "ALL", MGMT, "")
+    member = Account(MEMBER, "arn", "Legacy prod", "a@example.com", "ACTIVE", "INVITED", None, "r-abcd", "")
+    audit = RootAccessState(
+        frozenset({"RootCredentialsManagement", "RootSessions"}),
+        (MemberRootCredentials(MEMBER, "Legacy prod", error="not audited: Throttling"),),
+        audited=True,
+    )
+    inventory = Inventory(
+        CallerIdentity(MGMT, f"arn:aws:iam::{MGMT}:user/operator", "AIDA"),
+        org,
+        accounts=(member,),
+        trusted_services=frozenset({"iam.amazonaws.com"}),
+        root_access=audit,
+    )
+    plan = plan_root_centralization(params, inventory)
+    assert [s.id for s in plan.steps] == [f"delete-root-credentials:{MEMBER}"]
+    assert any("not audited: Throttling" in note for note in plan.notes)

@@ -9,7 +9,6 @@ OU creations (parents first), moves of existing accounts, then the creations, wh
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -120,29 +119,10 @@ def _move_account(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     return {"ou": step.params["Path"], "moved": moved}
 
 
-def _recheck(ctx: AwsContext, steps: Sequence[Step], log: StepLog) -> list[Step]:
-    """Just before submitting: skip accounts that exist by now, adopt requests started since the plan was made."""
-    orgs = ctx.client("organizations")
-    emails = {a["Email"].lower(): a["Id"] for page in orgs.get_paginator("list_accounts").paginate() for a in page["Accounts"]}
-    pages = orgs.get_paginator("list_create_account_status").paginate(States=["IN_PROGRESS"])
-    running = {s["AccountName"]: s["Id"] for page in pages for s in page["CreateAccountStatuses"]}
-    ready = []
-    for step in steps:
-        existing = emails.get(step.params["Email"].lower())
-        if existing:
-            log.progress(step, "skipped", account_id=existing, reason="an account with this email exists now")
-            continue
-        if not step.params.get("AdoptRequestId") and step.params["AccountName"] in running:
-            step = replace(step, params={**step.params, "AdoptRequestId": running[step.params["AccountName"]]})
-        ready.append(step)
-    return ready
-
-
 @batch_executor(Action.CREATE_ACCOUNT)
 def create_accounts(ctx: AwsContext, steps: Sequence[Step], log: StepLog) -> None:
-    """Create the accounts of `steps` through the pipeline, each moved to its OU as soon as it exists."""
+    """Create the accounts of `steps` through the pipeline, each moved to its OU as soon as it exists (or is found)."""
     resolver = OuResolver(ctx)
-    ready = _recheck(ctx, steps, log)
 
     def place(step: Step, account_id: str) -> dict[str, Any]:
         path = step.params.get("Path") or ""
@@ -152,4 +132,4 @@ def create_accounts(ctx: AwsContext, steps: Sequence[Step], log: StepLog) -> Non
         resolver.move(account_id, path)
         return {"ou": path}
 
-    Pipeline(ctx, log, place, Progress(len(ready), is_headless()), poll=POLL).run(ready)
+    Pipeline(ctx, log, place, Progress(len(steps), is_headless()), poll=POLL).run(steps)

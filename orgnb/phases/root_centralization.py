@@ -84,9 +84,10 @@ def _feature_steps(params: Parameters, inventory: Inventory, features: frozenset
 def _deletion_steps(params: Parameters, inventory: Inventory, state: RootAccessState) -> tuple[list[Step], list[str]]:
     notes: list[str] = []
     if state.audited:
-        candidates = [(m.account_id, m.name) for m in state.with_credentials()]
+        # a member the audit could not read may still hold credentials: its deletion step audits again inside
+        candidates = [(m.account_id, m.name) for m in state.members if m.present or m.error]
         notes += [f"{m.account_id} ({m.name}): {m.error}" for m in state.members if m.error]
-        how = "delete its root password, access keys, MFA devices and signing certificates"
+        how = "delete its root password, access keys, MFA devices and signing certificates (whatever the audit in its session finds)"
     else:
         candidates = [(a.id, a.name) for a in inventory.members() if a.state == "ACTIVE"]
         how = "audit inside the delete session (the audit needs the features above), then delete what it finds"

@@ -233,11 +233,16 @@ class Sandbox:
             path.write_text("\n".join(lines), encoding="utf-8")
             os.chmod(path, 0o600)
 
-    def settings(self, **changes: Any) -> dict[str, Any]:
-        """Change the sandbox's knobs through its admin route (see server.apply_settings); returns them all."""
-        request = urllib.request.Request(f"{self.url}/orgnb-api/settings", data=json.dumps(changes).encode(), method="POST")
+    def admin(self, route: str, payload: dict[str, Any] | None = None) -> Any:
+        """GET an admin route under /orgnb-api/, or POST `payload` to it; the JSON answer."""
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(f"{self.url}/orgnb-api/{route}", data=data, method="POST" if data is not None else "GET")
         with urllib.request.urlopen(request) as resp:
-            return dict(json.load(resp))
+            return json.load(resp)
+
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """Change the sandbox's knobs (see server.apply_settings); returns them all."""
+        return dict(self.admin("settings", changes))
 
     def calls(self, writes_only: bool = False) -> list[Call]:
         """The calls served so far."""

@@ -102,8 +102,8 @@ def assume_root(self: TokenResponse) -> ActionResult:
     if member is None or target == backend.org.master_account_id or member.state != "ACTIVE":
         raise denied
     key = iam_backends[target]["aws"].create_temp_access_key()
-    session = rootaccess.issue(target, key.access_key_id, task_match["name"], duration, _caller_arn(self))
     token = secrets.token_urlsafe(96)
+    session = rootaccess.issue(target, key.access_key_id, task_match["name"], duration, _caller_arn(self), token)
     credentials = {
         "AccessKeyId": key.access_key_id,
         "SecretAccessKey": key.secret_access_key,

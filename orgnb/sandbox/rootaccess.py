@@ -63,6 +63,7 @@ class RootSession:
     task_policy: str
     expiration: datetime
     issuer_arn: str
+    session_token: str = ""  # kept so tests can prove it never reaches a record
 
     def allows(self, action: str) -> bool:
         """True when the task policy covers `service:Action`."""
@@ -98,8 +99,8 @@ def seed_root_credentials(account: Any) -> RootCredentials:
     return root
 
 
-def issue(account_id: str, access_key_id: str, task_policy: str, duration: int, issuer_arn: str) -> RootSession:
+def issue(account_id: str, access_key_id: str, task_policy: str, duration: int, issuer_arn: str, token: str = "") -> RootSession:
     """Record a new root session."""
-    session = RootSession(access_key_id, account_id, task_policy, utcnow() + timedelta(seconds=duration), issuer_arn)
+    session = RootSession(access_key_id, account_id, task_policy, utcnow() + timedelta(seconds=duration), issuer_arn, token)
     SESSIONS[access_key_id] = session
     return session
