@@ -24,6 +24,7 @@ from orgnb.journal import Journal
 from orgnb.parameters import Parameters, load_parameters
 from orgnb.phases import PHASES, phase_info
 from orgnb.phases.account_creation import plan_account_creation, planned_accounts
+from orgnb.phases.migration import invitations_frame, plan_migration, read_migration, standalone_windows
 from orgnb.phases.organization_init import plan_organization_init
 from orgnb.phases.root_centralization import plan_root_centralization, preconditions, read_root_access
 from orgnb.plan import Action, Plan, Step
@@ -65,12 +66,16 @@ __all__ = [
     "load_parameters",
     "make_context",
     "phase_info",
+    "invitations_frame",
     "plan_account_creation",
+    "plan_migration",
     "plan_organization_init",
     "plan_root_centralization",
     "planned_accounts",
     "preconditions",
+    "read_migration",
     "read_root_access",
+    "standalone_windows",
     "run_checks",
     "start_phase",
     "write_import_stubs",

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgnb.errors import ApplyRefused, StepFailed
+from orgnb.errors import ApplyRefused, OperatorActionPending, StepFailed
 from orgnb.journal import Journal
 from orgnb.plan import Action, Plan, Step
 from orgnb.session import AwsContext
@@ -32,7 +32,7 @@ def executor(action: Action) -> Callable[[Executor], Executor]:
     return register
 
 
-@dataclass
+@dataclass(repr=False)
 class ApplyResult:
     """What an apply did: the steps that finished, their results, and the steps that failed (batch actions)."""
 
@@ -40,6 +40,16 @@ class ApplyResult:
     applied: list[str] = field(default_factory=list)
     results: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    awaiting: dict[str, str] = field(default_factory=dict)  # steps a person must unblock (payment method...), with what to do
+    skipped: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # what a notebook cell shows: counts, the journal has the details
+        counts = ", ".join(
+            f"{len(v)} {k}"
+            for k, v in (("applied", self.applied), ("failed", self.failed), ("awaiting", self.awaiting), ("skipped", self.skipped))
+            if v or k == "applied"
+        )
+        return f"ApplyResult(plan {self.plan_hash[:8]}: {counts})"
 
 
 class StepLog:
@@ -116,11 +126,17 @@ def check_applicable(plan: Plan, confirm_irreversible: Collection[str]) -> None:
 
 
 def apply_plan(ctx: AwsContext, plan: Plan, journal: Journal, confirm_irreversible: Collection[str] = ()) -> ApplyResult:
-    """Carry out the plan's steps in order; stop at the first failure of a single step (the journal says where)."""
+    """Carry out the plan's steps in order (the journal says how each ended).
+
+    A failed step stops the apply, unless it belongs to a group: then the group's later steps are skipped and the
+    other steps go on. A step whose executor raises OperatorActionPending (AWS waits for a person) is recorded as
+    awaiting, with the same effect on its group.
+    """
     check_applicable(plan, confirm_irreversible)
     result = ApplyResult(plan.hash)
     journal.write("apply-start", plan=plan.hash, steps=len(plan.steps))
     log = StepLog(journal, result)
+    stopped: set[str] = set()  # groups with a step that failed or waits for a person
     for run in _runs(plan.steps):
         if run[0].action in _BATCH_EXECUTORS:
             try:  # the batch journals each of its steps itself, also when it is interrupted
@@ -129,14 +145,38 @@ def apply_plan(ctx: AwsContext, plan: Plan, journal: Journal, confirm_irreversib
                 raise StepFailed(f"{run[0].action.value} ({len(run)} steps)", error_text(exc)) from exc
             continue
         step = run[0]
+        blocked = [g for g in (step.group, *step.after) if g and g in stopped]
+        if blocked:
+            journal.write("skipped", plan=plan.hash, step=step.id, reason=f"waits for {', '.join(blocked)}, which did not finish")
+            result.skipped.append(step.id)
+            stopped.add(step.group or step.id)
+            continue
         log.begin(step)
         try:
             outcome = _EXECUTORS[step.action](ctx, step)
+        except OperatorActionPending as exc:  # AWS refused until a person acts: the rest of the plan goes on
+            journal.write("awaiting", plan=plan.hash, step=step.id, target=step.target, reason=str(exc))
+            result.awaiting[step.id] = str(exc)
+            stopped.add(step.group or step.id)
+            if not step.group:
+                break
+            continue
         except Exception as exc:  # the write may or may not have happened: say so, never leave a bare "begin"
             journal.write("failed", plan=plan.hash, step=step.id, error=error_text(exc))
+            if step.group and isinstance(exc, (ClientError, BotoCoreError)):
+                result.failed[step.id] = error_text(exc)
+                stopped.add(step.group)
+                continue
             if isinstance(exc, (ClientError, BotoCoreError)):
                 raise StepFailed(step.id, error_text(exc)) from exc
             raise
         log.done(step, outcome)
-    journal.write("apply-end", plan=plan.hash, applied=len(result.applied), failed=len(result.failed))
+    journal.write(
+        "apply-end",
+        plan=plan.hash,
+        applied=len(result.applied),
+        failed=len(result.failed),
+        awaiting=len(result.awaiting),
+        skipped=len(result.skipped),
+    )
     return result

@@ -123,6 +123,7 @@ class Inventory:
     handshakes: tuple[HandshakeRecord, ...] = ()
     create_requests: tuple[CreateRequest, ...] = ()
     root_access: RootAccessState | None = None  # read by the phases that need it (03, 06)
+    migration: Any = None  # phase 05's MigrationState (accounts to bring in, read from inside)
 
     def all_features_request(self) -> HandshakeRecord | None:
         """The pending ENABLE_ALL_FEATURES request of the organization, if any."""

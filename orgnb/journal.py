@@ -48,14 +48,19 @@ class Journal:
         for e in self.entries():
             if e["event"] == "begin":
                 begun.append(e["step"])
-            elif e["event"] in ("done", "failed", "deferred") and e["step"] in begun:
+            elif e["event"] in ("done", "failed", "deferred", "awaiting") and e["step"] in begun:
                 begun.remove(e["step"])
         return begun
 
     def frame(self) -> pd.DataFrame:
         """The journal as a table."""
         rows = [
-            {"ts": e["ts"], "event": e["event"], "step": e.get("step", ""), "detail": e.get("error") or e.get("result") or ""}
+            {
+                "ts": e["ts"],
+                "event": e["event"],
+                "step": e.get("step", ""),
+                "detail": e.get("error") or e.get("reason") or e.get("result") or "",
+            }
             for e in self.entries()
         ]
         return pd.DataFrame(rows, columns=["ts", "event", "step", "detail"])

@@ -29,6 +29,11 @@ class Action(StrEnum):
     CREATE_OU = "organizations:CreateOrganizationalUnit"
     MOVE_ACCOUNT = "organizations:MoveAccount"
     CREATE_ACCOUNT = "organizations:CreateAccount"
+    DEREGISTER_DELEGATED_ADMINISTRATOR = "organizations:DeregisterDelegatedAdministrator"
+    INVITE_ACCOUNT = "organizations:InviteAccountToOrganization"
+    LEAVE_ORGANIZATION = "organizations:LeaveOrganization"
+    DELETE_ORGANIZATION = "organizations:DeleteOrganization"
+    ACCEPT_INVITATION = "organizations:AcceptHandshake (inside the account)"
 
 
 @dataclass(frozen=True)
@@ -41,10 +46,12 @@ class Step:
     description: str
     params: Mapping[str, Any] = field(default_factory=dict)
     irreversible: bool = False
+    group: str = ""  # steps sharing a group stop together: a failure skips the group's later steps, others go on
+    after: tuple[str, ...] = ()  # groups that must not have stopped for this step to run (e.g. members before their old management)
 
     def to_dict(self) -> dict[str, Any]:
         """The step as plain JSON-able data (hashed and journaled)."""
-        return {
+        out = {
             "id": self.id,
             "action": self.action.value,
             "target": self.target,
@@ -52,6 +59,11 @@ class Step:
             "params": dict(self.params),
             "irreversible": self.irreversible,
         }
+        if self.group:
+            out["group"] = self.group
+        if self.after:
+            out["after"] = list(self.after)
+        return out
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,12 @@ class PhaseRun:
             raise
         finally:
             self._save()
-        print(f"applied {len(self.result.applied)} step(s) of plan {self.plan.short_hash}")
+        extra = [
+            f"{len(v)} {k}"
+            for k, v in (("failed", self.result.failed), ("awaiting", self.result.awaiting), ("skipped", self.result.skipped))
+            if v
+        ]
+        print(f"applied {len(self.result.applied)} step(s) of plan {self.plan.short_hash}" + (f" ({', '.join(extra)})" if extra else ""))
         return self.result
 
     def apply(self) -> ApplyResult | None:
@@ -164,11 +169,14 @@ class PhaseRun:
         remaining = planner(self.params, self.inventory)
         if self.outcome == "awaiting-confirmation":
             print("not applied yet: confirm above, then run this cell and the ones below")
-        elif remaining.awaiting and self.outcome in ("applied", "no-changes"):
+        elif self.outcome in ("applied", "no-changes") and (
+            remaining.awaiting or (self.result and self.result.awaiting and not self.result.failed)
+        ):
             self.outcome = "pending"
         elif self.outcome == "applied" and not remaining.is_empty:
             self.outcome = "incomplete"
-        for item in remaining.awaiting:
+        waits = [*remaining.awaiting, *(self.result.awaiting.values() if self.result else ())]
+        for item in waits:
             print(f"awaiting: {item}")
         print(f"verification: {len(remaining.steps)} step(s) still planned")
         self._save()

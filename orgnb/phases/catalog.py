@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orgnb.phases import phase_info
 from orgnb.phases.account_creation import plan_account_creation
+from orgnb.phases.migration import plan_migration, read_migration
 from orgnb.phases.organization_init import plan_organization_init
 from orgnb.phases.root_centralization import plan_root_centralization, read_root_access
 from orgnb.runbook import Enricher, PhaseRun, Planner, start_phase
@@ -28,6 +29,7 @@ LOGIC: dict[str, PhaseLogic] = {
     "organization-init": PhaseLogic(plan_organization_init),
     "root-centralization": PhaseLogic(plan_root_centralization, read_root_access),
     "account-creation": PhaseLogic(plan_account_creation),
+    "migration": PhaseLogic(plan_migration, read_migration),
 }
 
 
