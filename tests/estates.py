@@ -2,7 +2,9 @@
 
 Phases 01 and 02 start from the brownfield scenario itself. Phase 03 starts after 02, with `old-member-a` already
 brought into the new organization (so its root password, access key, MFA device and certificate are there to
-audit and delete: in the full runbook that account arrives in phase 05). Phase 04 starts after 03.
+audit and delete: in the full runbook that account arrives in phase 05). Phase 04 starts after 03. Phase 05 starts
+after 02-04 as the rehearsal runs them (no early join), with old-member-b's payment method added when a sandbox is
+given (the snapshot shows the whole migration; tests take the payment method away to meet the stop).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from typing import Any
 import boto3
 
 from orgnb.phases.catalog import apply_phase
+from orgnb.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWNFIELD = ROOT / "parameters" / "brownfield.yaml"
 OLD_MEMBER_A = ("old-member-a", "444455556666")
+OLD_MEMBER_B = ("old-member-b", "555566667777")
 
 
 def client(profile: str, service: str) -> Any:
@@ -37,7 +41,12 @@ def join_early(profile: str, account_id: str) -> None:
     member.accept_handshake(HandshakeId=handshake["Handshake"]["Id"])
 
 
-def prepare(phase: str, parameters_file: Path = BROWNFIELD) -> None:
+def add_payment_method(sandbox: Sandbox, account_id: str, present: bool = True) -> None:
+    """What the account's owner does in the Billing console (the sandbox's admin route)."""
+    sandbox.admin(f"accounts/{account_id}/standalone", {"payment_method": present})
+
+
+def prepare(phase: str, parameters_file: Path = BROWNFIELD, sandbox: Sandbox | None = None) -> None:
     """Bring a freshly reset brownfield sandbox to the state `phase` starts from (environment must point at it)."""
     records = Path(tempfile.mkdtemp(prefix="orgnb-estate-"))
     if phase in ("root-centralization", "account-creation"):
@@ -45,3 +54,8 @@ def prepare(phase: str, parameters_file: Path = BROWNFIELD) -> None:
         join_early(*OLD_MEMBER_A)
     if phase == "account-creation":
         apply_phase("root-centralization", parameters_file, records / "03")
+    if phase == "migration":
+        for earlier in ("organization-init", "root-centralization", "account-creation"):
+            apply_phase(earlier, parameters_file, records / earlier)
+        if sandbox is not None:  # the finance team has added old-member-b's payment method already
+            add_payment_method(sandbox, OLD_MEMBER_B[1])

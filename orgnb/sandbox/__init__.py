@@ -12,13 +12,13 @@ import contextlib
 import io
 import json
 import os
-import random
 import secrets
 import shutil
 import tempfile
 import threading
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -54,12 +54,12 @@ def _reset_moto() -> None:
     creation.clear()
 
 
-def _seed_account_ids(seed: str) -> None:
-    """New accounts get ids from a sequence seeded by the scenario, so records and snapshots repeat run to run."""
-    from moto.organizations import utils
+def _seed_ids(scenario: str) -> None:
+    """Ids (accounts, organizations, OUs, handshakes, requests) come from a sequence seeded by the scenario's name, so
+    the same calls give the same ids: records and snapshots repeat run to run."""
+    from moto.moto_api._internal import mock_random
 
-    rng = random.Random(seed)
-    utils.make_random_account_id = lambda: str(rng.randrange(10**11, 10**12))  # type: ignore[assignment]
+    mock_random.seed(zlib.crc32(scenario.encode()))
 
 
 def _register(account: SandboxAccount) -> None:
@@ -201,7 +201,7 @@ class Sandbox:
         app = self._server.app
         app.faults = Faults()  # the scenario is built without faults; they start counting afterwards
         _reset_moto()
-        _seed_account_ids(self.scenario.name)
+        _seed_ids(self.scenario.name)
         keys = {account.profile: _operator_key(account) for account in self.scenario.accounts}
         # members of a scenario's old organization come into being through its CreateAccount calls
         for account in self.scenario.accounts:

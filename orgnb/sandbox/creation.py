@@ -11,7 +11,6 @@ Requests are resolved lazily, whenever the organization's requests or accounts a
 
 from __future__ import annotations
 
-import secrets
 import string
 import threading
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from moto.core.utils import unix_time, utcnow
+from moto.moto_api._internal import mock_random
 from moto.organizations.models import OrganizationsBackend
 
 from orgnb.sandbox import paging, registry
@@ -96,7 +96,7 @@ def _submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) 
     if len(_in_flight(backend.account_id)) >= SETTINGS["in_flight"]:
         raise OrgConstraintViolation("ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED", "Too many CreateAccount requests are in progress.")
     now = utcnow()
-    request_id = "car-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(12))
+    request_id = "car-" + "".join(mock_random.choice(string.ascii_lowercase + string.digits) for _ in range(12))
     request = CreateRequest(request_id, backend.account_id, dict(kwargs), now, now + timedelta(seconds=float(SETTINGS["seconds"])))
     request.failure = _failure(backend, kwargs["Email"])
     REQUESTS[request.id] = request

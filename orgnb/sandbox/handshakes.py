@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import re
-import secrets
 import string
 import threading
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from moto.core.utils import utcnow
+from moto.moto_api._internal import mock_random
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
 from orgnb.sandbox import mailbox, registry
@@ -124,7 +124,7 @@ def _locked(fn: Callable[..., T]) -> Callable[..., T]:
 
 
 def _new_id() -> str:
-    return "h-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
+    return "h-" + "".join(mock_random.choice(string.ascii_lowercase + string.digits) for _ in range(10))
 
 
 def _org_of(caller: str) -> OrganizationsBackend:

@@ -32,7 +32,7 @@ def make_snapshots() -> list[Path]:
     with sandboxed(SCENARIO) as sandbox, patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": reports}):
         for phase in (p for p in PHASES if p.implemented):
             sandbox.reset(SCENARIO)
-            prepare(phase.name)
+            prepare(phase.name, sandbox=sandbox)
             target = HERE / phase.notebook
             papermill.execute_notebook(
                 str(notebooks_dir() / phase.notebook),
