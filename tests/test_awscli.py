@@ -11,13 +11,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from orgnb.sandbox import Sandbox
 from tests.shapes import shape_problems
 from tests.test_sandbox_contract import EMULATED, member_initialization_flow, migration_flow, root_flow
 
@@ -96,18 +96,9 @@ class _Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    command = [sys.executable, "-m", "orgnb.cli", "sandbox", "--scenario", "brownfield", "--profiles-dir", str(tmp_path / "profiles")]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    lines: list[str] = []
-    deadline = time.monotonic() + 120
-    while not any(line.startswith("profiles:") for line in lines) and time.monotonic() < deadline:
-        lines.append(server.stdout.readline().strip())
-    env.update(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))
-    yield env
-    server.terminate()
-    server.wait(timeout=30)
+def served(brownfield: Sandbox) -> dict[str, str]:
+    """The environment of an AWS CLI subprocess aimed at the test session's brownfield sandbox (HTTP on loopback)."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **brownfield.environ()}
 
 
 def test_all_emulated_operations_answer_the_aws_cli_in_shape(served: dict[str, str]) -> None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import boto3
 import pytest
@@ -74,42 +78,39 @@ def test_latency_and_state(sandbox: Sandbox) -> None:
     assert time.monotonic() - started >= 0.2
 
 
-def test_faults_given_at_start_spare_the_scenario(tmp_path) -> None:
-    """`orgnb sandbox --faults`: the brownfield estate is built untouched, then every call is throttled."""
-    import os
-    import subprocess
-    import sys
+def test_faults_given_at_start_spare_the_scenario(sandbox: Sandbox) -> None:
+    """Faults given at start (`orgnb sandbox --faults`): the brownfield estate is built untouched, then every call is throttled."""
+    sandbox.reset("brownfield", faults={"throttle": {"*": 1.0}})
+    try:
+        assert [c for c in sandbox.calls() if c.operation == "CreateStack"] == []  # the call log starts after seeding
+        sts = boto3.Session(profile_name="old-management").client("sts", region_name="us-east-1", config=NO_RETRY)
+        with pytest.raises(ClientError) as info:
+            sts.get_caller_identity()
+        assert info.value.response["Error"]["Code"] == "Throttling"
+        sandbox.admin("faults", {})
+        orgs = boto3.Session(profile_name="old-management").client("organizations", region_name="us-east-1")
+        assert len(orgs.list_accounts()["Accounts"]) == 3  # the old organization was seeded whole
+    finally:
+        sandbox.reset("greenfield", faults={})
 
+
+def test_the_faults_option_of_the_sandbox_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`orgnb sandbox --faults FILE` serves with those faults from the start."""
     spec = tmp_path / "faults.json"
-    spec.write_text(json.dumps({"throttle": {"*": 1.0}}))
+    spec.write_text(json.dumps({"throttle": {"sts:GetCallerIdentity": 1.0}}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    command = [
-        sys.executable,
-        "-m",
-        "orgnb.cli",
-        "sandbox",
-        "--scenario",
-        "brownfield",
-        "--faults",
-        str(spec),
-        "--profiles-dir",
-        str(tmp_path / "p"),
-    ]
+    command = [sys.executable, "-m", "orgnb.cli", "sandbox", "--faults", str(spec), "--profiles-dir", str(tmp_path / "p")]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     try:
         lines: list[str] = []
         while not any(line.startswith("profiles:") for line in lines) and server.poll() is None:
             lines.append(server.stdout.readline().strip())
-        exports = dict(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))
-        os.environ.update(exports)
-        try:
-            sts = boto3.Session(profile_name="old-management").client("sts", region_name="us-east-1", config=NO_RETRY)
-            with pytest.raises(ClientError) as info:
-                sts.get_caller_identity()
-            assert info.value.response["Error"]["Code"] == "Throttling"
-        finally:
-            for key in exports:
-                os.environ.pop(key, None)
+        for key, value in (line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export ")):
+            monkeypatch.setenv(key, value)
+        sts = boto3.Session(profile_name="management").client("sts", region_name="us-east-1", config=NO_RETRY)
+        with pytest.raises(ClientError) as info:
+            sts.get_caller_identity()
+        assert info.value.response["Error"]["Code"] == "Throttling"
     finally:
         server.terminate()
         server.wait(timeout=30)

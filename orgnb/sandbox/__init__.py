@@ -193,10 +193,15 @@ class Sandbox:
             raise
         return self
 
-    def reset(self, scenario: str | None = None) -> None:
-        """Back to a scenario's starting state (this one's, or `scenario`): fresh moto state, new keys, empty log."""
+    def reset(self, scenario: str | None = None, faults: dict[str, Any] | None = None) -> None:
+        """Back to a scenario's starting state (this one's, or `scenario`): fresh moto state, new keys, empty log.
+
+        `faults`, when given, replaces the faults in force once the scenario is built (as `--faults` does at start).
+        """
         if scenario is not None:
             self.scenario = _scenario(scenario)
+        if faults is not None:
+            self._faults_spec = dict(faults)
         assert self._server is not None
         app = self._server.app
         app.faults = Faults()  # the scenario is built without faults; they start counting afterwards
