@@ -24,6 +24,7 @@ from orgnb.journal import Journal
 from orgnb.parameters import Parameters, load_parameters
 from orgnb.phases import PHASES, phase_info
 from orgnb.phases.account_creation import plan_account_creation, planned_accounts
+from orgnb.phases.member_initialization import final_inventory, organization_summary, plan_member_initialization, read_members
 from orgnb.phases.migration import invitations_frame, plan_migration, read_migration, standalone_windows
 from orgnb.phases.organization_init import plan_organization_init
 from orgnb.phases.root_centralization import plan_root_centralization, preconditions, read_root_access
@@ -66,13 +67,17 @@ __all__ = [
     "load_parameters",
     "make_context",
     "phase_info",
+    "final_inventory",
     "invitations_frame",
+    "organization_summary",
     "plan_account_creation",
+    "plan_member_initialization",
     "plan_migration",
     "plan_organization_init",
     "plan_root_centralization",
     "planned_accounts",
     "preconditions",
+    "read_members",
     "read_migration",
     "read_root_access",
     "standalone_windows",

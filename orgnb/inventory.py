@@ -124,6 +124,7 @@ class Inventory:
     create_requests: tuple[CreateRequest, ...] = ()
     root_access: RootAccessState | None = None  # read by the phases that need it (03, 06)
     migration: Any = None  # phase 05's MigrationState (accounts to bring in, read from inside)
+    member_init: Any = None  # phase 06's MemberInitState (moved members' role and contacts, every member's root audit)
 
     def all_features_request(self) -> HandshakeRecord | None:
         """The pending ENABLE_ALL_FEATURES request of the organization, if any."""

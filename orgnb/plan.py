@@ -34,6 +34,9 @@ class Action(StrEnum):
     LEAVE_ORGANIZATION = "organizations:LeaveOrganization"
     DELETE_ORGANIZATION = "organizations:DeleteOrganization"
     ACCEPT_INVITATION = "organizations:AcceptHandshake (inside the account)"
+    CREATE_MEMBER_ROLE = "iam:CreateRole+AttachRolePolicy (inside the account)"
+    START_PRIMARY_EMAIL = "account:StartPrimaryEmailUpdate"
+    ACCEPT_PRIMARY_EMAIL = "account:AcceptPrimaryEmailUpdate"
 
 
 @dataclass(frozen=True)

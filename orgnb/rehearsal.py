@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+import tempfile
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+
+import yaml
 
 from orgnb import records
 from orgnb.errors import ExitCode
@@ -21,17 +26,32 @@ def sandboxed(scenario: str) -> Iterator[Sandbox]:
         yield sandbox
 
 
-def act_as_operator(sandbox: Sandbox, record_dir: Path) -> list[str]:
-    """Do what an operator would for each step the run left awaiting (as the console would); what was done."""
-    done = []
+def act_as_operator(sandbox: Sandbox, record_dir: Path, parameters_file: Path) -> tuple[list[str], Path]:
+    """Do what an operator would for what the run waits for; what was done, and the parameters file to run with next.
+
+    A leave refused for the payment method: add one, as the account's Billing console would. A root email waiting
+    for its passcode: read it in the new address's inbox (the sandbox mailbox) and add it to a copy of the parameters.
+    """
+    done: list[str] = []
+    otps: dict[str, str] = {}
     for line in (record_dir / records.JOURNAL).read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
-        if entry["event"] != "awaiting":
-            continue
-        if "PAYMENT_INSTRUMENT" in entry["reason"]:
+        if entry["event"] == "awaiting" and "PAYMENT_INSTRUMENT" in entry["reason"]:
             sandbox.admin(f"accounts/{entry['target']}/standalone", {"payment_method": True})
             done.append(f"added a payment method to {entry['target']} (as its Billing console would)")
-    return done
+        if entry["event"] == "done" and "passcode_sent_to" in entry.get("result", {}):
+            address = entry["result"]["passcode_sent_to"]
+            mail = sandbox.admin(f"mailbox?address={urllib.parse.quote(address)}")[-1]
+            otps[address] = re.findall(r"\b[A-Za-z0-9]{6}$", mail["body"])[0]
+            done.append(f"read the passcode sent to {address} in its inbox")
+    if not otps:
+        return done, parameters_file
+    data = yaml.safe_load(parameters_file.read_text(encoding="utf-8"))
+    data["otps"] = {**(data.get("otps") or {}), **otps}
+    # passcodes are secrets: the copy lives outside reports/ (records name the file, never its content)
+    with_otps = Path(tempfile.mkdtemp(prefix="orgnb-operator-")) / f"{parameters_file.stem}-with-otps.yaml"
+    with_otps.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return done, with_otps
 
 
 def rehearse(scenario: str, parameters_file: str | Path, reports_dir: Path) -> list[RunResult]:
@@ -45,7 +65,7 @@ def rehearse(scenario: str, parameters_file: str | Path, reports_dir: Path) -> l
         for phase in (p for p in PHASES if p.implemented):
             results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
             if results[-1].exit_code == ExitCode.PENDING:
-                actions = act_as_operator(sandbox, results[-1].record_dir)
+                actions, parameters_file = act_as_operator(sandbox, results[-1].record_dir, Path(parameters_file))
                 for action in actions:
                     print(f"operator: {action}")
                 if actions:

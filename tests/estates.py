@@ -4,7 +4,8 @@ Phases 01 and 02 start from the brownfield scenario itself. Phase 03 starts afte
 brought into the new organization (so its root password, access key, MFA device and certificate are there to
 audit and delete: in the full runbook that account arrives in phase 05). Phase 04 starts after 03. Phase 05 starts
 after 02-04 as the rehearsal runs them (no early join), with old-member-b's payment method added when a sandbox is
-given (the snapshot shows the whole migration; tests take the payment method away to meet the stop).
+given (the snapshot shows the whole migration; tests take the payment method away to meet the stop). Phase 06
+starts after 05 has moved every account in.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def prepare(phase: str, parameters_file: Path = BROWNFIELD, sandbox: Sandbox | N
         join_early(*OLD_MEMBER_A)
     if phase == "account-creation":
         apply_phase("root-centralization", parameters_file, records / "03")
-    if phase == "migration":
+    if phase in ("migration", "member-initialization"):
         for earlier in ("organization-init", "root-centralization", "account-creation"):
             apply_phase(earlier, parameters_file, records / earlier)
         if sandbox is not None:  # the finance team has added old-member-b's payment method already
             add_payment_method(sandbox, OLD_MEMBER_B[1])
+    if phase == "member-initialization":
+        apply_phase("migration", parameters_file, records / "migration")

@@ -33,7 +33,7 @@ PHASES: tuple[PhaseInfo, ...] = (
     PhaseInfo(3, "root-centralization", "central root access; audit and delete member root credentials", True),
     PhaseInfo(4, "account-creation", "OUs and member accounts from the plan", True),
     PhaseInfo(5, "migration", "invite standalone accounts, migrate members and old management accounts", True),
-    PhaseInfo(6, "member-initialization", "root email, name, root credentials and contacts of moved accounts", False),
+    PhaseInfo(6, "member-initialization", "root email, name, root credentials and contacts of moved accounts", True),
 )
 
 

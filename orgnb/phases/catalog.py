@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orgnb.phases import phase_info
 from orgnb.phases.account_creation import plan_account_creation
+from orgnb.phases.member_initialization import plan_member_initialization, read_members
 from orgnb.phases.migration import plan_migration, read_migration
 from orgnb.phases.organization_init import plan_organization_init
 from orgnb.phases.root_centralization import plan_root_centralization, read_root_access
@@ -30,6 +31,7 @@ LOGIC: dict[str, PhaseLogic] = {
     "root-centralization": PhaseLogic(plan_root_centralization, read_root_access),
     "account-creation": PhaseLogic(plan_account_creation),
     "migration": PhaseLogic(plan_migration, read_migration),
+    "member-initialization": PhaseLogic(plan_member_initialization, read_members),
 }
 
 

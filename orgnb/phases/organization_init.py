@@ -152,7 +152,7 @@ def _enable_service_access(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
 
 @executor(Action.PUT_ACCOUNT_NAME)
 def _put_account_name(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
-    ctx.client("account").put_account_name(AccountName=step.params["AccountName"])
+    ctx.client("account").put_account_name(**step.params)  # AccountId too, for a member (phase 06)
     return {"account_name": step.params["AccountName"]}
 
 

@@ -81,24 +81,30 @@ def _feature_steps(params: Parameters, inventory: Inventory, features: frozenset
     return steps
 
 
-def _deletion_steps(params: Parameters, inventory: Inventory, state: RootAccessState) -> tuple[list[Step], list[str]]:
+def deletion_steps(
+    params: Parameters, state: RootAccessState, members: list[tuple[str, str]], only: set[str] | None = None
+) -> tuple[list[Step], list[str]]:
+    """Irreversible deletion steps for confirmed members that hold (or may hold) root credentials; notes for the rest.
+
+    With the audit done, the candidates are the members it found holding credentials or could not read; before it
+    (the features are not on yet) every member in `members` is a candidate, audited inside its delete session.
+    `only` limits the steps to some accounts (phase 06: the accounts moved in). Phase 06 reuses this.
+    """
     notes: list[str] = []
     if state.audited:
-        # a member the audit could not read may still hold credentials: its deletion step audits again inside
         candidates = [(m.account_id, m.name) for m in state.members if m.present or m.error]
         notes += [f"{m.account_id} ({m.name}): {m.error}" for m in state.members if m.error]
         how = "delete its root password, access keys, MFA devices and signing certificates (whatever the audit in its session finds)"
     else:
-        candidates = [(a.id, a.name) for a in inventory.members() if a.state == "ACTIVE"]
+        candidates = members
         how = "audit inside the delete session (the audit needs the features above), then delete what it finds"
     steps = []
     for account_id, name in candidates:
+        if only is not None and account_id not in only:
+            continue
         if account_id in params.confirm_irreversible:
-            steps.append(
-                Step(
-                    f"delete-root-credentials:{account_id}", Action.DELETE_ROOT_CREDENTIALS, account_id, f"{name}: {how}", irreversible=True
-                )
-            )
+            step_id = f"delete-root-credentials:{account_id}"
+            steps.append(Step(step_id, Action.DELETE_ROOT_CREDENTIALS, account_id, f"{name}: {how}", irreversible=True, group=account_id))
         else:
             notes.append(f"{account_id} ({name}) keeps its root credentials: list it in confirm_irreversible to delete them")
     return steps, notes
@@ -122,7 +128,8 @@ def plan_root_centralization(params: Parameters, inventory: Inventory) -> Plan:
     awaiting: list[str] = []
     if params.root_access.delete_member_root_credentials:
         if ManualId.MEMBER_ROOT_UNUSED in params.attestations:
-            deletions, more_notes = _deletion_steps(params, inventory, state)
+            members = [(a.id, a.name) for a in inventory.members() if a.state == "ACTIVE"]
+            deletions, more_notes = deletion_steps(params, state, members)
             steps += deletions
             notes += more_notes
         elif state.with_credentials() or not state.audited:

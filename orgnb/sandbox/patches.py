@@ -3,16 +3,21 @@
 - CreateOrganization: moto names the management account "master" with email master@example.com; AWS keeps the
   account's own name and root email, which the sandbox's registry supplies.
 - GetAccountSummary: moto hard-codes root MFA off and no root access keys; the registry holds each account's facts.
+- AWS managed policies: moto loads all of them into every account (slow) or none (its default); AWS always has
+  them. The sandbox loads the few the runbook attaches (AdministratorAccess for OrganizationAccountAccessRole...).
 - Account Management (account_api), Organizations membership and handshakes (org_api, handshakes), and
   Organizations' account quota (quotas).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from moto.iam.models import AccountSummary, IAMBackend
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AccountSummary, AWSManagedPolicy, IAMBackend
 from moto.organizations.models import OrganizationsBackend
+from moto.settings import load_iam_aws_managed_policies
 
 from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry
 
@@ -46,6 +51,22 @@ def _get_account_summary(original: Any) -> Any:
     return get_account_summary
 
 
+ESSENTIAL_MANAGED_POLICIES = ("AdministratorAccess", "ReadOnlyAccess", "SecurityAudit", "ViewOnlyAccess")
+_ESSENTIAL_DATA: dict[str, Any] = {}
+
+
+def _init_aws_policies(original: Any) -> Any:
+    def init_aws_policies(self: IAMBackend) -> list[Any]:
+        if load_iam_aws_managed_policies():
+            return list(original(self))
+        if not _ESSENTIAL_DATA:
+            everything = json.loads(aws_managed_policies_data)
+            _ESSENTIAL_DATA.update({name: everything[name] for name in ESSENTIAL_MANAGED_POLICIES if name in everything})
+        return [AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data) for name, data in _ESSENTIAL_DATA.items()]
+
+    return init_aws_policies
+
+
 def install() -> None:
     """Apply every patch once."""
     global _installed
@@ -53,6 +74,7 @@ def install() -> None:
         return
     OrganizationsBackend.create_organization = _create_organization(OrganizationsBackend.create_organization)  # type: ignore[method-assign]
     IAMBackend.get_account_summary = _get_account_summary(IAMBackend.get_account_summary)  # type: ignore[method-assign]
+    IAMBackend._init_aws_policies = _init_aws_policies(IAMBackend._init_aws_policies)  # type: ignore[method-assign]  # noqa: SLF001
     account_api.install()
     org_api.install()
     iam_api.install()
