@@ -93,16 +93,21 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
     out = keys(result.stdout)
     assert out["exit_code"] == "0" and out["scenario"] == "brownfield"
     records = out["records"].split()
-    # 05 stops at old-member-b's missing payment method; the rehearsal adds it, as its owner would, and runs 05 again
-    assert [Path(r).name.split("-", 1)[1] for r in records] == [*[p.name for p in PHASES if p.implemented], "migration"]
+    # 05 stops at old-member-b's missing payment method, 06 at the root-email passcodes: the rehearsal does what the
+    # operator would (adds the payment method, reads the passcodes in the mailbox) and runs each phase again
+    phases = [p.name for p in PHASES if p.implemented]
+    assert [Path(r).name.split("-", 1)[1] for r in records] == [*phases[:5], "migration", "member-initialization", "member-initialization"]
     assert "operator: added a payment method to 555566667777" in result.stdout
     assert "migration: outcome pending" in result.stdout and "migration: outcome applied, 8 applied, 8 writes, exit 0" in result.stdout
+    assert result.stdout.count("operator: read the passcode sent to") == 4
+    assert "member-initialization: outcome pending" in result.stdout
+    assert "member-initialization: outcome applied, 4 applied, 4 writes, exit 0" in result.stdout
     assert "preparation-audit: outcome audited, 0 applied, 0 writes" in result.stdout
     assert f"organization-init: outcome applied, {N} applied, {N} writes" in result.stdout
     # 03: trusted access for IAM and both root features (no member yet to audit); 04: 4 OUs and 3 accounts
     assert "root-centralization: outcome applied, 3 applied, 3 writes" in result.stdout
     assert "account-creation: outcome applied, 7 applied" in result.stdout
-    journal = [json.loads(line) for line in Path(records[3], "journal.jsonl").read_text().splitlines()]
+    journal = [json.loads(line) for line in Path(records[3], "journal.jsonl").read_text().splitlines()]  # 04
     placed = {e["step"]: e["result"].get("ou", "/") for e in journal if e["event"] == "done" and e["step"].startswith("create-account:")}
     assert placed == {
         "create-account:aws+org-ops@example.com": "/",

@@ -1,0 +1,91 @@
+"""Phase 06 after the migration: role, root email through its passcode, names, contacts, root credentials, re-runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from orgnb.errors import OperatorActionPending
+from orgnb.phases.catalog import apply_phase
+from orgnb.phases.member_initialization import final_inventory, plan_member_initialization, read_members
+from orgnb.runbook import PhaseRun, start_phase
+from orgnb.sandbox import Sandbox, registry
+from tests.conftest import write_params
+from tests.estates import BROWNFIELD, prepare
+
+STANDALONE, MEMBER_A, MEMBER_B, OLD_MGMT = "222233334444", "444455556666", "555566667777", "333344445555"
+PLANNED = {
+    STANDALONE: ("Gadget sandbox", "aws+gadget-sandbox@example.com"),
+    MEMBER_A: ("Legacy prod", "aws+legacy-prod@example.com"),
+    MEMBER_B: ("Legacy data", "aws+legacy-data@example.com"),
+    OLD_MGMT: ("Legacy workloads", "aws+legacy-workloads@example.com"),
+}
+
+
+def planned(tmp_path: Path, params: Path = BROWNFIELD, name: str = "run") -> PhaseRun:
+    run = start_phase("member-initialization", str(params), apply=True, record_dir=str(tmp_path / name))
+    run.read_inventory(read_members)
+    run.make_plan(plan_member_initialization)
+    return run
+
+
+def passcodes(sandbox: Sandbox) -> dict[str, str]:
+    codes = {}
+    for _, email in PLANNED.values():
+        mails = sandbox.admin(f"mailbox?address={email.replace('+', '%2B')}")
+        codes[email] = re.findall(r"\b[A-Za-z0-9]{6}$", mails[-1]["body"])[0]
+    return codes
+
+
+def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("member-initialization", sandbox=brownfield)
+    first = planned(tmp_path, name="1")
+    kinds = {s.id.split(":")[0] for s in first.plan.steps}
+    assert {"member-role", "start-email", "alternate-contact", "delete-root-credentials"} <= kinds
+    assert not [s for s in first.plan.steps if s.id.startswith("member-role") and s.target == "111122223333"]
+    assert {s.target for s in first.plan.steps if s.irreversible} == {MEMBER_A, MEMBER_B, OLD_MGMT}  # confirmed ones only
+    first.apply()
+    first.verify(plan_member_initialization)
+    assert first.outcome == "pending" and len(first.plan.awaiting) == 4
+    with pytest.raises(OperatorActionPending):
+        first.summary()
+
+    params = write_params(tmp_path, yaml.safe_dump({**yaml.safe_load(BROWNFIELD.read_text()), "otps": passcodes(brownfield)}))
+    second = planned(tmp_path, params, "2")
+    assert [s.id.split(":")[0] for s in second.plan.steps] == ["accept-email"] * 4
+    second.apply()
+    remaining = second.verify(plan_member_initialization)
+    assert second.outcome == "applied" and remaining.is_empty
+    for account_id, (name, email) in PLANNED.items():
+        assert (registry.record(account_id).name, registry.record(account_id).email) == (name, email)
+        role = boto3.Session(
+            profile_name={STANDALONE: "standalone", MEMBER_A: "old-member-a", MEMBER_B: "old-member-b", OLD_MGMT: "old-management"}[
+                account_id
+            ]
+        )
+        assert role.client("iam").get_role(RoleName="OrganizationAccountAccessRole")["Role"]["Arn"]
+    table = final_inventory(second.inventory).set_index("id")
+    assert table.loc[MEMBER_A, "root_credentials"] == "no" and table.loc[STANDALONE, "root_credentials"] == "yes"  # not confirmed
+    assert set(table.joined) == {"created", "invited"}
+    everything = "".join(p.read_text(errors="replace") for p in (tmp_path / "2").rglob("*") if p.is_file())
+    assert not any(code in everything for code in passcodes(brownfield).values())  # passcodes never reach the record
+
+    writes = len(brownfield.calls(writes_only=True))
+    third = apply_phase("member-initialization", params, tmp_path / "3")
+    assert (third.outcome, third.ctx.counter.write_total, len(brownfield.calls(writes_only=True))) == ("no-changes", 0, writes)
+
+
+def test_a_wrong_passcode_waits_for_a_new_one(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("member-initialization", sandbox=brownfield)
+    planned(tmp_path, name="1").apply()
+    wrong = {email: "ZZZZZZ" for _, email in PLANNED.values()}
+    params = write_params(tmp_path, yaml.safe_dump({**yaml.safe_load(BROWNFIELD.read_text()), "otps": wrong}))
+    run = planned(tmp_path, params, "2")
+    run.apply()
+    run.verify(plan_member_initialization)
+    assert run.outcome == "pending" and len(run.result.awaiting) == 4
+    assert all("remove it from otps" in why for why in run.result.awaiting.values())
