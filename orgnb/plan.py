@@ -34,6 +34,7 @@ class Action(StrEnum):
     LEAVE_ORGANIZATION = "organizations:LeaveOrganization"
     DELETE_ORGANIZATION = "organizations:DeleteOrganization"
     ACCEPT_INVITATION = "organizations:AcceptHandshake (inside the account)"
+    REWRITE_POLICY = "iam/s3/kms: policy naming the old organization (inside the account)"
     CREATE_MEMBER_ROLE = "iam:CreateRole+AttachRolePolicy (inside the account)"
     START_PRIMARY_EMAIL = "account:StartPrimaryEmailUpdate"
     ACCEPT_PRIMARY_EMAIL = "account:AcceptPrimaryEmailUpdate"

@@ -110,7 +110,8 @@ def run_phase(
     from papermill.exceptions import PapermillExecutionError
 
     code, error, cell = ExitCode.OK, "", None
-    with patched_environ({HEADLESS_ENV: "1"}):
+    # the kernel finds earlier records (phase 05 reads its earlier journals) where this run writes its own
+    with patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(record_dir.parent)}):
         try:
             papermill.execute_notebook(
                 str(notebook),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -32,6 +33,10 @@ def applied(run: PhaseRun) -> PhaseRun:
     return run
 
 
+def iam_of(profile: str) -> object:
+    return boto3.Session(profile_name=profile).client("iam", region_name="us-east-1")
+
+
 def organization_of(profile: str) -> str:
     return (
         boto3.Session(profile_name=profile).client("organizations", region_name="us-east-1").describe_organization()["Organization"]["Id"]
@@ -60,6 +65,10 @@ def test_a_refused_leave_waits_for_the_operator_and_a_rerun_finishes(brownfield:
     new_org = first.inventory.organization.id
     assert organization_of("old-member-a") == new_org and organization_of("standalone") == new_org
     assert organization_of("old-member-b") == old_org  # stopped cleanly, still where it was
+
+    trust = json.dumps(iam_of("old-member-a").get_role(RoleName="ci-deployer")["Role"]["AssumeRolePolicyDocument"])
+    assert new_org in trust and old_org not in trust  # rewritten from inside once it had joined
+    assert f"rewrite:s3-bucket-policy:legacy-prod-artifacts:{MEMBER_A}" in first.result.applied
 
     add_payment_method(brownfield, OLD_MEMBER_B[1])
     second = applied(planned(tmp_path, name="2"))

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
+from orgnb import records
 from orgnb.apply import executor
 from orgnb.errors import OperatorActionPending, PreflightRefused
 from orgnb.guards import check_sandbox_mix
@@ -30,6 +31,7 @@ from orgnb.inventory import HandshakeRecord, Inventory, caller_identity, describ
 from orgnb.parameters import ExistingAccount, Parameters
 from orgnb.phases.account_creation import wanted_ou_paths
 from orgnb.plan import Action, Plan, Step
+from orgnb.policyrewrite import PolicyRewrite, find_rewrites, write_rewrite
 from orgnb.session import AwsContext, make_context
 
 PHASE = "migration"
@@ -59,6 +61,7 @@ class MovingAccount:
     old_members: tuple[str, ...] = ()  # for a management account: the other members of its organization
     delegated: tuple[str, ...] = ()  # services it is a delegated administrator for in its old organization
     invite: HandshakeRecord | None = None  # the pending invitation from the new organization
+    rewrites: tuple[PolicyRewrite, ...] = ()  # its policies that name its old organization
     error: str = ""
 
     @property
@@ -150,11 +153,44 @@ def previous_leaves(reports_dir: Path) -> dict[str, str]:
     return left
 
 
+def previous_old_orgs(reports_dir: Path) -> dict[str, set[str]]:
+    """The organizations each account left (or whose organization was deleted), from earlier records' journals."""
+    old: dict[str, set[str]] = {}
+    for journal in sorted(reports_dir.glob(f"*-{PHASE}/journal.jsonl")):
+        for line in journal.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            org_id = entry.get("result", {}).get("left_org") or entry.get("result", {}).get("deleted") if entry["event"] == "done" else None
+            if org_id:
+                old.setdefault(entry["step"].rsplit(":", 1)[1], set()).add(org_id)
+    return old
+
+
+def _with_rewrites(base: AwsContext, m: MovingAccount, old_orgs: set[str], new_org: str) -> MovingAccount:
+    old = {o for o in old_orgs | ({m.seen_org} if m.seen_org and not m.joined else set()) if o != new_org}
+    if not (m.spec.profile and old) or (m.error and not m.joined):
+        return m
+    try:
+        return replace(m, rewrites=tuple(find_rewrites(_inside(base, m.spec.profile), m.account_id, old, new_org)))
+    except (ClientError, BotoCoreError, ProfileNotFound) as exc:
+        return replace(m, error=f"its policies could not be read: {exc}")
+
+
 def read_migration(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:
     """The inventory plus every account to bring in, read from inside through its profile where one is given."""
     old_mgmt_profiles = {m.account_id: m.profile for m in params.old_managements if m.profile}
-    moving = tuple(_read_one(ctx, field, spec, inventory, old_mgmt_profiles) for field, spec in params.existing_accounts())
-    return replace(inventory, migration=MigrationState(moving))
+    moving = [_read_one(ctx, field, spec, inventory, old_mgmt_profiles) for field, spec in params.existing_accounts()]
+    earlier = previous_old_orgs(records.default_reports_dir())
+    new_org = inventory.organization.id if inventory.organization else ""
+    moving = [_with_rewrites(ctx, m, earlier.get(m.account_id, set()), new_org) for m in moving]
+    return replace(inventory, migration=MigrationState(tuple(moving)))
+
+
+def policy_diffs(inventory: Inventory) -> str:
+    """The planned policy rewrites as unified diffs (what the plan's rewrite steps will write)."""
+    rewrites = [r for m in (inventory.migration.accounts if inventory.migration else ()) for r in m.rewrites]
+    if not rewrites:
+        return "no policy names an old organization"
+    return "\n\n".join(f"# {r.account_id} {r.kind} {r.resource}\n{r.diff()}" for r in rewrites)
 
 
 def _step(m: MovingAccount, kind: str, action: Action, description: str, irreversible: bool = False, **params: Any) -> Step:
@@ -217,6 +253,7 @@ def _leaving_steps(m: MovingAccount, params: Parameters, migrating: set[str], aw
             f"leave {m.seen_org} from inside (it stands alone until it accepts)",
             irreversible=True,
             Profile=m.spec.profile,
+            OrganizationId=m.seen_org,
         )
     )
     return steps
@@ -231,6 +268,20 @@ def _account_steps(m: MovingAccount, params: Parameters, org_id: str, migrating:
                 return []
             steps += leaving
         steps += _joining_steps(m, org_id, awaiting)
+    for r in m.rewrites:
+        steps.append(
+            _step(
+                m,
+                f"rewrite:{r.kind}:{r.resource}",
+                Action.REWRITE_POLICY,
+                f"{r.kind} {r.resource}: {', '.join(r.old_org_ids)} -> {org_id}",
+                Profile=m.spec.profile,
+                Kind=r.kind,
+                Resource=r.resource,
+                OldOrganizationIds=list(r.old_org_ids),
+                OrganizationId=org_id,
+            )
+        )
     if m.spec.ou and m.ou_path != m.spec.ou:
         steps.append(_step(m, "move", Action.MOVE_ACCOUNT, f"move it to {m.spec.ou}", AccountId=m.account_id, Path=m.spec.ou))
     return steps
@@ -323,7 +374,14 @@ def _leave(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
         if reason in OPERATOR_REMEDIES:
             raise OperatorActionPending(f"{step.target} cannot leave yet ({reason}): {OPERATOR_REMEDIES[reason]}") from exc
         raise
-    return {"left_at": datetime.now(UTC).isoformat()}
+    return {"left_at": datetime.now(UTC).isoformat(), "left_org": step.params.get("OrganizationId", "")}
+
+
+@executor(Action.REWRITE_POLICY)
+def _rewrite_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    p = step.params
+    written = write_rewrite(_context(ctx, step), p["Kind"], p["Resource"], p["OldOrganizationIds"], p["OrganizationId"])
+    return {"rewritten": written, "resource": p["Resource"]}
 
 
 @executor(Action.DELETE_ORGANIZATION)
