@@ -25,7 +25,14 @@ from orgnb.parameters import Parameters, load_parameters
 from orgnb.phases import PHASES, phase_info
 from orgnb.phases.account_creation import plan_account_creation, planned_accounts
 from orgnb.phases.member_initialization import final_inventory, organization_summary, plan_member_initialization, read_members
-from orgnb.phases.migration import invitations_frame, plan_migration, policy_diffs, read_migration, standalone_windows
+from orgnb.phases.migration import (
+    invitations_frame,
+    plan_migration,
+    policy_diffs,
+    preflight_checklist,
+    read_migration,
+    standalone_windows,
+)
 from orgnb.phases.organization_init import plan_organization_init
 from orgnb.phases.root_centralization import plan_root_centralization, preconditions, read_root_access
 from orgnb.plan import Action, Plan, Step
@@ -78,6 +85,7 @@ __all__ = [
     "planned_accounts",
     "policy_diffs",
     "preconditions",
+    "preflight_checklist",
     "read_members",
     "read_migration",
     "read_root_access",

@@ -28,7 +28,7 @@ from orgnb.apply import executor
 from orgnb.errors import OperatorActionPending, PreflightRefused
 from orgnb.guards import check_sandbox_mix
 from orgnb.inventory import HandshakeRecord, Inventory, caller_identity, describe_organization
-from orgnb.parameters import ExistingAccount, Parameters
+from orgnb.parameters import ExistingAccount, ManualId, Parameters
 from orgnb.phases.account_creation import wanted_ou_paths
 from orgnb.plan import Action, Plan, Step
 from orgnb.policyrewrite import PolicyRewrite, find_rewrites, write_rewrite
@@ -312,6 +312,44 @@ def plan_migration(params: Parameters, inventory: Inventory) -> Plan:
         if h.action == "INVITE" and h.state in ("DECLINED", "EXPIRED", "CANCELED"):
             notes.append(f"invitation {h.id} to {h.target} was {h.state.lower()}: a new one is sent where the account is still outside")
     return Plan(PHASE, tuple(steps), tuple(notes), tuple(awaiting))
+
+
+def preflight_checklist(params: Parameters, inventory: Inventory) -> pd.DataFrame:
+    """Before a member leaves its old organization: what the runbook checks, and what a person must confirm."""
+    finance = params.attestations.get(ManualId.FINANCE_INFORMED)
+    rows = []
+    for m in inventory.migration.accounts if inventory.migration else ():
+        if m.declared != "member" or m.joined:
+            continue
+        rows += [
+            {
+                "account": m.account_id,
+                "check": "not a delegated administrator of the old organization",
+                "status": "PLANNED" if m.delegated else "PASS",
+                "detail": f"deregistered first: {', '.join(m.delegated)}" if m.delegated else "none",
+            },
+            {
+                "account": m.account_id,
+                "check": "payment method and billing gap (finance_informed)",
+                "status": "PASS" if finance else "MANUAL",
+                "detail": f"attested by {finance.by}"
+                if finance
+                else "it pays its own bills between leaving and joining; AWS refuses the leave without one",
+            },
+            {
+                "account": m.account_id,
+                "check": "support plan, tax settings, cost reports saved",
+                "status": "MANUAL",
+                "detail": "the old organization's billing data stays behind: download the reports you need before it leaves",
+            },
+            {
+                "account": m.account_id,
+                "check": "policies that name the old organization",
+                "status": "PLANNED" if m.rewrites else "PASS",
+                "detail": ", ".join(r.resource for r in m.rewrites) or "none found",
+            },
+        ]
+    return pd.DataFrame(rows, columns=["account", "check", "status", "detail"])
 
 
 def invitations_frame(inventory: Inventory) -> pd.DataFrame:
