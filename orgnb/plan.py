@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from orgnb.redact import redact
+
 
 class Action(StrEnum):
     """Every kind of write a plan can contain, named after the AWS operation it makes."""
@@ -82,7 +84,8 @@ class Plan:
     @cached_property
     def hash(self) -> str:
         """SHA-256 of the canonical JSON of the phase and its steps: same plan, same hash."""
-        body = json.dumps({"phase": self.phase, "steps": [s.to_dict() for s in self.steps]}, sort_keys=True, separators=(",", ":"))
+        steps = [redact(s.to_dict()) for s in self.steps]  # a passcode must not be recoverable from a printed hash
+        body = json.dumps({"phase": self.phase, "steps": steps}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(body.encode()).hexdigest()
 
     @property

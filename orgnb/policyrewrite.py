@@ -31,6 +31,7 @@ class PolicyRewrite:
     old_org_ids: tuple[str, ...]
     before: str
     after: str
+    manual: tuple[str, ...] = ()  # places a person must remap (org paths, ARNs)
 
     def diff(self) -> str:
         """A unified diff of the document, pretty-printed."""
@@ -49,11 +50,25 @@ def _pretty(document: str) -> str:
 
 
 def replace_org_ids(document: str | dict[str, Any], old_ids: Collection[str], new_id: str) -> str:
-    """The document as JSON text with every old organization id replaced by `new_id`."""
-    text = json.dumps(load_policy(document), sort_keys=True)
-    for old in old_ids:
-        text = text.replace(old, new_id)
-    return text
+    """The document as JSON text with every value that is exactly an old organization id replaced by `new_id`.
+
+    Values that only contain one (an `aws:PrincipalOrgPaths` path, an organization ARN) are left alone: their
+    root and OU ids differ in the new organization too, so a person must remap them (see `manual_paths`).
+    """
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: swap(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [swap(v) for v in node]
+        return new_id if isinstance(node, str) and node in old_ids else node
+
+    return json.dumps(swap(load_policy(document)), sort_keys=True)
+
+
+def manual_paths(document: str | dict[str, Any], old_ids: Collection[str]) -> list[str]:
+    """Where the document still names an old organization inside a longer value (paths, ARNs)."""
+    return org_references(document, list(old_ids))
 
 
 def _documents(ctx: AwsContext) -> list[tuple[str, str, str]]:
@@ -83,7 +98,9 @@ def find_rewrites(ctx: AwsContext, account_id: str, old_org_ids: Collection[str]
     for kind, resource, document in _documents(ctx):
         named = tuple(sorted(o for o in old_org_ids if org_references(document, [o])))
         if named:
-            rewrites.append(PolicyRewrite(account_id, kind, resource, named, document, replace_org_ids(document, named, new_org_id)))
+            after = replace_org_ids(document, named, new_org_id)
+            left = tuple(manual_paths(after, named))
+            rewrites.append(PolicyRewrite(account_id, kind, resource, named, document, after, left))
     return rewrites
 
 
@@ -93,6 +110,8 @@ def write_rewrite(ctx: AwsContext, kind: str, resource: str, old_org_ids: Collec
     if current is None or not org_references(current, old_org_ids):
         return False
     document = replace_org_ids(current, old_org_ids, new_org_id)
+    if json.loads(document) == load_policy(current):
+        return False  # only longer values name it (paths, ARNs): a person remaps those
     if kind == "iam-role-trust":
         ctx.client("iam").update_assume_role_policy(RoleName=resource, PolicyDocument=document)
     elif kind == "s3-bucket-policy":

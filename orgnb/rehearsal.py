@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
@@ -61,6 +62,7 @@ def rehearse(scenario: str, parameters_file: str | Path, reports_dir: Path) -> l
     phase again, so the records show both the stop and the resumed run.
     """
     results: list[RunResult] = []
+    original = parameters_file
     with sandboxed(scenario) as sandbox:
         for phase in (p for p in PHASES if p.implemented):
             results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
@@ -70,6 +72,9 @@ def rehearse(scenario: str, parameters_file: str | Path, reports_dir: Path) -> l
                     print(f"operator: {action}")
                 if actions:
                     results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
+                if Path(parameters_file).parent.name.startswith("orgnb-operator-"):  # the passcodes are spent: drop the copy
+                    shutil.rmtree(Path(parameters_file).parent, ignore_errors=True)
+                    parameters_file = original
             if results[-1].exit_code != ExitCode.OK:
                 break
     return results

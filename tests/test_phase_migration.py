@@ -92,12 +92,12 @@ def test_without_a_profile_the_owner_must_accept_and_no_second_invitation_is_sen
     text = BROWNFIELD.read_text().replace("    profile: standalone\n", "")
     params = write_params(tmp_path, text)
     first = planned(tmp_path, params, "1")
-    assert [s.id for s in first.plan.steps if s.group == STANDALONE] == [f"invite:{STANDALONE}", f"move:{STANDALONE}"]
+    assert [s.id for s in first.plan.steps if s.group == STANDALONE] == [f"invite:{STANDALONE}"]  # moved once it has joined
     assert any("owner must accept" in a for a in first.plan.awaiting)
     applied(first)
     assert first.outcome == "pending"
     second = planned(tmp_path, params, "2")
-    assert [s.id for s in second.plan.steps if s.group == STANDALONE] == [f"move:{STANDALONE}"]
+    assert [s.id for s in second.plan.steps if s.group == STANDALONE] == []
     pending = [h for h in second.inventory.handshakes if h.action == "INVITE" and STANDALONE in h.target]
     assert [h.state for h in pending] == ["OPEN"] and pending[0].id in second.plan.awaiting[0]
 

@@ -164,14 +164,16 @@ def plan_member_initialization(params: Parameters, inventory: Inventory) -> Plan
     state = inventory.member_init
     if inventory.organization is None or state is None:
         raise PreflightRefused("there is no Organization yet: run phases 02 to 05 first")
-    notes = [f"{a} is not a member yet: run phase 05 (migration) first" for a in state.outside]
-    awaiting: list[str] = []
+    notes: list[str] = []
+    awaiting = [f"{a} is not a member yet: run phase 05 (migration) first" for a in state.outside]
     steps: list[Step] = []
     for m in state.members:
         steps += _member_steps(params, inventory, m, awaiting, notes)
     if params.root_access.delete_member_root_credentials:
         moved = {m.spec.account_id for m in state.members}
-        if ManualId.MEMBER_ROOT_UNUSED in params.attestations:
+        if not state.root.audited:
+            awaiting.append(f"member root credentials cannot be audited or deleted: {state.root.reason} (phase 03)")
+        elif ManualId.MEMBER_ROOT_UNUSED in params.attestations:
             deletions, more = deletion_steps(params, state.root, [], only=moved)
             steps += deletions
             notes += more

@@ -62,6 +62,8 @@ class MovingAccount:
     delegated: tuple[str, ...] = ()  # services it is a delegated administrator for in its old organization
     invite: HandshakeRecord | None = None  # the pending invitation from the new organization
     rewrites: tuple[PolicyRewrite, ...] = ()  # its policies that name its old organization
+    is_management: bool = False  # it manages the organization it is in
+    old_management_profile: str = ""  # the profile of its old organization's management account (reads delegated admins)
     error: str = ""
 
     @property
@@ -132,12 +134,12 @@ def _read_one(
         if org.management_account_id == spec.account_id:
             pages = ctx.client("organizations").get_paginator("list_accounts").paginate()
             others = tuple(a["Id"] for page in pages for a in page["Accounts"] if a["Id"] != spec.account_id)
-            return MovingAccount(**common, seen_org=org.id, old_members=others)
+            return MovingAccount(**common, seen_org=org.id, old_members=others, is_management=True)
         delegated: tuple[str, ...] = ()
         mgmt_profile = old_mgmt_profiles.get(org.management_account_id)
         if mgmt_profile:
             delegated = _delegated_services(_inside(base, mgmt_profile), spec.account_id)
-        return MovingAccount(**common, seen_org=org.id, delegated=delegated)
+        return MovingAccount(**common, seen_org=org.id, delegated=delegated, old_management_profile=mgmt_profile or "")
     except (ClientError, BotoCoreError, ProfileNotFound) as exc:
         return MovingAccount(**common, error=f"cannot read it through {spec.profile}: {exc}")
 
@@ -198,11 +200,14 @@ def _step(m: MovingAccount, kind: str, action: Action, description: str, irrever
     return Step(f"{kind}:{m.account_id}", action, m.account_id, description, params, irreversible, group=m.account_id, after=after)
 
 
-def _joining_steps(m: MovingAccount, org_id: str, awaiting: list[str]) -> list[Step]:
-    """Invite (unless one is pending) and accept from inside (when a profile is given)."""
+def _invite_steps(m: MovingAccount, org_id: str) -> list[Step]:
+    """An invitation, unless one is pending (sent first: if AWS refuses it, the account has not left anything yet)."""
+    return [] if m.invite is not None else [_step(m, "invite", Action.INVITE_ACCOUNT, f"invite {m.account_id} to {org_id}")]
+
+
+def _accept_steps(m: MovingAccount, awaiting: list[str]) -> list[Step]:
+    """Accept from inside (when a profile is given); else the owner must."""
     steps = []
-    if m.invite is None:
-        steps.append(_step(m, "invite", Action.INVITE_ACCOUNT, f"invite {m.account_id} to {org_id}"))
     if m.spec.profile:
         steps.append(
             _step(m, "accept", Action.ACCEPT_INVITATION, f"accept the invitation from inside ({m.spec.profile})", Profile=m.spec.profile)
@@ -233,7 +238,7 @@ def _leaving_steps(m: MovingAccount, params: Parameters, migrating: set[str], aw
                 OrganizationId=m.seen_org,
             )
         ]
-    old_mgmt = next((x.profile for x in params.old_managements if x.profile), "")
+    old_mgmt = m.old_management_profile
     steps = [
         _step(
             m,
@@ -259,16 +264,36 @@ def _leaving_steps(m: MovingAccount, params: Parameters, migrating: set[str], aw
     return steps
 
 
+def _kind_mismatch(m: MovingAccount) -> str:
+    """Why the account is not what the parameters declare it to be ('' when it is)."""
+    seen = "management" if m.is_management else ("member" if m.seen_org else "standalone")
+    if m.error or seen == m.declared:
+        return ""
+    group = {"standalone": "invites", "member": "migrations", "management": "old_managements"}[seen]
+    return f"{m.account_id} is listed as a {m.declared} account but AWS shows a {seen} one: move it under {group} in the parameters"
+
+
 def _account_steps(m: MovingAccount, params: Parameters, org_id: str, migrating: set[str], awaiting: list[str]) -> list[Step]:
     steps: list[Step] = []
     if not m.joined:
+        mismatch = _kind_mismatch(m)
+        if mismatch:
+            awaiting.append(mismatch)
+            return []
+        leaving: list[Step] = []
         if m.seen_org:
-            leaving = _leaving_steps(m, params, migrating, awaiting)
-            if leaving is None:
+            found = _leaving_steps(m, params, migrating, awaiting)
+            if found is None:
                 return []
-            steps += leaving
-        steps += _joining_steps(m, org_id, awaiting)
+            leaving = found
+        steps += _invite_steps(m, org_id) + leaving + _accept_steps(m, awaiting)
     for r in m.rewrites:
+        if r.manual:
+            awaiting.append(
+                f"{m.account_id} {r.kind} {r.resource} names {', '.join(r.old_org_ids)} in {', '.join(r.manual)}: remap by hand"
+            )
+        if json.loads(r.after) == json.loads(r.before):
+            continue
         steps.append(
             _step(
                 m,
@@ -282,7 +307,8 @@ def _account_steps(m: MovingAccount, params: Parameters, org_id: str, migrating:
                 OrganizationId=org_id,
             )
         )
-    if m.spec.ou and m.ou_path != m.spec.ou:
+    joins = m.joined or any(s.action == Action.ACCEPT_INVITATION for s in steps)
+    if joins and m.spec.ou and m.ou_path != m.spec.ou:  # a member only: the owner's acceptance comes first
         steps.append(_step(m, "move", Action.MOVE_ACCOUNT, f"move it to {m.spec.ou}", AccountId=m.account_id, Path=m.spec.ou))
     return steps
 
@@ -303,10 +329,11 @@ def plan_migration(params: Parameters, inventory: Inventory) -> Plan:
     migrating = {m.account_id for m in params.migrations}
     order = {"member": 0, "standalone": 1, "management": 2}
     for m in sorted(inventory.migration.accounts, key=lambda m: order[m.declared]):
-        if m.error and not m.joined:
+        if m.error and not m.joined and m.spec.profile:
+            awaiting.append(f"{m.account_id}: {m.error}")
+            continue
+        if m.error:
             notes.append(f"{m.account_id}: {m.error}")
-            if m.spec.profile:
-                continue
         steps += _account_steps(m, params, org.id, migrating, awaiting)
     for h in inventory.handshakes:
         if h.action == "INVITE" and h.state in ("DECLINED", "EXPIRED", "CANCELED"):
@@ -325,8 +352,10 @@ def preflight_checklist(params: Parameters, inventory: Inventory) -> pd.DataFram
             {
                 "account": m.account_id,
                 "check": "not a delegated administrator of the old organization",
-                "status": "PLANNED" if m.delegated else "PASS",
-                "detail": f"deregistered first: {', '.join(m.delegated)}" if m.delegated else "none",
+                "status": "PLANNED" if m.delegated else ("PASS" if m.old_management_profile else "MANUAL"),
+                "detail": f"deregistered first: {', '.join(m.delegated)}"
+                if m.delegated
+                else ("none" if m.old_management_profile else "no profile for its old management account: check in its console"),
             },
             {
                 "account": m.account_id,
