@@ -14,7 +14,7 @@ phase "pending" (exit 4). Invitations are only sent where no pending one exists.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,26 +144,27 @@ def _read_one(
         return MovingAccount(**common, error=f"cannot read it through {spec.profile}: {exc}")
 
 
-def previous_leaves(reports_dir: Path) -> dict[str, str]:
-    """When each account left its old organization, from the journals of earlier records under `reports_dir`."""
-    left: dict[str, str] = {}
+def _earlier_results(reports_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(account id, result) of every finished step in earlier migration records under `reports_dir`, oldest first."""
     for journal in sorted(reports_dir.glob(f"*-{PHASE}/journal.jsonl")):
         for line in journal.read_text(encoding="utf-8").splitlines():
-            if '"left_at"' in line and '"done"' in line:
-                entry = json.loads(line)
-                left[entry["step"].split(":", 1)[1]] = entry["result"]["left_at"]
-    return left
+            entry = json.loads(line)
+            if entry["event"] == "done":
+                yield entry["step"].rsplit(":", 1)[1], entry.get("result", {})
+
+
+def previous_leaves(reports_dir: Path) -> dict[str, str]:
+    """When each account left its old organization, from the journals of earlier records under `reports_dir`."""
+    return {account: result["left_at"] for account, result in _earlier_results(reports_dir) if "left_at" in result}
 
 
 def previous_old_orgs(reports_dir: Path) -> dict[str, set[str]]:
     """The organizations each account left (or whose organization was deleted), from earlier records' journals."""
     old: dict[str, set[str]] = {}
-    for journal in sorted(reports_dir.glob(f"*-{PHASE}/journal.jsonl")):
-        for line in journal.read_text(encoding="utf-8").splitlines():
-            entry = json.loads(line)
-            org_id = entry.get("result", {}).get("left_org") or entry.get("result", {}).get("deleted") if entry["event"] == "done" else None
-            if org_id:
-                old.setdefault(entry["step"].rsplit(":", 1)[1], set()).add(org_id)
+    for account, result in _earlier_results(reports_dir):
+        org_id = result.get("left_org") or result.get("deleted")
+        if org_id:
+            old.setdefault(account, set()).add(org_id)
     return old
 
 
