@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 
 from orgnb.errors import ApplyRefused, OperatorActionPending
+from orgnb.inventory import Account, CallerIdentity, Inventory
+from orgnb.parameters import load_parameters
 from orgnb.phases.catalog import apply_phase
 from orgnb.phases.migration import plan_migration, read_migration, standalone_windows
 from orgnb.runbook import PhaseRun, start_phase
@@ -120,3 +123,25 @@ def test_an_old_management_account_waits_for_members_the_parameters_do_not_move(
     run = planned(tmp_path, params)
     assert not [s for s in run.plan.steps if s.group == OLD_MGMT]
     assert any(f"{OLD_MGMT} manages" in a and MEMBER_B in a for a in run.plan.awaiting)
+
+
+def test_a_standalone_window_past_a_day_is_flagged(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    record = tmp_path / "20260101T000000Z-migration"
+    record.mkdir()
+    left = {
+        "event": "done",
+        "step": f"leave:{MEMBER_A}",
+        "result": {"left_at": (now - timedelta(hours=30)).isoformat(), "left_org": "o-old"},
+    }
+    gone = {
+        "event": "done",
+        "step": f"leave:{MEMBER_B}",
+        "result": {"left_at": (now - timedelta(hours=2)).isoformat(), "left_org": "o-old"},
+    }
+    record.joinpath("journal.jsonl").write_text("\n".join(json.dumps(e) for e in (left, gone)) + "\n")
+    joined = Account(MEMBER_A, "arn", "Legacy prod", "a@example.com", "ACTIVE", "INVITED", now, "r-abcd", "")
+    inventory = Inventory(CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/operator", "AIDA"), None, accounts=(joined,))
+    windows = standalone_windows(load_parameters(BROWNFIELD), inventory, tmp_path).set_index("account")
+    assert windows.loc[MEMBER_A, "status"] == "WARN" and windows.loc[MEMBER_A, "hours"] >= 30
+    assert windows.loc[MEMBER_B, "status"] == "standing alone"  # left two hours ago, not joined yet
