@@ -54,6 +54,16 @@ def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(b
     with pytest.raises(OperatorActionPending):
         first.summary()
 
+    # a wrong passcode is refused by AWS: the phase waits for a new one and the pending updates stay open
+    wrong = write_params(
+        tmp_path, yaml.safe_dump({**yaml.safe_load(BROWNFIELD.read_text()), "otps": dict.fromkeys(passcodes(brownfield), "ZZZZZZ")})
+    )
+    refused = planned(tmp_path, wrong, "wrong")
+    refused.apply()
+    refused.verify(plan_member_initialization)
+    assert refused.outcome == "pending" and len(refused.result.awaiting) == 4
+    assert all("remove it from otps" in why for why in refused.result.awaiting.values())
+
     params = write_params(tmp_path, yaml.safe_dump({**yaml.safe_load(BROWNFIELD.read_text()), "otps": passcodes(brownfield)}))
     second = planned(tmp_path, params, "2")
     assert [s.id.split(":")[0] for s in second.plan.steps] == ["accept-email"] * 4
@@ -77,15 +87,3 @@ def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(b
     writes = len(brownfield.calls(writes_only=True))
     third = apply_phase("member-initialization", params, tmp_path / "3")
     assert (third.outcome, third.ctx.counter.write_total, len(brownfield.calls(writes_only=True))) == ("no-changes", 0, writes)
-
-
-def test_a_wrong_passcode_waits_for_a_new_one(brownfield: Sandbox, tmp_path: Path) -> None:
-    prepare("member-initialization", sandbox=brownfield)
-    planned(tmp_path, name="1").apply()
-    wrong = {email: "ZZZZZZ" for _, email in PLANNED.values()}
-    params = write_params(tmp_path, yaml.safe_dump({**yaml.safe_load(BROWNFIELD.read_text()), "otps": wrong}))
-    run = planned(tmp_path, params, "2")
-    run.apply()
-    run.verify(plan_member_initialization)
-    assert run.outcome == "pending" and len(run.result.awaiting) == 4
-    assert all("remove it from otps" in why for why in run.result.awaiting.values())
