@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import Parameters
-from orgnb.session import AwsContext
+from orgnb.session import AwsContext, make_context
 
 SANDBOX_SETTING = "orgnb_sandbox"
 SANDBOX_ROUTE = "/orgnb-api/instance"
@@ -87,3 +87,11 @@ def check_management_caller(params: Parameters, inventory: Inventory) -> None:
             f"account {caller} is a member of organization {org.id} (managed by {org.management_account_id}); "
             "it must leave that organization before it can manage one (phase 05)"
         )
+
+
+def profile_context(base: AwsContext, profile: str) -> AwsContext:
+    """A context acting through another profile (inside an account to move), sharing `base`'s region and call
+    counter, refused when it mixes the sandbox and real AWS."""
+    ctx = make_context(profile, base.region, base.counter)
+    check_sandbox_mix(ctx)
+    return ctx

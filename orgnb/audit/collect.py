@@ -14,7 +14,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from orgnb.display import OuTree
-from orgnb.guards import check_sandbox_mix
+from orgnb.guards import profile_context
 from orgnb.inventory import (
     Account,
     Inventory,
@@ -27,7 +27,7 @@ from orgnb.inventory import (
 )
 from orgnb.orgrefs import load_policy, org_references
 from orgnb.parameters import ExistingAccount, Parameters
-from orgnb.session import AwsContext, make_context
+from orgnb.session import AwsContext
 
 ACCOUNTS_QUOTA_CODE = "L-E619E033"  # Organizations: "Default maximum number of accounts"
 DEFAULT_ACCOUNT_QUOTA = 10
@@ -217,10 +217,9 @@ def inspect_moving_account(base: AwsContext, group: str, field: str, existing: E
     if not existing.profile:
         return MovingAccount(**common, error="no profile given: the audit cannot look inside")
     try:
-        ctx = make_context(existing.profile, base.region, base.counter)
+        ctx = profile_context(base, existing.profile)
     except ProfileNotFound as exc:
         return MovingAccount(**common, error=str(exc))
-    check_sandbox_mix(ctx)
     unreadable: list[str] = []
     try:
         seen_as = caller_identity(ctx).account_id

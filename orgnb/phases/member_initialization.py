@@ -22,9 +22,9 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from orgnb.apply import executor
 from orgnb.errors import OperatorActionPending, PreflightRefused
+from orgnb.guards import profile_context
 from orgnb.inventory import Inventory
 from orgnb.parameters import ExistingAccount, ManualId, Parameters
-from orgnb.phases.migration import _inside
 from orgnb.phases.root_centralization import deletion_steps
 from orgnb.plan import Action, Plan, Step
 from orgnb.rootcreds import RootAccessState, audit_members
@@ -61,7 +61,7 @@ def _role_exists(ctx: AwsContext, spec: ExistingAccount) -> bool | None:
     if not spec.profile:
         return None
     try:
-        _inside(ctx, spec.profile).client("iam").get_role(RoleName=MEMBER_ROLE)
+        profile_context(ctx, spec.profile).client("iam").get_role(RoleName=MEMBER_ROLE)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
             return False
@@ -217,7 +217,7 @@ def organization_summary(inventory: Inventory) -> str:
 
 @executor(Action.CREATE_MEMBER_ROLE)
 def _create_member_role(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
-    iam = _inside(ctx, step.params["Profile"]).client("iam")
+    iam = profile_context(ctx, step.params["Profile"]).client("iam")
     trust = {
         "Version": "2012-10-17",
         "Statement": [

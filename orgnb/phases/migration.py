@@ -26,13 +26,13 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from orgnb import records
 from orgnb.apply import executor
 from orgnb.errors import OperatorActionPending, PreflightRefused
-from orgnb.guards import check_sandbox_mix
+from orgnb.guards import profile_context
 from orgnb.inventory import HandshakeRecord, Inventory, caller_identity, describe_organization
 from orgnb.parameters import ExistingAccount, ManualId, Parameters
 from orgnb.phases.account_creation import wanted_ou_paths
 from orgnb.plan import Action, Plan, Step
 from orgnb.policyrewrite import PolicyRewrite, find_rewrites, write_rewrite
-from orgnb.session import AwsContext, make_context
+from orgnb.session import AwsContext
 
 PHASE = "migration"
 KINDS = {"invites": "standalone", "migrations": "member", "old_managements": "management"}
@@ -94,12 +94,6 @@ class MigrationState:
         return pd.DataFrame(rows, columns=["account", "name", "declared", "now", "ou", "invitation"])
 
 
-def _inside(base: AwsContext, profile: str) -> AwsContext:
-    ctx = make_context(profile, base.region, base.counter)
-    check_sandbox_mix(ctx)
-    return ctx
-
-
 def _delegated_services(old_management: AwsContext, account_id: str) -> tuple[str, ...]:
     """The services `account_id` is a delegated administrator for in the old organization (read by its management)."""
     try:
@@ -124,7 +118,7 @@ def _read_one(
     if not spec.profile:
         return MovingAccount(**common, error="no profile: it is seen from the new organization only")
     try:
-        ctx = _inside(base, spec.profile)
+        ctx = profile_context(base, spec.profile)
         seen_as = caller_identity(ctx).account_id
         if seen_as != spec.account_id:
             return MovingAccount(**common, error=f"profile {spec.profile} acts in {seen_as}, not {spec.account_id}")
@@ -138,7 +132,7 @@ def _read_one(
         delegated: tuple[str, ...] = ()
         mgmt_profile = old_mgmt_profiles.get(org.management_account_id)
         if mgmt_profile:
-            delegated = _delegated_services(_inside(base, mgmt_profile), spec.account_id)
+            delegated = _delegated_services(profile_context(base, mgmt_profile), spec.account_id)
         return MovingAccount(**common, seen_org=org.id, delegated=delegated, old_management_profile=mgmt_profile or "")
     except (ClientError, BotoCoreError, ProfileNotFound) as exc:
         return MovingAccount(**common, error=f"cannot read it through {spec.profile}: {exc}")
@@ -173,7 +167,7 @@ def _with_rewrites(base: AwsContext, m: MovingAccount, old_orgs: set[str], new_o
     if not (m.spec.profile and old) or (m.error and not m.joined):
         return m
     try:
-        return replace(m, rewrites=tuple(find_rewrites(_inside(base, m.spec.profile), m.account_id, old, new_org)))
+        return replace(m, rewrites=tuple(find_rewrites(profile_context(base, m.spec.profile), m.account_id, old, new_org)))
     except (ClientError, BotoCoreError, ProfileNotFound) as exc:
         return replace(m, error=f"its policies could not be read: {exc}")
 
@@ -413,7 +407,7 @@ def _context(ctx: AwsContext, step: Step) -> AwsContext:
     profile = step.params.get("Profile")
     if not profile:
         raise PreflightRefused(f"step {step.id} needs a profile that acts inside the account")
-    return _inside(ctx, profile)
+    return profile_context(ctx, profile)
 
 
 def _reason(exc: ClientError) -> str:
