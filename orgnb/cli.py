@@ -137,6 +137,47 @@ def cmd_sandbox_mailbox(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_records_verify(args: argparse.Namespace) -> int:
+    """Check every record's file digests and the hash chain under PATH; name the first broken place."""
+    from orgnb.chain import chain_dirs, record_dirs, verify_path
+
+    path = Path(args.path) if args.path else default_reports_dir()
+    if not path.exists():
+        raise ParameterError([ParameterProblem("PATH", f"{path} does not exist", "pass a reports folder or one record folder")])
+    problems = verify_path(path)
+    for problem in problems:
+        print(f"broken: {problem}", file=sys.stderr)
+    count = sum(len(record_dirs(d)) for d in chain_dirs(path)) or int((path / "record.json").exists())
+    lines: list[tuple[str, Any]] = [("path", path), ("records", count), ("verified", not problems)]
+    if problems:
+        lines += [("first_broken", problems[0].place), ("problems", len(problems))]
+    _print_lines(lines)
+    return ExitCode.OK if not problems else ExitCode.FAILED
+
+
+def cmd_records_list(args: argparse.Namespace) -> int:
+    """The history of runs under PATH as a table, oldest first."""
+    import pandas as pd
+
+    from orgnb.chain import history
+
+    path = Path(args.path) if args.path else default_reports_dir()
+    rows = history(path)
+    if rows:
+        print(pd.DataFrame(rows).to_string(index=False))
+    _print_lines([("path", path), ("records", len(rows)), ("unverified", sum(r["verified"] != "yes" for r in rows))])
+    return ExitCode.OK
+
+
+def cmd_record_notebook(args: argparse.Namespace) -> int:
+    """Turn a notebook saved from JupyterLab into a sealed record (scrubbed copy, HTML, manifest, chain)."""
+    from orgnb.interactive import record_notebook
+
+    folder, manifest = record_notebook(Path(args.notebook), Path(args.record_dir) if args.record_dir else None)
+    _print_lines([("record", folder), ("phase", manifest["phase"]), ("outcome", manifest["outcome"]), ("sealed", True)])
+    return ExitCode.OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Static validation of a parameters file (no AWS call)."""
     params = load_parameters(args.file)
@@ -193,6 +234,20 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("address", nargs="?", help="only messages to this address")
     mail.add_argument("--endpoint", help="sandbox URL (default: AWS_ENDPOINT_URL)")
     mail.set_defaults(func=cmd_sandbox_mailbox)
+
+    recs = sub.add_parser("records", help="verify or list the change records")
+    recs_sub = recs.add_subparsers(dest="records_command", required=True)
+    verify = recs_sub.add_parser("verify", help="check digests and the hash chain; name the first broken place")
+    verify.add_argument("path", nargs="?", help="a reports folder or one record (default: reports/)")
+    verify.set_defaults(func=cmd_records_verify)
+    listing = recs_sub.add_parser("list", help="the history of runs as a table")
+    listing.add_argument("path", nargs="?", help="a reports folder (default: reports/)")
+    listing.set_defaults(func=cmd_records_list)
+
+    recnb = sub.add_parser("record-notebook", help="seal a notebook saved from JupyterLab as a record")
+    recnb.add_argument("notebook", help="the .ipynb saved after Confirm and the cells below it ran")
+    recnb.add_argument("--record-dir", help="the run's record folder (default: the one the notebook printed)")
+    recnb.set_defaults(func=cmd_record_notebook)
 
     validate = sub.add_parser("validate", help="check a parameters file without calling AWS")
     validate.add_argument("-f", "--file", required=True)

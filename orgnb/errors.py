@@ -6,7 +6,8 @@ OrgnbError
 ├── OperatorActionPending   exit 4: the phase waits for a person (OTP, payment method, invitation)
 ├── ApplyRefused            exit 3: apply was asked for a plan that may not be applied
 ├── StepFailed              exit 1: an AWS write failed; the journal says which step
-└── SandboxError            exit 1: the rehearsal sandbox could not start or answer
+├── SandboxError            exit 1: the rehearsal sandbox could not start or answer
+└── RecordError             exit 1: a record cannot be sealed (already sealed, incomplete notebook, no run folder)
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ class AuditFailed(OrgnbError):
 
 class SandboxError(OrgnbError):
     """The rehearsal sandbox could not start, or did not answer as expected."""
+
+
+class RecordError(OrgnbError):
+    """A record cannot be sealed: already sealed, its notebook incomplete, or its run folder not found."""
 
 
 # From least to most serious: what `orgnb rehearse` reports when phases end differently.

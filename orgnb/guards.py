@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import Parameters
-from orgnb.session import AwsContext, make_context
+from orgnb.session import ACCOUNT_PROFILE_SCOPE, AwsContext, make_context
 
 SANDBOX_SETTING = "orgnb_sandbox"
 SANDBOX_ROUTE = "/orgnb-api/instance"
@@ -92,6 +92,6 @@ def check_management_caller(params: Parameters, inventory: Inventory) -> None:
 def profile_context(base: AwsContext, profile: str) -> AwsContext:
     """A context acting through another profile (inside an account to move), sharing `base`'s region and call
     counter, refused when it mixes the sandbox and real AWS."""
-    ctx = make_context(profile, base.region, base.counter)
+    ctx = make_context(profile, base.region, base.counter, scope=ACCOUNT_PROFILE_SCOPE)
     check_sandbox_mix(ctx)
     return ctx

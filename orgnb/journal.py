@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from orgnb.redact import redact
+from orgnb.redact import Scrubber, environment_secrets, redact
 
 
 class Journal:
@@ -20,12 +20,14 @@ class Journal:
         self.path = path
         self.run_id = run_id
         self.phase = phase
+        self._scrubber = Scrubber()
+        self._scrubber.add_known(environment_secrets())  # the process's own keys, wherever they would show up
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
         """Append one entry (time, run, phase, event, fields) and fsync it."""
         entry = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "run": self.run_id, "phase": self.phase, "event": event}
-        entry.update(redact(fields))
+        entry.update(redact(fields, self._scrubber))
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, default=str, sort_keys=True) + "\n")
             fh.flush()

@@ -1,17 +1,34 @@
-"""Where a run's record lives: `reports/<YYYYMMDDTHHMMSSZ>-<phase>/` with the notebook, journal and status."""
+"""Where a run's record lives and how it is finished.
+
+`reports/<YYYYMMDDTHHMMSSZ>-<phase>/` holds the executed notebook, its HTML rendering, the journal, the status
+file and, once sealed, `record.json` (see orgnb.chain). `finish_record` is the one way a record is closed, for a
+headless run and for a notebook saved from JupyterLab alike: scrub secrets, render HTML, seal into the chain.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import platform
+import subprocess
 import time
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
+from orgnb import chain
+from orgnb.errors import ExitCode
+from orgnb.journal import Journal
+from orgnb.redact import Scrubber, count_markers, redact
+
 NOTEBOOK = "notebook.ipynb"
+HTML = "notebook.html"
 JOURNAL = "journal.jsonl"
 STATUS = "status.json"
+VERSIONED = ("orgnb", "boto3", "botocore", "papermill", "nbconvert", "pandas")
 
 
 def run_id_now() -> str:
@@ -44,7 +61,7 @@ def new_record_dir(reports_dir: Path, phase: str) -> Path:
 def write_status(record_dir: Path, status: dict[str, Any]) -> None:
     """Replace the record's status file atomically."""
     tmp = record_dir / f".{STATUS}.tmp"
-    tmp.write_text(json.dumps(status, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(redact(status), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     tmp.replace(record_dir / STATUS)
 
 
@@ -52,3 +69,136 @@ def read_status(record_dir: Path) -> dict[str, Any]:
     """The record's status file ({} when the run stopped before writing one)."""
     path = record_dir / STATUS
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def outcome_for(status: dict[str, Any], code: ExitCode) -> str:
+    """A run's outcome: the notebook's own when it ended cleanly, else named after its exit code."""
+    if code == ExitCode.OK:
+        return str(status.get("outcome", "unknown"))
+    return {ExitCode.INVALID_PARAMETERS: "invalid-parameters", ExitCode.REFUSED: "refused", ExitCode.PENDING: "pending"}.get(code, "failed")
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def kit_commit() -> dict[str, Any] | None:
+    """The git commit of the orgnb source in use (and whether it had local changes), None outside a git checkout."""
+    source = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=10, check=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."], cwd=source, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit.stdout.strip(), "local_changes": bool(dirty.stdout.strip())}
+
+
+def provenance() -> dict[str, Any]:
+    """What ran the record: package versions, Python, and the kit's git commit."""
+    versions = {}
+    for name in VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    versions["python"] = platform.python_version()
+    return {"versions": versions, "kit": kit_commit()}
+
+
+def heading_before(nb: nbformat.NotebookNode, index: int) -> str:
+    """The text of the last markdown heading above cell `index` ("" when none)."""
+    for cell in reversed(nb.cells[:index]):
+        if cell.cell_type == "markdown":
+            for line in reversed(cell.source.splitlines()):
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return ""
+
+
+def failed_cell(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
+    """The first code cell with an error output: its position, execution count, id and the heading it sits under."""
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for n, index in enumerate(code_cells, start=1):
+        cell = nb.cells[index]
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return {
+                    "code_cell": n,
+                    "execution_count": cell.get("execution_count"),
+                    "id": cell.get("id"),
+                    "heading": heading_before(nb, index),
+                    "error": f"{output.get('ename')}: {output.get('evalue')}",
+                }
+    return None
+
+
+def describe_cell(cell: dict[str, Any] | None) -> str:
+    """A failed cell as a person finds it: `code cell 5 (In [5]) under "Apply"`."""
+    if not cell:
+        return ""
+    where = f"code cell {cell['code_cell']}" + (f" (In [{cell['execution_count']}])" if cell.get("execution_count") else "")
+    return where + (f' under "{cell["heading"]}"' if cell.get("heading") else "")
+
+
+def scrub_files(record_dir: Path, scrubber: Scrubber) -> None:
+    """Rewrite every text file of the record with its secrets replaced (the notebook was scrubbed as it was saved)."""
+    for path in chain.record_files(record_dir).values():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        clean = scrubber.text(text)
+        if clean != text:
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(clean, encoding="utf-8")
+            tmp.replace(path)
+
+
+def redactions(record_dir: Path) -> dict[str, dict[str, int]]:
+    """Secrets redacted in each file of the record, by kind (read from the markers left in their place)."""
+    out = {}
+    for name, path in chain.record_files(record_dir).items():
+        if name == HTML:
+            continue  # rendered from the notebook: the same redactions
+        try:
+            found = count_markers(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            continue
+        if found:
+            out[name] = dict(sorted(found.items()))
+    return out
+
+
+def finish_record(record_dir: Path, facts: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
+    """Scrub, render the HTML page, and seal the record with `facts` plus what the record itself says."""
+    scrub_files(record_dir, scrubber)
+    notebook = record_dir / NOTEBOOK
+    nb = nbformat.read(notebook, as_version=4) if notebook.exists() else None
+    if nb is not None:
+        from orgnb.render import html_for
+
+        (record_dir / HTML).write_text(html_for(nb, record_dir.name), encoding="utf-8")
+    status = read_status(record_dir)
+    journal = Journal(record_dir / JOURNAL, record_dir.name, str(status.get("phase"))).entries()
+    manifest = {
+        "phase": status.get("phase"),
+        "run_id": record_dir.name,
+        "started": journal[0]["ts"] if journal else None,
+        "ended": now_iso(),
+        "caller": status.get("caller"),
+        "sandbox": status.get("sandbox"),
+        "plan_hash": status.get("plan_hash"),
+        "plan_steps": status.get("plan_steps", 0),
+        "steps_applied": [e["step"] for e in journal if e.get("event") == "done"],
+        "writes": status.get("writes", 0),
+        "calls": status.get("calls", 0),
+        "outcome": status.get("outcome", "unknown"),
+        "failed_cell": failed_cell(nb) if nb is not None else None,
+        **provenance(),
+        **facts,
+        "redactions": redactions(record_dir),
+    }
+    return chain.seal(record_dir, manifest)

@@ -66,6 +66,8 @@ class PhaseRun:
                 "calls": self.ctx.counter.total,
                 "outcome": self.outcome,
                 "sandbox": self.sandbox_id,
+                "caller": {"account_id": self.inventory.caller.account_id, "arn": self.inventory.caller.arn} if self.inventory else None,
+                "operations": self.ctx.counter.operations(),
                 **self.details,
             },
         )
@@ -79,6 +81,9 @@ class PhaseRun:
         """Guard, then run a read-only collector (the audit's) with this run's context and parameters."""
         self.guard()
         collected = reader(self.ctx, self.params)
+        inventory = getattr(collected, "inventory", None)
+        if isinstance(inventory, Inventory):
+            self.inventory = inventory  # the record names the caller the audit ran as
         self.journal.write("collected", calls=self.ctx.counter.total, writes=self.ctx.counter.write_total)
         self._save()
         return collected

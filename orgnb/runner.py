@@ -1,19 +1,29 @@
-"""Run phase notebooks headless with papermill and turn each run into a record folder and a result."""
+"""Run phase notebooks headless with papermill and turn each run into a sealed record and a result.
+
+Papermill saves the output notebook after every cell. It saves through `ScrubbingIO` here, so a secret printed by
+a cell, or passed as a secret-named parameter, is replaced before the bytes reach disk, not after the run.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
+import yaml
+
 from orgnb import records
+from orgnb.chain import sha256_file
 from orgnb.errors import ExitCode, ParameterError, ParameterProblem, exit_code_for
 from orgnb.journal import Journal
 from orgnb.parameters import load_parameters
 from orgnb.phases import HEADLESS_ENV, notebooks_dir, phase_info
+from orgnb.redact import Scrubber, environment_secrets, scrub_notebook, secret_named_values
 
 RUN_PARAMETERS = ("parameters_file", "apply", "record_dir")
 
@@ -30,7 +40,7 @@ class RunResult:
     applied: int
     writes: int
     error: str = ""
-    failed_cell: int | None = None
+    failed_cell: str = ""
 
     def lines(self) -> list[tuple[str, Any]]:
         """The `key: value` lines the CLI prints."""
@@ -80,10 +90,62 @@ def _check_notebook_parameters(notebook: Path, extra: Mapping[str, Any]) -> None
         raise ParameterError(problems, "command line")
 
 
-def _outcome(status: dict[str, Any], code: ExitCode) -> str:
-    if code == ExitCode.OK:
-        return str(status.get("outcome", "unknown"))
-    return {ExitCode.INVALID_PARAMETERS: "invalid-parameters", ExitCode.REFUSED: "refused", ExitCode.PENDING: "pending"}.get(code, "failed")
+SCHEME = "orgnb-record://"
+
+
+class ScrubbingIO:
+    """Papermill I/O handler for `orgnb-record://<path>`: every save is scrubbed, then written atomically."""
+
+    scrubbers: dict[str, Scrubber] = {}
+
+    @classmethod
+    def _path(cls, path: str) -> Path:
+        return Path(path[len(SCHEME) :])
+
+    @classmethod
+    def read(cls, path: str) -> str:
+        """The notebook's text."""
+        return cls._path(path).read_text(encoding="utf-8")
+
+    @classmethod
+    def write(cls, buf: str, path: str) -> None:
+        """Scrub the notebook papermill is saving, then replace the file."""
+        target = cls._path(path)
+        scrubber = cls.scrubbers.setdefault(str(target), Scrubber())
+        clean = scrub_notebook(json.loads(buf), scrubber)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(nbformat.writes(nbformat.from_dict(clean)), encoding="utf-8")
+        tmp.replace(target)
+
+    @classmethod
+    def listdir(cls, path: str) -> list[str]:
+        """Not needed for records."""
+        raise NotImplementedError("records are single notebooks")
+
+    @classmethod
+    def pretty_path(cls, path: str) -> str:
+        """The file path, without the scheme."""
+        return str(cls._path(path))
+
+
+def _register_io() -> None:
+    from papermill.iorw import papermill_io
+
+    if not any(scheme == SCHEME for scheme, _ in papermill_io._handlers):  # noqa: SLF001 - papermill has no lookup API
+        papermill_io.register(SCHEME, ScrubbingIO)
+
+
+def scrubber_for(params_path: Path | None, parameters: Mapping[str, Any]) -> Scrubber:
+    """A scrubber that knows this run's secrets: the environment's and credentials file's keys, secret parameters."""
+    scrubber = Scrubber()
+    scrubber.add_known(environment_secrets())
+    scrubber.add_known(secret_named_values(dict(parameters)))
+    if params_path is not None:
+        try:
+            scrubber.add_known(secret_named_values(yaml.safe_load(params_path.read_text(encoding="utf-8"))))
+        except (OSError, yaml.YAMLError):
+            pass
+    return scrubber
 
 
 def run_phase(
@@ -93,7 +155,7 @@ def run_phase(
     notebook_parameters: Mapping[str, Any] | None = None,
     reports_dir: Path | None = None,
 ) -> RunResult:
-    """Validate, then execute the phase's notebook into a new record folder; never raises for a failed cell."""
+    """Validate, execute the phase's notebook into a new record folder, and seal it; never raises for a failed cell."""
     info = phase_info(phase)
     if not info.implemented:
         raise ParameterError(
@@ -106,16 +168,25 @@ def run_phase(
     _check_notebook_parameters(notebook, extra)
     record_dir = records.new_record_dir((reports_dir or records.default_reports_dir()).resolve(), info.name)
     parameters = {**extra, "parameters_file": str(params_path), "apply": apply, "record_dir": str(record_dir)}
+    return execute_record(info.name, notebook, record_dir, parameters, params_path)
+
+
+def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dict[str, Any], params_path: Path | None) -> RunResult:
+    """Execute `notebook` with papermill into `record_dir` (scrubbed as it is saved), then seal the record."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    code, error, cell = ExitCode.OK, "", None
+    _register_io()
+    output = record_dir / records.NOTEBOOK
+    ScrubbingIO.scrubbers[str(output)] = scrubber = scrubber_for(params_path, parameters)
+    code, error = ExitCode.OK, ""
+    started = records.now_iso()
     # the kernel finds earlier records (phase 05 reads its earlier journals) where this run writes its own
     with patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(record_dir.parent)}):
         try:
             papermill.execute_notebook(
                 str(notebook),
-                str(record_dir / records.NOTEBOOK),
+                SCHEME + str(output),
                 parameters=parameters,
                 cwd=str(notebook.parent),
                 kernel_name="python3",
@@ -123,17 +194,36 @@ def run_phase(
                 log_output=False,
             )
         except PapermillExecutionError as exc:
-            code, error, cell = exit_code_for(exc.ename), f"{exc.ename}: {exc.evalue}", exc.exec_count
+            code, error = exit_code_for(exc.ename), f"{exc.ename}: {exc.evalue}"
+        except Exception as exc:  # noqa: BLE001 - a dead kernel or a broken notebook still leaves a record
+            code, error = ExitCode.FAILED, f"{type(exc).__name__}: {exc}"
+        finally:
+            ScrubbingIO.scrubbers.pop(str(output), None)
     status = records.read_status(record_dir)
-    applied = len(Journal(record_dir / records.JOURNAL, record_dir.name, info.name).applied_steps())
+    outcome = records.outcome_for(status, code)
+    error = scrubber.text(error)
+    manifest = records.finish_record(
+        record_dir,
+        {
+            "mode": "headless",
+            "started": started,
+            "parameters_file": {"name": params_path.name, "sha256": sha256_file(params_path)} if params_path else None,
+            "apply": bool(parameters.get("apply")),
+            "outcome": outcome,
+            "exit_code": int(code),
+            "error": error or None,
+        },
+        scrubber,
+    )
+    applied = len(Journal(record_dir / records.JOURNAL, record_dir.name, phase).applied_steps())
     return RunResult(
-        info.name,
+        phase,
         record_dir,
         code,
-        _outcome(status, code),
+        outcome,
         int(status.get("plan_steps", 0)),
         applied,
         int(status.get("writes", 0)),
         error,
-        cell,
+        records.describe_cell(manifest.get("failed_cell")) if error else "",
     )

@@ -26,6 +26,12 @@ ROOT_TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
 # five attempts, 20 s apart at worst). Five minutes covers that; AWS allows up to 900 s.
 ROOT_SESSION_SECONDS = 300
 
+# Call scopes: whose permissions a call used. Only CALLER's calls need the operator's (or CI role's) own policy.
+CALLER = "caller"
+MEMBER_ROLE_SCOPE = "member-role"
+ROOT_SESSION_SCOPE = "root-session"
+ACCOUNT_PROFILE_SCOPE = "account-profile"
+
 
 @dataclass
 class CallCounter:
@@ -33,11 +39,14 @@ class CallCounter:
 
     calls: Counter[str] = field(default_factory=Counter)
     writes: Counter[str] = field(default_factory=Counter)
+    # who made each call: the caller's own credentials, a role inside a member, a root session, an account's profile
+    by_scope: dict[str, Counter[str]] = field(default_factory=dict)
 
-    def record(self, service: str, operation: str) -> None:
-        """Count one call of `operation` on `service`."""
+    def record(self, service: str, operation: str, scope: str = CALLER) -> None:
+        """Count one call of `operation` on `service`, made in `scope`."""
         key = f"{service}:{operation}"
         self.calls[key] += 1
+        self.by_scope.setdefault(scope, Counter())[key] += 1
         if is_write(operation):
             self.writes[key] += 1
 
@@ -56,10 +65,14 @@ class CallCounter:
         rows = [{"operation": k, "calls": n, "write": k in self.writes} for k, n in sorted(self.calls.items())]
         return pd.DataFrame(rows, columns=["operation", "calls", "write"])
 
+    def operations(self) -> dict[str, dict[str, int]]:
+        """Calls by scope and `service:Operation`, sorted (what a record keeps and `orgnb policy` reads)."""
+        return {scope: dict(sorted(ops.items())) for scope, ops in sorted(self.by_scope.items())}
 
-def _install_counter(session: boto3.Session, counter: CallCounter) -> None:
+
+def _install_counter(session: boto3.Session, counter: CallCounter, scope: str) -> None:
     def on_call(model: Any, **_: Any) -> None:
-        counter.record(model.service_model.service_name, model.name)
+        counter.record(model.service_model.service_name, model.name, scope)
 
     session.events.register("after-call", on_call, unique_id="orgnb-call-counter")
     session.events.register("after-call-error", on_call, unique_id="orgnb-call-counter-error")
@@ -68,13 +81,16 @@ def _install_counter(session: boto3.Session, counter: CallCounter) -> None:
 class AwsContext:
     """A boto3 session with its region and call counter; makes every client orgnb uses."""
 
-    def __init__(self, session: boto3.Session, region: str, counter: CallCounter | None = None, account_hint: str = "") -> None:
+    def __init__(
+        self, session: boto3.Session, region: str, counter: CallCounter | None = None, account_hint: str = "", scope: str = CALLER
+    ) -> None:
         self.session = session
         self.region = region
         self.counter = counter if counter is not None else CallCounter()
         self.account_hint = account_hint
+        self.scope = scope
         self._clients: dict[str, BaseClient] = {}
-        _install_counter(session, self.counter)
+        _install_counter(session, self.counter, scope)
 
     def client(self, service: str, region: str | None = None, single_attempt: bool = False) -> BaseClient:
         """A client for `service` in this context's region (or `region`), made once and reused.
@@ -104,7 +120,7 @@ class AwsContext:
             RoleSessionName="orgnb",
             DurationSeconds=duration_seconds,
         )["Credentials"]
-        return self._with_credentials(creds, account_id)
+        return self._with_credentials(creds, account_id, MEMBER_ROLE_SCOPE)
 
     def as_root(self, account_id: str, task_policy: str, duration_seconds: int = ROOT_SESSION_SECONDS) -> AwsContext:
         """A context acting as a member's root user within one root-task policy (sts:AssumeRoot); never displayed."""
@@ -113,22 +129,22 @@ class AwsContext:
             TaskPolicyArn={"arn": ROOT_TASK_POLICY_ARN.format(task_policy)},
             DurationSeconds=duration_seconds,
         )["Credentials"]
-        return self._with_credentials(creds, account_id)
+        return self._with_credentials(creds, account_id, ROOT_SESSION_SCOPE)
 
-    def _with_credentials(self, creds: dict[str, Any], account_id: str) -> AwsContext:
+    def _with_credentials(self, creds: dict[str, Any], account_id: str, scope: str) -> AwsContext:
         session = boto3.Session(
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
             region_name=self.region,
         )
-        return AwsContext(session, self.region, self.counter, account_hint=account_id)
+        return AwsContext(session, self.region, self.counter, account_hint=account_id, scope=scope)
 
     def __repr__(self) -> str:  # never shows credentials
         return f"AwsContext(region={self.region!r}, profile={self.session.profile_name!r}, calls={self.counter.total})"
 
 
-def make_context(profile: str | None, region: str, counter: CallCounter | None = None) -> AwsContext:
+def make_context(profile: str | None, region: str, counter: CallCounter | None = None, scope: str = CALLER) -> AwsContext:
     """A context from a named profile, or from the default credential chain when `profile` is None."""
     session = boto3.Session(profile_name=profile, region_name=region) if profile else boto3.Session(region_name=region)
-    return AwsContext(session, region, counter)
+    return AwsContext(session, region, counter, scope=scope)

@@ -9,7 +9,7 @@ from orgnb.apply import apply_plan
 from orgnb.errors import ApplyRefused, StepFailed
 from orgnb.journal import Journal
 from orgnb.plan import Action, Plan, Step
-from orgnb.redact import REDACTED, redact
+from orgnb.redact import ACCESS_KEY_ID, marker, redact
 from orgnb.sandbox import Sandbox
 from orgnb.session import make_context
 
@@ -90,7 +90,7 @@ def test_journal_never_holds_credentials(tmp_path: Path) -> None:
     )
     text = (tmp_path / "journal.jsonl").read_text()
     assert key_id not in text and "abc" not in text and "123456" not in text
-    assert json.loads(text)["result"]["note"] == f"used {REDACTED}"
+    assert json.loads(text)["result"]["note"] == f"used {marker(ACCESS_KEY_ID)}"
 
 
 def test_redact_keeps_ordinary_values() -> None:
