@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.orgnb-installed
 
-.PHONY: venv rehearse test lint lab bench schema snapshots clean
+.PHONY: venv rehearse test lint lab bench schema snapshots policy-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ bench: $(STAMP)  ## performance ratios (no timed assertions in tests)
 
 snapshots: $(STAMP)  ## re-execute the phase notebooks on a fresh sandbox into tests/snapshots/ (nbval compares them)
 	$(BIN)/python -m tests.snapshots.make
+
+policy-data: $(STAMP)  ## rebuild orgnb/phase_operations.json (what `orgnb policy` prints) from a fresh rehearsal
+	tmp=$$(mktemp -d) && $(BIN)/orgnb rehearse --reports-dir $$tmp/reports && $(BIN)/orgnb policy --refresh $$tmp/reports && rm -rf $$tmp
 
 schema: $(STAMP)  ## regenerate parameters/schema.json from the model
 	$(BIN)/orgnb schema

@@ -178,6 +178,26 @@ def cmd_record_notebook(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    """Print the IAM policy a CI role needs for PHASES (from the operations each phase called in the rehearsal)."""
+    from orgnb import policy
+
+    if args.refresh:
+        observed = policy.write_phase_operations(Path(args.refresh))
+        _print_lines([("written", policy.DATA_PATH), ("phases", len(observed))])
+        return ExitCode.OK
+    if not args.phases:
+        raise ParameterError([ParameterProblem("PHASE", "no phase given", "name one or more phases, e.g. orgnb policy organization-init")])
+    document = policy.policy_for(args.phases)
+    text = json.dumps(document, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    actions = sum(len(s["Action"]) for s in document["Statement"])
+    _print_lines([("phases", " ".join(args.phases)), ("actions", actions), ("scope", "the management account's own calls")])
+    return ExitCode.OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Static validation of a parameters file (no AWS call)."""
     params = load_parameters(args.file)
@@ -248,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     recnb.add_argument("notebook", help="the .ipynb saved after Confirm and the cells below it ran")
     recnb.add_argument("--record-dir", help="the run's record folder (default: the one the notebook printed)")
     recnb.set_defaults(func=cmd_record_notebook)
+
+    pol = sub.add_parser("policy", help="the least-privilege IAM policy a CI role needs for phases")
+    pol.add_argument("phases", nargs="*", metavar="PHASE", help="phase names or numbers (01..06)")
+    pol.add_argument("-o", "--output", help="also write the policy document (JSON only) to this file")
+    pol.add_argument("--refresh", metavar="REPORTS", help="rebuild the per-phase operations from a rehearsal's records")
+    pol.set_defaults(func=cmd_policy)
 
     validate = sub.add_parser("validate", help="check a parameters file without calling AWS")
     validate.add_argument("-f", "--file", required=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from orgnb.phases import PHASES
+from orgnb.policy import observed_operations, phase_operations
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS
 
@@ -29,6 +32,12 @@ def orgnb(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -
 
 def keys(output: str) -> dict[str, str]:
     return dict(re.findall(r"^([a-z_]+): (.*)$", output, flags=re.MULTILINE))
+
+
+def visible_text(page: str) -> str:
+    """What a browser shows of an HTML page: no styles, scripts or tags."""
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
 def test_phases_lists_all_six() -> None:
@@ -115,6 +124,24 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
         "create-account:aws+widget-test@example.com": "Workloads/Test",
     }
     assert Path(records[3], "iac", "accounts-import.tf").read_text().count("import {") == 3
+    # issue 7: the records form a chain that verifies; each HTML page reads without Jupyter
+    assert keys(orgnb("records", "verify", str(tmp_path)).stdout)["verified"] == "True"
+    page = visible_text(Path(records[1], "notebook.html").read_text())
+    assert all(s in page for s in ("Plan", "create-organization", "event", "done", "outcome: applied", "parameters_file = "))
+    assert "run.apply()" not in page and "start_phase" not in page  # code inputs are hidden, the injected parameters shown
+    # the committed policy data covers every call the management account made in the rehearsal
+    committed = phase_operations()
+    assert all(set(ops) <= set(committed[phase]) for phase, ops in observed_operations(tmp_path).items())
+    # one flipped byte, then one deleted record: verify names the place
+    journal_04 = Path(records[3], "journal.jsonl")
+    original = journal_04.read_bytes()
+    journal_04.write_bytes(original.replace(b'"done"', b'"dona"', 1))
+    broken = orgnb("records", "verify", str(tmp_path))
+    assert broken.returncode == 1 and keys(broken.stdout)["first_broken"] == f"{Path(records[3]).name}/journal.jsonl"
+    journal_04.write_bytes(original)
+    shutil.rmtree(records[2])
+    broken = orgnb("records", "verify", str(tmp_path))
+    assert broken.returncode == 1 and keys(broken.stdout)["first_broken"] == Path(records[2]).name
 
 
 def test_foreground_sandbox_run_twice_and_call_log(example_params: Path, tmp_path: Path) -> None:

@@ -47,7 +47,9 @@ def test_notebook_is_thin(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_committed_clean(path: Path) -> None:
     nb = json.loads(path.read_text())
-    assert "papermill" not in nb["metadata"]
+    assert set(nb["metadata"]) <= {"kernelspec", "language_info", "jupytext"}, "no papermill, widget or run metadata"
+    for cell in nb["cells"]:
+        assert set(cell["metadata"]) <= {"tags"}, f"cell {cell.get('id')}: only tags in a committed notebook's cell metadata"
     for cell in code_cells(path):
         assert cell.get("outputs") == [] and cell.get("execution_count") is None
     tagged = [c for c in code_cells(path) if "parameters" in c["metadata"].get("tags", [])]
