@@ -169,6 +169,27 @@ def cmd_records_list(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_records_diff(args: argparse.Namespace) -> int:
+    """What changed between two records: manifest fields, then the journal's steps."""
+    from orgnb.compare import journal_diff, manifest_changes
+
+    old, new = Path(args.old), Path(args.new)
+    changes = manifest_changes(old, new)
+    for key, before, after in changes:
+        print(f"{key}: {json.dumps(before, sort_keys=True)} -> {json.dumps(after, sort_keys=True)}")
+    diff = journal_diff(old, new)
+    sys.stdout.writelines(diff)
+    _print_lines(
+        [
+            ("old", old),
+            ("new", new),
+            ("manifest_changes", len(changes)),
+            ("journal_lines_changed", sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))),
+        ]
+    )
+    return ExitCode.OK
+
+
 def cmd_record_notebook(args: argparse.Namespace) -> int:
     """Turn a notebook saved from JupyterLab into a sealed record (scrubbed copy, HTML, manifest, chain)."""
     from orgnb.interactive import record_notebook
@@ -263,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing = recs_sub.add_parser("list", help="the history of runs as a table")
     listing.add_argument("path", nargs="?", help="a reports folder (default: reports/)")
     listing.set_defaults(func=cmd_records_list)
+    diff = recs_sub.add_parser("diff", help="what changed between two records of a phase")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.set_defaults(func=cmd_records_diff)
 
     recnb = sub.add_parser("record-notebook", help="seal a notebook saved from JupyterLab as a record")
     recnb.add_argument("notebook", help="the .ipynb saved after Confirm and the cells below it ran")

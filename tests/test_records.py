@@ -204,3 +204,14 @@ def test_injected_secrets_never_reach_disk_and_a_failed_run_is_a_record(tmp_path
     assert {ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, SECRET_PARAMETER, KNOWN_SECRET} <= set(found)
     assert manifest["redactions"][records.JOURNAL]
     assert "RuntimeError" in (folder / records.HTML).read_text() and chain.verify_path(folder.parent) == []
+
+
+def test_diff_names_what_changed_between_two_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = make_chain(tmp_path, ["migration", "migration"])
+    manifest = chain.read_manifest(new)
+    assert manifest["previous"]["record"] == old.name
+    assert main(["records", "diff", str(old), str(new)]) == 0
+    out = capsys.readouterr().out
+    assert "-done s0" in out and "+done s1" in out and "journal_lines_changed: 2" in out and "manifest_changes: 0" in out
+    assert main(["records", "diff", str(old), str(tmp_path)]) == 1
+    assert "is not a sealed record" in capsys.readouterr().err
