@@ -28,7 +28,22 @@ KNOWN_SECRET = "known-secret"
 
 _MARKER = "***redacted:{kind}***"
 MARKER_PATTERN = re.compile(r"\*\*\*redacted:([a-z-]+)\*\*\*")
-SECRET_NAME = re.compile(r"secret|password|passwd|token|credential|otp|passphrase|private|api_?key", re.IGNORECASE)
+# A field or parameter holds a secret when its name, letters and digits only, ends with one of these (or is exactly
+# `credentials`, STS's answer). Names that merely mention credentials (`credentials_management`,
+# `EnableOrganizationsRootCredentialsManagement`, `root_credentials_in_vault`) are not secrets.
+_SECRET_SUFFIXES = (
+    *("secret", "secretkey", "secretaccesskey", "password", "passwd", "passphrase"),
+    *("token", "otp", "otps", "privatekey", "apikey"),
+)
+
+
+def is_secret_name(name: object) -> bool:
+    """True for a field or parameter name that holds a secret (`SessionToken`, `api_token`, `otps`, `Credentials`)."""
+    if not isinstance(name, str):
+        return False
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    return key == "credentials" or key.endswith(_SECRET_SUFFIXES)
+
 
 _ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")
 # "label" = value, label: value, "Label": "value": the value after a label that names a secret key or a token
@@ -98,11 +113,15 @@ class Scrubber:
         return self._sub(_SECRET_KEY_SHAPE, SECRET_ACCESS_KEY, text, lambda s: _looks_random(s, 0.1, 0.1, 0.025) or "/" in s or "+" in s)
 
 
+def _harmless(value: Any) -> bool:
+    return value is None or isinstance(value, bool)  # a flag such as `has_password: true` is no secret
+
+
 def redact(value: Any, scrubber: Scrubber | None = None) -> Any:
     """A copy of `value` with secret-named fields replaced by a marker and secrets in strings scrubbed."""
     scrubber = scrubber if scrubber is not None else Scrubber()
     if isinstance(value, dict):
-        return {k: (REDACTED if isinstance(k, str) and SECRET_NAME.search(k) else redact(v, scrubber)) for k, v in value.items()}
+        return {k: (REDACTED if is_secret_name(k) and not _harmless(v) else redact(v, scrubber)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact(v, scrubber) for v in value]
     if isinstance(value, str):
@@ -115,7 +134,7 @@ def secret_named_values(value: Any, inside_secret: bool = False) -> list[str]:
     if isinstance(value, dict):
         out: list[str] = []
         for k, v in value.items():
-            out += secret_named_values(v, inside_secret or (isinstance(k, str) and bool(SECRET_NAME.search(k))))
+            out += secret_named_values(v, inside_secret or is_secret_name(k))
         return out
     if isinstance(value, list):
         return [s for v in value for s in secret_named_values(v, inside_secret)]
@@ -147,7 +166,7 @@ def scrub_parameter_source(source: str, scrubber: Scrubber) -> str:
     lines = []
     for line in source.splitlines():
         m = _ASSIGNMENT.match(line)
-        if m and SECRET_NAME.search(m.group(2)):
+        if m and is_secret_name(m.group(2)):
             try:
                 literal = ast.literal_eval(m.group(4))
             except (ValueError, SyntaxError):

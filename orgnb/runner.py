@@ -41,6 +41,7 @@ class RunResult:
     writes: int
     error: str = ""
     failed_cell: str = ""
+    redacted: int = 0
 
     def lines(self) -> list[tuple[str, Any]]:
         """The `key: value` lines the CLI prints."""
@@ -51,6 +52,8 @@ class RunResult:
             ("writes", self.writes),
             ("outcome", self.outcome),
         ]
+        if self.redacted:
+            out.append(("redacted", f"{self.redacted} secret(s) replaced by markers (see record.json)"))
         if self.error:
             out += [("failed_cell", self.failed_cell), ("error", self.error)]
         return out
@@ -226,4 +229,5 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
         int(status.get("writes", 0)),
         error,
         records.describe_cell(manifest.get("failed_cell")) if error else "",
+        sum(n for found in manifest["redactions"].values() for n in found.values()),
     )

@@ -10,11 +10,22 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from orgnb import chain, records
 from orgnb.cli import main
 from orgnb.errors import ExitCode, RecordError
-from orgnb.redact import ACCESS_KEY_ID, KNOWN_SECRET, SECRET_ACCESS_KEY, SECRET_PARAMETER, SESSION_TOKEN, Scrubber, marker
+from orgnb.redact import (
+    ACCESS_KEY_ID,
+    KNOWN_SECRET,
+    SECRET_ACCESS_KEY,
+    SECRET_PARAMETER,
+    SESSION_TOKEN,
+    Scrubber,
+    marker,
+    redact,
+    secret_named_values,
+)
 from orgnb.runner import execute_record
 
 B64 = string.ascii_letters + string.digits + "/+"
@@ -191,6 +202,7 @@ def test_injected_secrets_never_reach_disk_and_a_failed_run_is_a_record(tmp_path
     result = execute_record("leaky", leaky_notebook(tmp_path / "leaky.ipynb"), folder, {**values, "record_dir": str(folder)}, None)
     assert result.exit_code == ExitCode.FAILED and result.outcome == "failed"
     assert result.failed_cell == 'code cell 5 (In [5]) under "Leak"'
+    assert result.redacted >= 5 and ("redacted", f"{result.redacted} secret(s) replaced by markers (see record.json)") in result.lines()
     for path in (tmp_path / "reports").rglob("*"):
         if path.is_file():
             data = path.read_bytes()
@@ -215,3 +227,14 @@ def test_diff_names_what_changed_between_two_runs(tmp_path: Path, capsys: pytest
     assert "-done s0" in out and "+done s1" in out and "journal_lines_changed: 2" in out and "manifest_changes: 0" in out
     assert main(["records", "diff", str(old), str(tmp_path)]) == 1
     assert "is not a sealed record" in capsys.readouterr().err
+
+
+def test_only_secret_names_count_as_secrets() -> None:
+    brownfield = yaml.safe_load((Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml").read_text())
+    assert secret_named_values(brownfield) == []  # attestations, contacts and credentials_management are not secrets
+    assert sorted(secret_named_values({**brownfield, "otps": {"aws+a@example.com": 123456, "aws+b@example.com": "Ab3dE9"}})) == [
+        "123456",
+        "Ab3dE9",
+    ]
+    counts = {"iam:EnableOrganizationsRootCredentialsManagement": 1, "has_password": True, "SessionToken": "x" * 20}
+    assert redact(counts) == {**counts, "SessionToken": marker("secret-field")}
