@@ -15,9 +15,7 @@ import time
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from orgnb import chain
 from orgnb.errors import ExitCode
@@ -28,6 +26,9 @@ NOTEBOOK = "notebook.ipynb"
 HTML = "notebook.html"
 JOURNAL = "journal.jsonl"
 STATUS = "status.json"
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
 VERSIONED = ("orgnb", "boto3", "botocore", "papermill", "nbconvert", "pandas")
 
 
@@ -108,7 +109,7 @@ def provenance() -> dict[str, Any]:
     return {"versions": versions, "kit": kit_commit()}
 
 
-def heading_before(nb: nbformat.NotebookNode, index: int) -> str:
+def heading_before(nb: NotebookNode, index: int) -> str:
     """The text of the last markdown heading above cell `index` ("" when none)."""
     for cell in reversed(nb.cells[:index]):
         if cell.cell_type == "markdown":
@@ -118,7 +119,7 @@ def heading_before(nb: nbformat.NotebookNode, index: int) -> str:
     return ""
 
 
-def failed_cell(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
+def failed_cell(nb: NotebookNode) -> dict[str, Any] | None:
     """The first code cell with an error output: its position, execution count, id and the heading it sits under."""
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     for n, index in enumerate(code_cells, start=1):
@@ -175,6 +176,8 @@ def redactions(record_dir: Path) -> dict[str, dict[str, int]]:
 def finish_record(record_dir: Path, facts: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
     """Scrub, render the HTML page, and seal the record with `facts` plus what the record itself says."""
     scrub_files(record_dir, scrubber)
+    import nbformat  # slow to import (its JSON schema validator): kept out of the kernel, which never needs it
+
     notebook = record_dir / NOTEBOOK
     nb = nbformat.read(notebook, as_version=4) if notebook.exists() else None
     if nb is not None:

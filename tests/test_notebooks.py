@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,10 @@ def test_snapshot_runs_the_notebooks_own_code(path: Path) -> None:
     snapshot_code = [source(c) for c in code_cells(snapshot) if c not in injected]
     assert snapshot_code == [source(c) for c in code_cells(path)], f"{path.name} changed: run `make snapshots` and review the diff"
     assert all(c.get("outputs") for c in code_cells(snapshot)[-1:]), "snapshots hold outputs to compare"
+
+
+def test_the_kernel_import_stays_light() -> None:
+    """Every phase's kernel imports orgnb: nbformat (seconds of JSON-schema setup) and nbconvert stay out of it."""
+    probe = "import sys, orgnb; print(sorted(m for m in ('nbformat', 'nbconvert', 'papermill', 'moto') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
