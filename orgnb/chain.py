@@ -49,12 +49,8 @@ def sha256_file(path: Path) -> str:
 
 
 def record_files(record_dir: Path) -> dict[str, Path]:
-    """Every file of a record by its path relative to the record (the manifest and hidden files excluded)."""
-    return {
-        p.relative_to(record_dir).as_posix(): p
-        for p in sorted(record_dir.rglob("*"))
-        if p.is_file() and p.name != MANIFEST and not any(part.startswith(".") for part in p.relative_to(record_dir).parts)
-    }
+    """Every file of a record, hidden ones included, by its path relative to the record (the manifest excluded)."""
+    return {p.relative_to(record_dir).as_posix(): p for p in sorted(record_dir.rglob("*")) if p.is_file() and p.name != MANIFEST}
 
 
 def is_record_dir(path: Path) -> bool:
@@ -120,7 +116,7 @@ def verify_files(record_dir: Path) -> list[Problem]:
     except (ValueError, OSError) as exc:
         return [Problem(f"{place}/{MANIFEST}", f"unreadable ({exc})")]
     if not manifest:
-        return [Problem(place, f"not sealed (no {MANIFEST}): the run was killed, or seal it with `orgnb record-notebook`")]
+        return [Problem(place, f"not sealed (no {MANIFEST}): the run was killed; `orgnb records seal` it to keep it as it is")]
     listed: dict[str, str] = manifest.get("files", {})
     present = record_files(record_dir)
     problems = [Problem(f"{place}/{name}", "missing") for name in sorted(set(listed) - set(present))]
@@ -133,14 +129,42 @@ def verify_files(record_dir: Path) -> list[Problem]:
     return problems
 
 
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _link(value: Any, place: str) -> tuple[dict[str, Any] | None, Problem | None]:
+    """A chain link ({record, manifest_sha256}) checked for shape: (link, None), (None, None) at the start, or a problem."""
+    if value is None:
+        return None, None
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("record"), str)
+        and RECORD_NAME.match(value["record"])
+        and isinstance(value.get("manifest_sha256"), str)
+        and _DIGEST.match(value["manifest_sha256"])
+    ):
+        return value, None
+    return None, Problem(place, "malformed link to the previous record (edited by hand?)")
+
+
+def _previous(record_dir: Path) -> tuple[dict[str, Any] | None, Problem | None]:
+    try:
+        manifest = read_manifest(record_dir)
+    except (ValueError, OSError):
+        return None, Problem(f"{record_dir.name}/{MANIFEST}", "unreadable: the links behind it cannot be followed")
+    return _link(manifest.get("previous") if isinstance(manifest, dict) else "?", f"{record_dir.name}/{MANIFEST}")
+
+
 def verify_chain(reports_dir: Path) -> list[Problem]:
-    """Problems with a reports folder's chain, oldest first: each record's files, then every link back from the head."""
+    """Problems with a reports folder's chain: each record's files, then every link back from the head."""
     records = {p.name: p for p in record_dirs(reports_dir)}
     problems = [p for d in records.values() for p in verify_files(d)]
     try:
-        head = read_head(reports_dir)
-    except (ValueError, OSError) as exc:
+        head, bad = _link(read_head(reports_dir), HEAD)
+    except (ValueError, OSError, AttributeError) as exc:
         return [*problems, Problem(HEAD, f"unreadable ({exc})")]
+    if bad:
+        return [*problems, bad]
     if head is None:
         if any((d / MANIFEST).exists() for d in records.values()):
             problems.append(Problem(HEAD, "missing: sealed records exist but nothing names the newest"))
@@ -162,10 +186,10 @@ def verify_chain(reports_dir: Path) -> list[Problem]:
             break  # reported above as not sealed
         if sha256_file(manifest_path) != link["manifest_sha256"]:
             problems.append(Problem(f"{name}/{MANIFEST}", f"changed (its digest differs from the one {named_by} holds)"))
-        try:
-            link = read_manifest(records[name]).get("previous")
-        except (ValueError, OSError):
-            break  # reported above as unreadable; the links behind it cannot be followed
+        link, bad = _previous(records[name])
+        if bad:
+            problems.append(bad)
+            break
         named_by = f"{name}/{MANIFEST}"
     else:  # the walk reached the first record: anything sealed it did not pass through was added beside the chain
         if head.get("length") not in (None, len(reached)):
@@ -178,6 +202,37 @@ def verify_chain(reports_dir: Path) -> list[Problem]:
     return sorted(problems, key=lambda p: p.place)
 
 
+def verify_record(record_dir: Path) -> list[Problem]:
+    """One record: its files, its link back to the record before, and the link forward that holds its own digest."""
+    problems = verify_files(record_dir)
+    if problems:
+        return problems
+    previous, bad = _previous(record_dir)
+    if bad:
+        return [bad]
+    if previous:
+        before = record_dir.parent / previous["record"]
+        if not before.is_dir():
+            problems.append(Problem(previous["record"], f"missing: {record_dir.name}/{MANIFEST} names it as the previous record"))
+        elif (before / MANIFEST).exists() and sha256_file(before / MANIFEST) != previous["manifest_sha256"]:
+            problems.append(
+                Problem(f"{previous['record']}/{MANIFEST}", f"changed (its digest differs from the one {record_dir.name} holds)")
+            )
+    forward = [(f"{d.name}/{MANIFEST}", link) for d in record_dirs(record_dir.parent) for link in [_previous(d)[0]] if link]
+    try:
+        head, _ = _link(read_head(record_dir.parent), HEAD)
+    except (ValueError, OSError, AttributeError):
+        head = None
+    forward += [(HEAD, head)] if head else []
+    holders = [(place, link) for place, link in forward if link["record"] == record_dir.name]
+    if not holders:
+        problems.append(Problem(record_dir.name, "nothing in its folder's chain names it (neither a later record nor chain.json)"))
+    for place, link in holders:
+        if sha256_file(record_dir / MANIFEST) != link["manifest_sha256"]:
+            problems.append(Problem(f"{record_dir.name}/{MANIFEST}", f"changed (its digest differs from the one {place} holds)"))
+    return problems
+
+
 def chain_dirs(path: Path) -> list[Path]:
     """`path` and every folder below it that holds records or a chain head (rehearsals keep their own chain)."""
     found = [path] if (path / HEAD).exists() or record_dirs(path) else []
@@ -188,17 +243,9 @@ def chain_dirs(path: Path) -> list[Path]:
 
 
 def verify_path(path: Path) -> list[Problem]:
-    """Verify one record (its files and its link from the record before) or every chain under a reports folder."""
+    """Verify one record (files and both links) or every chain under a reports folder."""
     if is_record_dir(path) or (path / MANIFEST).exists():
-        problems = verify_files(path)
-        previous = read_manifest(path).get("previous") if not problems else None
-        if previous:
-            before = path.parent / previous["record"]
-            if not before.is_dir():
-                problems.append(Problem(previous["record"], f"missing: {path.name}/{MANIFEST} names it as the previous record"))
-            elif (before / MANIFEST).exists() and sha256_file(before / MANIFEST) != previous["manifest_sha256"]:
-                problems.append(Problem(f"{previous['record']}/{MANIFEST}", f"changed (its digest differs from the one {path.name} holds)"))
-        return problems
+        return verify_record(path)
     problems = []
     for folder in chain_dirs(path):
         prefix = folder.relative_to(path).as_posix()

@@ -139,20 +139,37 @@ def cmd_sandbox_mailbox(args: argparse.Namespace) -> int:
 
 def cmd_records_verify(args: argparse.Namespace) -> int:
     """Check every record's file digests and the hash chain under PATH; name the first broken place."""
-    from orgnb.chain import chain_dirs, record_dirs, verify_path
+    from orgnb.chain import HEAD, Problem, chain_dirs, read_head, record_dirs, verify_path
 
     path = Path(args.path) if args.path else default_reports_dir()
     if not path.exists():
         raise ParameterError([ParameterProblem("PATH", f"{path} does not exist", "pass a reports folder or one record folder")])
     problems = verify_path(path)
+    heads = {d.relative_to(path).as_posix(): read_head(d) for d in chain_dirs(path) if (d / HEAD).exists()}
+    if args.expect_head:
+        newest = (heads.get(".") or {}).get("manifest_sha256")
+        if newest != args.expect_head:
+            problems.append(
+                Problem(HEAD, f"its newest link is {newest}, not the expected {args.expect_head} (records removed or rewritten)")
+            )
     for problem in problems:
         print(f"broken: {problem}", file=sys.stderr)
     count = sum(len(record_dirs(d)) for d in chain_dirs(path)) or int((path / "record.json").exists())
     lines: list[tuple[str, Any]] = [("path", path), ("records", count), ("verified", not problems)]
+    lines += [(f"head{'' if where == '.' else ' ' + where}", (h or {}).get("manifest_sha256")) for where, h in heads.items()]
     if problems:
         lines += [("first_broken", problems[0].place), ("problems", len(problems))]
     _print_lines(lines)
     return ExitCode.OK if not problems else ExitCode.FAILED
+
+
+def cmd_records_seal(args: argparse.Namespace) -> int:
+    """Seal an interrupted run's folder as it is (outcome: interrupted)."""
+    from orgnb.records import seal_interrupted
+
+    manifest = seal_interrupted(Path(args.folder))
+    _print_lines([("record", Path(args.folder).resolve()), ("outcome", manifest["outcome"]), ("sealed", True)])
+    return ExitCode.OK
 
 
 def cmd_records_list(args: argparse.Namespace) -> int:
@@ -280,7 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     recs_sub = recs.add_subparsers(dest="records_command", required=True)
     verify = recs_sub.add_parser("verify", help="check digests and the hash chain; name the first broken place")
     verify.add_argument("path", nargs="?", help="a reports folder or one record (default: reports/)")
+    verify.add_argument("--expect-head", metavar="SHA256", help="the newest manifest digest you kept elsewhere (a CI log, a ticket)")
     verify.set_defaults(func=cmd_records_verify)
+    seal = recs_sub.add_parser("seal", help="seal, as it is, a record folder whose run was killed before sealing it")
+    seal.add_argument("folder")
+    seal.set_defaults(func=cmd_records_seal)
     listing = recs_sub.add_parser("list", help="the history of runs as a table")
     listing.add_argument("path", nargs="?", help="a reports folder (default: reports/)")
     listing.set_defaults(func=cmd_records_list)

@@ -16,9 +16,9 @@ from typing import Any
 import nbformat
 
 from orgnb import records
-from orgnb.chain import MANIFEST, sha256_file
+from orgnb.chain import MANIFEST
 from orgnb.errors import ExitCode, RecordError, exit_code_for
-from orgnb.redact import Scrubber, environment_secrets, scrub_notebook
+from orgnb.redact import run_scrubber, scrub_notebook
 
 RECORD_LINE = re.compile(r"^record: (\d{8}T\d{6}Z-[a-z0-9-]+)\s*$", re.MULTILINE)
 
@@ -61,7 +61,8 @@ def check_complete(nb: nbformat.NotebookNode) -> None:
             )
 
 
-def _parameters_file(nb: nbformat.NotebookNode, notebook: Path) -> dict[str, Any] | None:
+def parameters_path(nb: nbformat.NotebookNode, notebook: Path) -> Path | None:
+    """The parameters file the operator's `parameters` cell names (relative to the notebook), if it exists."""
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
             for node in ast.parse(cell.source).body:
@@ -69,7 +70,7 @@ def _parameters_file(nb: nbformat.NotebookNode, notebook: Path) -> dict[str, Any
                 value = getattr(node, "value", None)
                 if isinstance(target, ast.Name) and target.id == "parameters_file" and isinstance(value, ast.Constant):
                     path = (notebook.resolve().parent / str(value.value)).resolve()
-                    return {"name": path.name, "sha256": sha256_file(path)} if path.is_file() else {"name": path.name, "sha256": None}
+                    return path if path.is_file() else None
     return None
 
 
@@ -85,8 +86,8 @@ def record_notebook(notebook: Path, record_dir: Path | None = None) -> tuple[Pat
     if printed and printed != folder.name:
         raise RecordError(f"the notebook ran as {printed}, not {folder.name}: pass the matching --record-dir")
     check_complete(nb)
-    scrubber = Scrubber()
-    scrubber.add_known(environment_secrets())
+    params = parameters_path(nb, notebook)
+    scrubber = run_scrubber(params)
     clean = nbformat.from_dict(scrub_notebook(dict(nb), scrubber))
     nbformat.write(clean, folder / records.NOTEBOOK)
     failed = records.failed_cell(clean)
@@ -94,7 +95,7 @@ def record_notebook(notebook: Path, record_dir: Path | None = None) -> tuple[Pat
     facts = {
         "mode": "interactive",
         "source_notebook": notebook.name,
-        "parameters_file": _parameters_file(nb, notebook),
+        "parameters_file": records.parameters_digest(params) if params else None,
         "outcome": records.outcome_for(records.read_status(folder), code),
         "exit_code": int(code),
         "error": failed["error"] if failed else None,

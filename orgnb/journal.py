@@ -10,24 +10,24 @@ from typing import Any
 
 import pandas as pd
 
-from orgnb.redact import Scrubber, environment_secrets, redact
+from orgnb.redact import Scrubber, redact, run_scrubber
 
 
 class Journal:
     """Appends redacted JSON entries to `path`; a run killed at any point leaves every finished line."""
 
-    def __init__(self, path: Path, run_id: str, phase: str) -> None:
+    def __init__(self, path: Path, run_id: str, phase: str, scrubber: Scrubber | None = None) -> None:
         self.path = path
         self.run_id = run_id
         self.phase = phase
-        self._scrubber = Scrubber()
-        self._scrubber.add_known(environment_secrets())  # the process's own keys, wherever they would show up
+        # the run's known secrets (its keys, secret parameters) are replaced wherever they would show up
+        self.scrubber = scrubber if scrubber is not None else run_scrubber()
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
         """Append one entry (time, run, phase, event, fields) and fsync it."""
         entry = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "run": self.run_id, "phase": self.phase, "event": event}
-        entry.update(redact(fields, self._scrubber))
+        entry.update(redact(fields, self.scrubber))
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, default=str, sort_keys=True) + "\n")
             fh.flush()
@@ -38,7 +38,13 @@ class Journal:
         """Every entry written so far, in order."""
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        entries = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue  # a line torn by a kill mid-write: the step it began shows as interrupted
+        return entries
 
     def applied_steps(self) -> list[str]:
         """Ids of the steps that finished."""

@@ -7,6 +7,7 @@ headless run and for a notebook saved from JupyterLab alike: scrub secrets, rend
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -18,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orgnb import chain
-from orgnb.errors import ExitCode
+from orgnb.errors import ExitCode, RecordError
 from orgnb.journal import Journal
-from orgnb.redact import Scrubber, count_markers, redact
+from orgnb.redact import Scrubber, count_markers, redact, scrub_notebook, scrub_value, secret_named_values
 
 NOTEBOOK = "notebook.ipynb"
 HTML = "notebook.html"
@@ -59,10 +60,10 @@ def new_record_dir(reports_dir: Path, phase: str) -> Path:
             time.sleep(0.2)
 
 
-def write_status(record_dir: Path, status: dict[str, Any]) -> None:
-    """Replace the record's status file atomically."""
+def write_status(record_dir: Path, status: dict[str, Any], scrubber: Scrubber | None = None) -> None:
+    """Replace the record's status file atomically (secrets redacted)."""
     tmp = record_dir / f".{STATUS}.tmp"
-    tmp.write_text(json.dumps(redact(status), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(redact(status, scrubber), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     tmp.replace(record_dir / STATUS)
 
 
@@ -77,6 +78,22 @@ def outcome_for(status: dict[str, Any], code: ExitCode) -> str:
     if code == ExitCode.OK:
         return str(status.get("outcome", "unknown"))
     return {ExitCode.INVALID_PARAMETERS: "invalid-parameters", ExitCode.REFUSED: "refused", ExitCode.PENDING: "pending"}.get(code, "failed")
+
+
+def parameters_digest(path: Path) -> dict[str, Any]:
+    """The parameters file's name and SHA-256; for a file holding secrets (OTPs), the digest of its redacted form,
+    since six characters are quickly guessed back from a digest of the whole file."""
+    import yaml
+
+    data = path.read_bytes()
+    try:
+        parsed = yaml.safe_load(data)
+    except yaml.YAMLError:
+        parsed = None
+    if parsed is not None and secret_named_values(parsed):
+        canonical = json.dumps(redact(parsed), sort_keys=True, default=str).encode()
+        return {"name": path.name, "sha256": hashlib.sha256(canonical).hexdigest(), "of": "the parameters with secrets redacted, as JSON"}
+    return {"name": path.name, "sha256": hashlib.sha256(data).hexdigest(), "of": "the file"}
 
 
 def now_iso() -> str:
@@ -144,15 +161,33 @@ def describe_cell(cell: dict[str, Any] | None) -> str:
     return where + (f' under "{cell["heading"]}"' if cell.get("heading") else "")
 
 
+def _scrubbed_text(path: Path, text: str, scrubber: Scrubber) -> str:
+    """`text` of a record file with its secrets replaced, JSON read as values (escapes hide secrets from plain text)."""
+    if path.suffix == ".ipynb":
+        return json.dumps(scrub_notebook(json.loads(text), scrubber), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if path.suffix == ".json":
+        return json.dumps(scrub_value(json.loads(text), scrubber), indent=2, sort_keys=True) + "\n"
+    if path.suffix == ".jsonl":
+        lines = [
+            json.dumps(scrub_value(json.loads(line), scrubber), sort_keys=True) if line.strip() else line for line in text.splitlines()
+        ]
+        return "\n".join(lines) + "\n"
+    return scrubber.text(text)
+
+
 def scrub_files(record_dir: Path, scrubber: Scrubber) -> None:
-    """Rewrite every text file of the record with its secrets replaced (the notebook was scrubbed as it was saved)."""
+    """Rewrite every text file of the record that holds a secret; files that are not text are left as they are."""
     for path in chain.record_files(record_dir).values():
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        clean = scrubber.text(text)
-        if clean != text:
+        before = sum(scrubber.found.values())
+        try:
+            clean = _scrubbed_text(path, text, scrubber)
+        except ValueError:  # not valid JSON (a line torn by a kill): scrub it as plain text
+            clean = scrubber.text(text)
+        if sum(scrubber.found.values()) != before:
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_text(clean, encoding="utf-8")
             tmp.replace(path)
@@ -180,10 +215,14 @@ def finish_record(record_dir: Path, facts: dict[str, Any], scrubber: Scrubber) -
 
     notebook = record_dir / NOTEBOOK
     nb = nbformat.read(notebook, as_version=4) if notebook.exists() else None
+    render_error = None
     if nb is not None:
         from orgnb.render import html_for
 
-        (record_dir / HTML).write_text(html_for(nb, record_dir.name), encoding="utf-8")
+        try:
+            (record_dir / HTML).write_text(html_for(nb, record_dir.name), encoding="utf-8")
+        except Exception as exc:  # noqa: BLE001 - the notebook is the record; a page that fails to render must not lose it
+            render_error = f"{type(exc).__name__}: {exc}"
     status = read_status(record_dir)
     journal = Journal(record_dir / JOURNAL, record_dir.name, str(status.get("phase"))).entries()
     manifest = {
@@ -204,5 +243,17 @@ def finish_record(record_dir: Path, facts: dict[str, Any], scrubber: Scrubber) -
         **provenance(),
         **facts,
         "redactions": redactions(record_dir),
+        "render_error": render_error,
     }
     return chain.seal(record_dir, manifest)
+
+
+def seal_interrupted(record_dir: Path) -> dict[str, Any]:
+    """Seal a folder whose run ended before sealing it (killed, or its sealing failed), as it is."""
+    from orgnb.redact import run_scrubber
+
+    if not (record_dir / STATUS).exists() and not (record_dir / JOURNAL).exists():
+        raise RecordError(f"{record_dir} holds no run (no {STATUS} or {JOURNAL})")
+    facts = {"mode": "sealed-after-interruption", "outcome": "interrupted", "exit_code": None}
+    facts["error"] = "the run ended before its record was sealed; sealed later as it was found"
+    return finish_record(record_dir, facts, run_scrubber())

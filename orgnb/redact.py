@@ -46,17 +46,14 @@ def is_secret_name(name: object) -> bool:
 
 
 _ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")
-# "label" = value, label: value, "Label": "value": the value after a label that names a secret key or a token
-_SEPARATOR = r"([\"']?\s*[:=]\s*[\"']?)"
-_LABELLED = (
-    (SECRET_ACCESS_KEY, re.compile(r"(?i)((?:aws_?)?secret_?access_?key|secret_?key)" + _SEPARATOR + r"([A-Za-z0-9/+=]{16,})")),
-    (SESSION_TOKEN, re.compile(r"(?i)((?:aws_?)?(?:session|security)_?token|x-amz-security-token)" + _SEPARATOR + r"([\w/+=-]{16,})")),
-)
+# name = value, name: value, "Name": "value", --name=value: the value after any name that holds a secret
+_LABELLED = re.compile(r"([A-Za-z_][\w-]*)([\"']?\s*[:=]\s*[\"']?)([^\s\"',;*{}\[\]()]{6,})")
 _B64 = "A-Za-z0-9/+"
-# A bare 40-character key: exactly 40 base64 characters, standing alone, mixing cases and digits (not a hex digest).
-_SECRET_KEY_SHAPE = re.compile(rf"(?<![{_B64}=_-])[{_B64}]{{40}}(?![{_B64}=_-])")
+# A bare 40-character key: exactly 40 base64 characters standing alone, with as many capitals, small letters and
+# digits as random base64 has (paths and OU names have too few capitals, hex digests none).
+_SECRET_KEY_SHAPE = re.compile(rf"(?<![{_B64}_-])[{_B64}]{{40}}(?![{_B64}=_-])")
 # A bare session token: a long run of base64 / url-safe characters (AWS's are hundreds of characters).
-_TOKEN_SHAPE = re.compile(rf"(?<![{_B64}=_-])[{_B64}_-]{{100,}}={{0,2}}")
+_TOKEN_SHAPE = re.compile(rf"(?<![{_B64}_-])[{_B64}_-]{{100,}}={{0,2}}")
 
 
 def marker(kind: str) -> str:
@@ -84,7 +81,7 @@ class Scrubber:
 
     def add_known(self, values: Iterable[str]) -> None:
         """Also replace these exact values (credentials, secret parameter values) wherever they appear."""
-        self.known.update(v for v in values if isinstance(v, str) and len(v) >= 6)
+        self.known.update(v for v in values if isinstance(v, str) and len(v) >= 6 and not MARKER_PATTERN.search(v))
 
     def _sub(self, pattern: re.Pattern[str], kind: str, text: str, accept: Any = None) -> str:
         def repl(m: re.Match[str]) -> str:
@@ -101,16 +98,17 @@ class Scrubber:
             alternatives = "|".join(re.escape(v) for v in sorted(self.known, key=len, reverse=True))
             # whole values only: a six-digit passcode must not eat the middle of an account id
             text = self._sub(re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])"), KNOWN_SECRET, text)
-        for kind, pattern in _LABELLED:
 
-            def labelled(m: re.Match[str], kind: str = kind) -> str:
-                self.found[kind] += 1
-                return m.group(1) + m.group(2) + marker(kind)
+        def labelled(m: re.Match[str]) -> str:
+            if not is_secret_name(m.group(1)):
+                return m.group(0)
+            self.found[SECRET_FIELD] += 1
+            return m.group(1) + m.group(2) + marker(SECRET_FIELD)
 
-            text = pattern.sub(labelled, text)
+        text = _LABELLED.sub(labelled, text)
         text = self._sub(_ACCESS_KEY_ID, ACCESS_KEY_ID, text)
         text = self._sub(_TOKEN_SHAPE, SESSION_TOKEN, text, lambda s: _looks_random(s, 0.15, 0.15, 0.04))
-        return self._sub(_SECRET_KEY_SHAPE, SECRET_ACCESS_KEY, text, lambda s: _looks_random(s, 0.1, 0.1, 0.025) or "/" in s or "+" in s)
+        return self._sub(_SECRET_KEY_SHAPE, SECRET_ACCESS_KEY, text, lambda s: _looks_random(s, 0.2, 0.2, 0.05))
 
 
 def _harmless(value: Any) -> bool:
@@ -158,6 +156,21 @@ def environment_secrets(environ: dict[str, str] | None = None, credentials_file:
     return values
 
 
+def run_scrubber(params_path: Path | None = None, parameters: dict[str, Any] | None = None) -> Scrubber:
+    """A scrubber that knows a run's secrets: the environment's and credentials file's keys, secret parameters."""
+    import yaml
+
+    scrubber = Scrubber()
+    scrubber.add_known(environment_secrets())
+    scrubber.add_known(secret_named_values(dict(parameters or {})))
+    if params_path is not None:
+        try:
+            scrubber.add_known(secret_named_values(yaml.safe_load(Path(params_path).read_text(encoding="utf-8"))))
+        except (OSError, yaml.YAMLError):
+            pass
+    return scrubber
+
+
 _ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z_]\w*)(\s*=\s*)(.+?)(\s*(?:#.*)?)$")
 
 
@@ -171,9 +184,11 @@ def scrub_parameter_source(source: str, scrubber: Scrubber) -> str:
                 literal = ast.literal_eval(m.group(4))
             except (ValueError, SyntaxError):
                 literal = m.group(4)
-            scrubber.add_known(secret_named_values({"secret": literal}))
-            scrubber.found[SECRET_PARAMETER] += 1
-            line = f"{m.group(1)}{m.group(2)}{m.group(3)}{marker(SECRET_PARAMETER)!r}{m.group(5)}"
+            values = [v for v in secret_named_values({"secret": literal}) if v and not MARKER_PATTERN.search(v)]
+            if values:  # an empty default or a value already redacted stays as it is
+                scrubber.add_known(values)
+                scrubber.found[SECRET_PARAMETER] += 1
+                line = f"{m.group(1)}{m.group(2)}{m.group(3)}{marker(SECRET_PARAMETER)!r}{m.group(5)}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -196,14 +211,15 @@ def scrub_notebook(nb: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
     if isinstance(papermill.get("parameters"), dict):
         scrubber.add_known(secret_named_values(papermill["parameters"]))
         papermill["parameters"] = redact(papermill["parameters"])
-    return _scrub_tree(nb, scrubber)
+    return scrub_value(nb, scrubber)
 
 
-def _scrub_tree(value: Any, scrubber: Scrubber) -> Any:
+def scrub_value(value: Any, scrubber: Scrubber) -> Any:
+    """A copy of JSON-like `value` with every string scrubbed (keys kept; images left alone)."""
     if isinstance(value, dict):
-        return {k: (v if isinstance(k, str) and k.startswith("image/") else _scrub_tree(v, scrubber)) for k, v in value.items()}
+        return {k: (v if isinstance(k, str) and k.startswith("image/") else scrub_value(v, scrubber)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub_tree(v, scrubber) for v in value]
+        return [scrub_value(v, scrubber) for v in value]
     if isinstance(value, str):
         return scrubber.text(value)
     return value

@@ -23,6 +23,7 @@ from orgnb.journal import Journal
 from orgnb.parameters import Parameters, load_parameters
 from orgnb.phases import is_headless, phase_info
 from orgnb.plan import Plan
+from orgnb.redact import Scrubber, run_scrubber
 from orgnb.session import AwsContext, make_context
 
 Planner = Callable[[Parameters, Inventory], Plan]
@@ -35,13 +36,21 @@ class PhaseRun:
     """One run of one phase: its parameters, AWS context, record folder and journal."""
 
     def __init__(
-        self, phase: str, params: Parameters, ctx: AwsContext, record_dir: Path, apply: bool, headless: bool, params_file: str = ""
+        self,
+        phase: str,
+        params: Parameters,
+        ctx: AwsContext,
+        record_dir: Path,
+        apply: bool,
+        headless: bool,
+        params_file: str = "",
+        scrubber: Scrubber | None = None,
     ) -> None:
         self.phase = phase
         self.params = params
         self.ctx = ctx
         self.record_dir = record_dir
-        self.journal = Journal(record_dir / records.JOURNAL, record_dir.name, phase)
+        self.journal = Journal(record_dir / records.JOURNAL, record_dir.name, phase, scrubber)
         self.apply_requested = apply
         self.headless = headless
         self.sandbox_id: str | None = None
@@ -70,6 +79,7 @@ class PhaseRun:
                 "operations": self.ctx.counter.operations(),
                 **self.details,
             },
+            self.journal.scrubber,
         )
 
     def guard(self) -> str | None:
@@ -213,4 +223,5 @@ def start_phase(phase: str, parameters_file: str, apply: bool = False, record_di
     except ProfileNotFound as exc:
         raise PreflightRefused(f"{exc}: check organization.profile and AWS_CONFIG_FILE") from None
     headless = is_headless()
-    return PhaseRun(info.name, params, ctx, folder, apply, headless, str(Path(parameters_file).name))
+    scrubber = run_scrubber(Path(parameters_file))
+    return PhaseRun(info.name, params, ctx, folder, apply, headless, str(Path(parameters_file).name), scrubber)

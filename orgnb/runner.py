@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import yaml
 
-from orgnb import records
-from orgnb.chain import sha256_file
+from orgnb import chain, records
 from orgnb.errors import ExitCode, ParameterError, ParameterProblem, exit_code_for
 from orgnb.journal import Journal
 from orgnb.parameters import load_parameters
 from orgnb.phases import HEADLESS_ENV, notebooks_dir, phase_info
-from orgnb.redact import Scrubber, environment_secrets, scrub_notebook, secret_named_values
+from orgnb.redact import Scrubber, run_scrubber, scrub_notebook
 
 RUN_PARAMETERS = ("parameters_file", "apply", "record_dir")
 
@@ -138,19 +136,6 @@ def _register_io() -> None:
         papermill_io.register(SCHEME, ScrubbingIO)
 
 
-def scrubber_for(params_path: Path | None, parameters: Mapping[str, Any]) -> Scrubber:
-    """A scrubber that knows this run's secrets: the environment's and credentials file's keys, secret parameters."""
-    scrubber = Scrubber()
-    scrubber.add_known(environment_secrets())
-    scrubber.add_known(secret_named_values(dict(parameters)))
-    if params_path is not None:
-        try:
-            scrubber.add_known(secret_named_values(yaml.safe_load(params_path.read_text(encoding="utf-8"))))
-        except (OSError, yaml.YAMLError):
-            pass
-    return scrubber
-
-
 def run_phase(
     phase: str,
     parameters_file: str | Path,
@@ -181,7 +166,7 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
 
     _register_io()
     output = record_dir / records.NOTEBOOK
-    ScrubbingIO.scrubbers[str(output)] = scrubber = scrubber_for(params_path, parameters)
+    ScrubbingIO.scrubbers[str(output)] = scrubber = run_scrubber(params_path, parameters)
     code, error = ExitCode.OK, ""
     started = records.now_iso()
     # the kernel finds earlier records (phase 05 reads its earlier journals) where this run writes its own
@@ -205,25 +190,27 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
     status = records.read_status(record_dir)
     outcome = records.outcome_for(status, code)
     error = scrubber.text(error)
-    manifest = records.finish_record(
-        record_dir,
-        {
-            "mode": "headless",
-            "started": started,
-            "parameters_file": {"name": params_path.name, "sha256": sha256_file(params_path)} if params_path else None,
-            "apply": bool(parameters.get("apply")),
-            "outcome": outcome,
-            "exit_code": int(code),
-            "error": error or None,
-        },
-        scrubber,
-    )
+    facts = {
+        "mode": "headless",
+        "started": started,
+        "parameters_file": records.parameters_digest(params_path) if params_path else None,
+        "apply": bool(parameters.get("apply")),
+        "outcome": outcome,
+        "exit_code": int(code),
+        "error": error or None,
+    }
+    try:
+        manifest = records.finish_record(record_dir, facts, scrubber)
+    except Exception as exc:  # noqa: BLE001 - whatever broke the sealing, the run's record is still sealed, saying so
+        facts.update(outcome="failed", exit_code=int(ExitCode.FAILED), seal_error=scrubber.text(f"{type(exc).__name__}: {exc}"))
+        manifest = chain.seal(record_dir, {**facts, "phase": phase, "run_id": record_dir.name, "failed_cell": None, "redactions": {}})
+        code, error = ExitCode.FAILED, error or str(facts["seal_error"])
     applied = len(Journal(record_dir / records.JOURNAL, record_dir.name, phase).applied_steps())
     return RunResult(
         phase,
         record_dir,
         code,
-        outcome,
+        str(facts["outcome"]),
         int(status.get("plan_steps", 0)),
         applied,
         int(status.get("writes", 0)),

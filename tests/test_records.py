@@ -19,6 +19,7 @@ from orgnb.redact import (
     ACCESS_KEY_ID,
     KNOWN_SECRET,
     SECRET_ACCESS_KEY,
+    SECRET_FIELD,
     SECRET_PARAMETER,
     SESSION_TOKEN,
     Scrubber,
@@ -136,7 +137,7 @@ def test_scrubber_finds_each_kind_and_leaves_ids_alone() -> None:
     )
     clean = scrubber.text(text)
     assert not any(s in clean for s in (key_id, secret, token, "p4ss-Word!"))
-    assert scrubber.found == {ACCESS_KEY_ID: 1, SECRET_ACCESS_KEY: 2, SESSION_TOKEN: 2, KNOWN_SECRET: 1}
+    assert scrubber.found == {ACCESS_KEY_ID: 1, SECRET_ACCESS_KEY: 1, SESSION_TOKEN: 1, SECRET_FIELD: 2, KNOWN_SECRET: 1}
     for kept in (
         "111122223333",
         "OrganizationAccountAccessRole",
@@ -238,3 +239,48 @@ def test_only_secret_names_count_as_secrets() -> None:
     ]
     counts = {"iam:EnableOrganizationsRootCredentialsManagement": 1, "has_password": True, "SessionToken": "x" * 20}
     assert redact(counts) == {**counts, "SessionToken": marker("secret-field")}
+
+
+def test_one_record_verifies_its_own_manifest_against_the_link_forward(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    made = make_chain(tmp_path, ["organization-init", "root-centralization", "account-creation"])
+    # a consistent rewrite of one record (file, its digest in the manifest, the outcome): only the next link knows
+    status = made[1] / records.STATUS
+    status.write_text(status.read_text().replace("applied", "no-changes"))
+    manifest = chain.read_manifest(made[1])
+    manifest["files"][records.STATUS], manifest["outcome"] = chain.sha256_file(status), "no-changes"
+    (made[1] / chain.MANIFEST).write_text(json.dumps(manifest))
+    code, out, err = verify(made[1], capsys)
+    assert code == ExitCode.FAILED and out["first_broken"] == f"{made[1].name}/{chain.MANIFEST}" and made[2].name in err
+
+
+def test_malformed_links_and_an_expected_head_are_reported_not_crashed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    made = make_chain(tmp_path, ["organization-init", "root-centralization"])
+    code, out, _ = verify(tmp_path, capsys)
+    head = out["head"]
+    assert main(["records", "verify", str(tmp_path), "--expect-head", head]) == 0
+    capsys.readouterr()
+    # the newest record removed and chain.json moved back to the one before: only the kept digest notices
+    shutil.rmtree(made[1])
+    first = chain.read_manifest(made[0])
+    (tmp_path / chain.HEAD).write_text(
+        json.dumps({"head": {"record": made[0].name, "manifest_sha256": chain.sha256_file(made[0] / chain.MANIFEST), "length": 1}})
+    )
+    assert verify(tmp_path, capsys)[0] == 0
+    assert main(["records", "verify", str(tmp_path), "--expect-head", head]) == ExitCode.FAILED
+    assert "not the expected" in capsys.readouterr().err
+    (tmp_path / chain.HEAD).write_text(json.dumps({"head": {"record": 7}}))
+    code, out, _ = verify(tmp_path, capsys)
+    assert code == ExitCode.FAILED and out["first_broken"] == chain.HEAD
+    assert first["previous"] is None
+
+
+def test_an_interrupted_run_is_sealed_as_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "20261128T120000Z-migration"
+    folder.mkdir()
+    (folder / records.JOURNAL).write_text(json.dumps({"event": "begin", "step": "leave:1", "ts": "t"}) + '\n{"event": "do')  # torn
+    assert verify(tmp_path, capsys)[0] == ExitCode.FAILED
+    assert main(["records", "seal", str(folder)]) == 0
+    capsys.readouterr()
+    manifest = chain.read_manifest(folder)
+    assert (manifest["outcome"], manifest["mode"], manifest["steps_applied"]) == ("interrupted", "sealed-after-interruption", [])
+    assert verify(tmp_path, capsys)[0] == 0
