@@ -125,12 +125,18 @@ def check_applicable(plan: Plan, confirm_irreversible: Collection[str]) -> None:
         raise ApplyRefused(f"no executor for {', '.join(unknown)}")
 
 
-def apply_plan(ctx: AwsContext, plan: Plan, journal: Journal, confirm_irreversible: Collection[str] = ()) -> ApplyResult:
+def apply_plan(
+    ctx: AwsContext,
+    plan: Plan,
+    journal: Journal,
+    confirm_irreversible: Collection[str] = (),
+    between_steps: Callable[[], None] | None = None,
+) -> ApplyResult:
     """Carry out the plan's steps in order (the journal says how each ended).
 
     A failed step stops the apply, unless it belongs to a group: then the group's later steps are skipped and the
     other steps go on. A step whose executor raises OperatorActionPending (AWS waits for a person) is recorded as
-    awaiting, with the same effect on its group.
+    awaiting, with the same effect on its group. `between_steps` runs before each step (the lease renews there).
     """
     check_applicable(plan, confirm_irreversible)
     result = ApplyResult(plan.hash)
@@ -138,6 +144,8 @@ def apply_plan(ctx: AwsContext, plan: Plan, journal: Journal, confirm_irreversib
     log = StepLog(journal, result)
     stopped: set[str] = set()  # groups with a step that failed or waits for a person
     for run in _runs(plan.steps):
+        if between_steps is not None:
+            between_steps()
         if run[0].action in _BATCH_EXECUTORS:
             try:  # the batch journals each of its steps itself, also when it is interrupted
                 _BATCH_EXECUTORS[run[0].action](ctx, run, log)

@@ -5,6 +5,7 @@ OrgnbError
 ├── PreflightRefused        exit 3: a read-only pre-flight check refused the run (no write made)
 ├── OperatorActionPending   exit 4: the phase waits for a person (OTP, payment method, invitation)
 ├── ApplyRefused            exit 3: apply was asked for a plan that may not be applied
+├── LeaseHeld               exit 3: another run holds the organization's apply lease
 ├── StepFailed              exit 1: an AWS write failed; the journal says which step
 ├── SandboxError            exit 1: the rehearsal sandbox could not start or answer
 └── RecordError             exit 1: a record cannot be sealed (already sealed, incomplete notebook, no run folder)
@@ -102,6 +103,12 @@ class SandboxError(OrgnbError):
     """The rehearsal sandbox could not start, or did not answer as expected."""
 
 
+class LeaseHeld(OrgnbError):
+    """Another run is applying to the organization (its lease on the root is live)."""
+
+    exit_code = ExitCode.REFUSED
+
+
 class RecordError(OrgnbError):
     """A record cannot be sealed: already sealed, its notebook incomplete, or its run folder not found."""
 
@@ -121,6 +128,7 @@ ERRORS_BY_NAME: dict[str, type[OrgnbError]] = {
         ParameterError,
         PreflightRefused,
         ApplyRefused,
+        LeaseHeld,
         OperatorActionPending,
         StepFailed,
         ApplyIncomplete,

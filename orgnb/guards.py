@@ -15,14 +15,33 @@ import urllib.request
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+    SSOTokenLoadError,
+    TokenRetrievalError,
+    UnauthorizedSSOTokenError,
+)
+
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import Parameters
-from orgnb.session import ACCOUNT_PROFILE_SCOPE, AwsContext, make_context
+from orgnb.session import ACCOUNT_PROFILE_SCOPE, RETRY_CONFIG, AwsContext, make_context
 
 SANDBOX_SETTING = "orgnb_sandbox"
 SANDBOX_ROUTE = "/orgnb-api/instance"
 GUARDED_SERVICES = ("sts", "organizations", "iam", "account")
+# The first call of a run fails fast: two attempts, three seconds to connect, ten to answer (well under 30 s in all),
+# where the SDK's defaults would retry an unreachable endpoint for minutes.
+REACH_PROBE = RETRY_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=3, read_timeout=10))
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
+REJECTED_CODES = frozenset({"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"})
 
 
 def is_loopback(url: str) -> bool:
@@ -95,3 +114,33 @@ def profile_context(base: AwsContext, profile: str) -> AwsContext:
     ctx = make_context(profile, base.region, base.counter, scope=ACCOUNT_PROFILE_SCOPE)
     check_sandbox_mix(ctx)
     return ctx
+
+
+def check_reachable(ctx: AwsContext) -> None:
+    """Refuse within seconds, saying which, when AWS cannot be reached or the credentials are missing, expired or
+    rejected (sts:GetCallerIdentity, which needs no permission)."""
+    profile = ctx.session.profile_name
+    where = f"profile {profile}" if profile and profile != "default" else "the default credential chain"
+    url = ctx.endpoint_url("sts")
+    try:
+        ctx.session.client("sts", region_name=ctx.region, config=REACH_PROBE).get_caller_identity()
+    except (NoCredentialsError, PartialCredentialsError):
+        raise PreflightRefused(
+            f"no AWS credentials in {where}: set organization.profile, or sign in (aws sso login / aws configure)"
+        ) from None
+    except (SSOTokenLoadError, UnauthorizedSSOTokenError, TokenRetrievalError):
+        raise PreflightRefused(
+            f"the SSO session of {where} has expired or never started: run `aws sso login --profile {profile}`"
+        ) from None
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError) as exc:
+        raise PreflightRefused(
+            f"cannot reach AWS at {url} ({type(exc).__name__}): check the network, a proxy, or AWS_ENDPOINT_URL "
+            "(it points at a sandbox that is not running?)"
+        ) from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in EXPIRED_CODES:
+            raise PreflightRefused(f"the credentials of {where} have expired ({code}): sign in again and re-run") from None
+        if code in REJECTED_CODES:
+            raise PreflightRefused(f"AWS rejected the credentials of {where} ({code}): they are wrong or revoked") from None
+        raise

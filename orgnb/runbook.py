@@ -17,9 +17,10 @@ from orgnb.apply import ApplyResult, apply_plan, check_applicable
 from orgnb.confirm import confirm_widget
 from orgnb.display import configure_display
 from orgnb.errors import ApplyIncomplete, ApplyRefused, OperatorActionPending, ParameterError, ParameterProblem, PreflightRefused
-from orgnb.guards import check_management_caller, check_sandbox_mix
+from orgnb.guards import check_management_caller, check_reachable, check_sandbox_mix
 from orgnb.inventory import Inventory, collect_inventory
 from orgnb.journal import Journal
+from orgnb.lease import RootLease
 from orgnb.parameters import Parameters, load_parameters
 from orgnb.phases import is_headless, phase_info
 from orgnb.plan import Plan
@@ -83,8 +84,10 @@ class PhaseRun:
         )
 
     def guard(self) -> str | None:
-        """Refuse mixed sandbox / real settings before any AWS call; the sandbox id when rehearsing."""
+        """Refuse mixed sandbox / real settings, then unreachable AWS or unusable credentials (fast, saying which);
+        the sandbox id when rehearsing."""
         self.sandbox_id = check_sandbox_mix(self.ctx)
+        check_reachable(self.ctx)
         return self.sandbox_id
 
     def collect(self, reader: Callable[[AwsContext, Parameters], T]) -> T:
@@ -132,13 +135,21 @@ class PhaseRun:
         """Apply the current plan now: what `apply=True` and the Confirm button both call."""
         if self.plan is None:
             raise ApplyRefused("make a plan before applying")
+        lease = self._lease()
         try:
-            self.result = apply_plan(self.ctx, self.plan, self.journal, self.params.confirm_irreversible)
+            if lease is not None:
+                lease.acquire()
+                self.journal.write("lease-taken", root=lease.root_id, expires=str(lease.expires))
+            renew = lease.renew_if_due if lease is not None else None
+            self.result = apply_plan(self.ctx, self.plan, self.journal, self.params.confirm_irreversible, renew)
             self.outcome = "applied"
         except Exception:
             self.outcome = "failed"
             raise
         finally:
+            if lease is not None and lease.expires is not None:
+                lease.release()
+                self.journal.write("lease-released", root=lease.root_id)
             self._save()
         extra = [
             f"{len(v)} {k}"
@@ -147,6 +158,14 @@ class PhaseRun:
         ]
         print(f"applied {len(self.result.applied)} step(s) of plan {self.plan.short_hash}" + (f" ({', '.join(extra)})" if extra else ""))
         return self.result
+
+    def _lease(self) -> RootLease | None:
+        """The apply lease on the organization's root (None before the Organization exists: phase 02 creates it)."""
+        if self.inventory is None or self.inventory.root is None:
+            return None
+        # its own session and counter: the lease's tag calls are bookkeeping, not writes the plan describes
+        ctx = make_context(self.params.organization.profile, self.params.organization.region)
+        return RootLease(ctx, self.inventory.root.id, self.inventory.caller.arn, self.record_dir.name)
 
     def apply(self) -> ApplyResult | None:
         """Apply when `apply=True`; headless otherwise says "plan only"; interactive shows the Confirm widget."""

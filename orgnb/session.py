@@ -71,8 +71,14 @@ class CallCounter:
 
 
 def _install_counter(session: boto3.Session, counter: CallCounter, scope: str) -> None:
-    def on_call(model: Any, **_: Any) -> None:
-        counter.record(model.service_model.service_name, model.name, scope)
+    def on_call(event_name: str, model: Any = None, **_: Any) -> None:
+        # after-call carries the operation model; after-call-error (no answer: connection refused, timeout) only names
+        # it in the event: after-call-error.<service id>.<Operation>
+        if model is not None:
+            counter.record(model.service_model.service_name, model.name, scope)
+        else:
+            _, service, operation = event_name.split(".", 2)
+            counter.record(service, operation, scope)
 
     session.events.register("after-call", on_call, unique_id="orgnb-call-counter")
     session.events.register("after-call-error", on_call, unique_id="orgnb-call-counter-error")

@@ -71,3 +71,32 @@ def test_caller_must_be_the_management_account(sandbox: Sandbox, example_params,
     other.write_text(example_params.read_text().replace('"111122223333"', '"999988887777"'))
     with pytest.raises(PreflightRefused, match="999988887777"):
         check_management_caller(load_parameters(other), inv)
+
+
+def test_no_network_is_refused_within_seconds_saying_so(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real-looking profile aimed at an address nothing answers (TEST-NET-1): refused fast, not after minutes."""
+    import time
+
+    from orgnb.guards import check_reachable
+
+    config = tmp_path / "config"
+    config.write_text("[profile offline]\nregion = us-east-1\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = x\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://192.0.2.1:9")
+    started = time.monotonic()
+    with pytest.raises(PreflightRefused, match=r"cannot reach AWS at http://192\.0\.2\.1:9"):
+        check_reachable(make_context("offline", "us-east-1"))
+    assert time.monotonic() - started < 30
+
+
+def test_missing_credentials_are_refused_saying_so(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orgnb.guards import check_reachable
+
+    config = tmp_path / "config"
+    config.write_text("[profile empty]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(PreflightRefused, match="no AWS credentials in profile empty"):
+        check_reachable(make_context("empty", "us-east-1"))

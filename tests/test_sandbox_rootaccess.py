@@ -127,3 +127,14 @@ def test_password_must_be_omitted_in_a_root_session(central: Sandbox) -> None:
     delete.delete_login_profile()
     recover = root_session(MEMBER_A, "IAMCreateRootUserPassword").client("iam")
     assert code_of(recover.create_login_profile, Password="Secret-Passw0rd!") == "ValidationError"
+
+
+def test_expired_credentials_are_refused_at_once_saying_so(central: Sandbox) -> None:
+    from orgnb.errors import PreflightRefused
+    from orgnb.guards import check_reachable
+    from orgnb.session import AwsContext
+
+    ctx = AwsContext(root_session(MEMBER_A, "IAMAuditRootUserCredentials", duration=1), "us-east-1")
+    time.sleep(1.1)
+    with pytest.raises(PreflightRefused, match=r"have expired \(ExpiredToken\)"):
+        check_reachable(ctx)

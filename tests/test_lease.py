@@ -1,0 +1,78 @@
+"""The apply lease on the organization's root: a second run is refused while one applies; a stale lease is taken."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+
+import orgnb
+from orgnb.errors import ExitCode, LeaseHeld, exit_code_for
+from orgnb.lease import EXPIRES, HOLDER, RUN, RootLease, read_lease
+from orgnb.sandbox import Sandbox
+from orgnb.session import make_context
+
+OTHER = "arn:aws:iam::111122223333:user/ci"
+
+
+def organization_root() -> str:
+    """Create the Organization by hand (so phase 02 still has contacts to set) and return its root id."""
+    org = boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    return org.list_roots()["Roots"][0]["Id"]
+
+
+def hold(root: str, run: str, expires: datetime) -> None:
+    org = boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
+    tags = [{"Key": HOLDER, "Value": OTHER}, {"Key": RUN, "Value": run}, {"Key": EXPIRES, "Value": expires.isoformat()}]
+    org.tag_resource(ResourceId=root, Tags=tags)
+
+
+def phase02(params: Path, folder: Path) -> orgnb.PhaseRun:
+    run = orgnb.start_phase("organization-init", str(params), apply=True, record_dir=str(folder))
+    run.read_inventory()
+    run.make_plan(orgnb.plan_organization_init)
+    return run
+
+
+def test_a_live_lease_refuses_a_second_apply_before_any_write(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    root = organization_root()
+    hold(root, "20261128T120000Z-account-creation", datetime.now(UTC) + timedelta(minutes=20))
+    run = phase02(example_params, tmp_path / "rec")
+    writes = len(sandbox.calls(writes_only=True))
+    with pytest.raises(LeaseHeld, match=f"run 20261128T120000Z-account-creation by {OTHER} is applying"):
+        run.apply()
+    assert len(sandbox.calls(writes_only=True)) == writes and run.ctx.counter.write_total == 0
+    assert exit_code_for("LeaseHeld") == ExitCode.REFUSED
+
+
+def test_a_stale_lease_is_taken_over_and_given_back(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    root = organization_root()
+    hold(root, "20261128T090000Z-migration", datetime.now(UTC) - timedelta(minutes=1))
+    run = phase02(example_params, tmp_path / "rec")
+    result = run.apply()
+    assert result is not None and not result.failed and run.outcome == "applied"
+    assert read_lease(make_context("management", "us-east-1"), root) is None
+    events = [e["event"] for e in run.journal.entries()]
+    assert events.index("lease-taken") < events.index("begin") and events[-1] == "lease-released"
+    assert run.ctx.counter.write_total == len(run.plan.steps)  # the lease's tag calls are not counted as the plan's writes
+
+
+def test_the_lease_renews_only_when_half_is_gone(sandbox: Sandbox) -> None:
+    root = organization_root()
+    ctx = make_context("management", "us-east-1")
+    lease = RootLease(ctx, root, OTHER, "20261128T120000Z-migration", ttl=timedelta(seconds=2))
+    lease.acquire()
+    first = lease.expires
+    lease.renew_if_due()
+    assert lease.expires == first
+    time.sleep(1.1)
+    lease.renew_if_due()
+    assert lease.expires > first and read_lease(ctx, root).expires == lease.expires
+    lease.release()
+    assert read_lease(ctx, root) is None
+    tags = [c.operation for c in sandbox.calls(writes_only=True) if c.operation in ("TagResource", "UntagResource")]
+    assert tags == ["TagResource", "TagResource", "UntagResource"]
