@@ -39,7 +39,9 @@ def email_problems(email: str) -> list[str]:
         problems.append(f"local part contains {' '.join(bad)}, which AWS refuses")
     if local.startswith("."):
         problems.append("local part starts with '.'")
-    if not _DOMAIN.match(domain or "-"):
+    if not domain:
+        problems.append("has an empty domain (after '@')")
+    elif not _DOMAIN.match(domain):
         problems.append("domain may contain only letters, digits, '-' and '.'")
     elif domain[0] in "-." or domain[-1] in "-.":
         problems.append("domain may not start or end with '-' or '.'")

@@ -345,6 +345,10 @@ def load_parameters(path: str | Path) -> Parameters:
         ) from None
     except yaml.YAMLError as exc:
         raise ParameterError([ParameterProblem("parameters_file", f"{path} is not valid YAML: {exc}", "fix the YAML syntax")]) from None
+    except UnicodeDecodeError as exc:
+        raise ParameterError(
+            [ParameterProblem("parameters_file", f"{path} is not UTF-8 text ({exc.reason})", "save it as UTF-8")]
+        ) from None
     return validate_parameters(data if data is not None else {}, source=str(path))
 
 

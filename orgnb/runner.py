@@ -72,21 +72,35 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
+_TYPES: dict[str, tuple[type, ...]] = {"bool": (bool,), "str": (str,), "int": (int,), "float": (int, float)}
+
+
+def _matches_type(value: Any, expected: str) -> bool:
+    """True when a -p value (parsed as YAML) has the type the notebook's parameters cell declares (unknown types pass)."""
+    kinds = _TYPES.get(expected)
+    return kinds is None or (isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds))
+
+
 def _check_notebook_parameters(notebook: Path, extra: Mapping[str, Any]) -> None:
     import papermill  # heavy: loaded only when a notebook is about to run
 
-    declared = set(papermill.inspect_notebook(str(notebook)))
-    unknown = sorted(set(extra) - declared)
+    declared = papermill.inspect_notebook(str(notebook))
+    unknown = sorted(set(extra) - set(declared))
     reserved = sorted(set(extra) & set(RUN_PARAMETERS))
     problems = [
         ParameterProblem(
-            f"-p {name}", "not a parameter of this notebook", f"use one of {', '.join(sorted(declared - set(RUN_PARAMETERS)))}"
+            f"-p {name}", "not a parameter of this notebook", f"use one of {', '.join(sorted(set(declared) - set(RUN_PARAMETERS)))}"
         )
         for name in unknown
     ]
     problems += [
         ParameterProblem(f"-p {name}", "is set by the command itself", "use -f / --apply / --reports-dir instead") for name in reserved
     ]
+    for name, value in extra.items():
+        expected = str(declared.get(name, {}).get("inferred_type_name", ""))
+        if name not in reserved and not _matches_type(value, expected):
+            fix = f"pass a {expected}, e.g. {declared[name]['default']}"
+            problems.append(ParameterProblem(f"-p {name}", f"{value!r} is not a {expected}", fix))
     if problems:
         raise ParameterError(problems, "command line")
 
