@@ -40,6 +40,7 @@ GUARDED_SERVICES = ("sts", "organizations", "iam", "account")
 # The first call of a run fails fast: two attempts, three seconds to connect, ten to answer (well under 30 s in all),
 # where the SDK's defaults would retry an unreachable endpoint for minutes.
 REACH_PROBE = RETRY_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=3, read_timeout=10))
+THROTTLED_CODES = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
 REJECTED_CODES = frozenset({"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"})
 
@@ -139,6 +140,8 @@ def check_reachable(ctx: AwsContext) -> None:
         ) from None
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
+        if code in THROTTLED_CODES:
+            return  # AWS answered, and the credentials were read: busy is not unreachable
         if code in EXPIRED_CODES:
             raise PreflightRefused(f"the credentials of {where} have expired ({code}): sign in again and re-run") from None
         if code in REJECTED_CODES:

@@ -10,6 +10,7 @@ import tempfile
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -21,9 +22,9 @@ from orgnb.sandbox import Sandbox
 
 
 @contextlib.contextmanager
-def sandboxed(scenario: str) -> Iterator[Sandbox]:
-    """A running sandbox whose endpoint and profiles are in the environment for the block."""
-    with Sandbox(scenario) as sandbox, patched_environ(sandbox.environ()):
+def sandboxed(scenario: str, faults: dict[str, Any] | None = None) -> Iterator[Sandbox]:
+    """A running sandbox (with `faults` injected after seeding) whose endpoint and profiles are in the environment."""
+    with Sandbox(scenario, faults=faults) as sandbox, patched_environ(sandbox.environ()):
         yield sandbox
 
 
@@ -55,26 +56,31 @@ def act_as_operator(sandbox: Sandbox, record_dir: Path, parameters_file: Path) -
     return done, with_otps
 
 
-def rehearse(scenario: str, parameters_file: str | Path, reports_dir: Path) -> list[RunResult]:
-    """Every implemented phase in order, with apply, against one fresh sandbox; stops at the first that fails.
+def rehearse(scenario: str, parameters_file: str | Path, reports_dir: Path, faults: dict[str, Any] | None = None) -> list[RunResult]:
+    """Every implemented phase in order, with apply, against one fresh sandbox; stops at the first that fails."""
+    with sandboxed(scenario, faults) as sandbox:
+        return run_phases(sandbox, parameters_file, reports_dir)
+
+
+def run_phases(sandbox: Sandbox, parameters_file: str | Path, reports_dir: Path) -> list[RunResult]:
+    """Every implemented phase in order, with apply, against `sandbox`; stops at the first that fails.
 
     Like an operator, the rehearsal clears what a pending phase waits for (see act_as_operator) and runs that
     phase again, so the records show both the stop and the resumed run.
     """
     results: list[RunResult] = []
     original = parameters_file
-    with sandboxed(scenario) as sandbox:
-        for phase in (p for p in PHASES if p.implemented):
-            results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
-            if results[-1].exit_code == ExitCode.PENDING:
-                actions, parameters_file = act_as_operator(sandbox, results[-1].record_dir, Path(parameters_file))
-                for action in actions:
-                    print(f"operator: {action}")
-                if actions:
-                    results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
-                if Path(parameters_file).parent.name.startswith("orgnb-operator-"):  # the passcodes are spent: drop the copy
-                    shutil.rmtree(Path(parameters_file).parent, ignore_errors=True)
-                    parameters_file = original
-            if results[-1].exit_code != ExitCode.OK:
-                break
+    for phase in (p for p in PHASES if p.implemented):
+        results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
+        if results[-1].exit_code == ExitCode.PENDING:
+            actions, parameters_file = act_as_operator(sandbox, results[-1].record_dir, Path(parameters_file))
+            for action in actions:
+                print(f"operator: {action}")
+            if actions:
+                results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
+            if Path(parameters_file).parent.name.startswith("orgnb-operator-"):  # the passcodes are spent: drop the copy
+                shutil.rmtree(Path(parameters_file).parent, ignore_errors=True)
+                parameters_file = original
+        if results[-1].exit_code != ExitCode.OK:
+            break
     return results

@@ -62,7 +62,23 @@ class PhaseRun:
         self.outcome = "started"
         self.details: dict[str, Any] = {}
         self.journal.write("run-start", apply=apply, headless=headless, parameters_file=str(params_file))
+        self._note_resumption()
         self._save()
+
+    def _note_resumption(self) -> None:
+        """Journal the steps the previous run of this phase began and never finished (it was killed): this run's
+        plan, read from the live state, takes them up again."""
+        earlier = sorted((p for p in self.record_dir.parent.glob(f"*-{self.phase}") if p.name < self.record_dir.name), reverse=True)
+        for folder in earlier:  # the newest earlier run that got as far as applying (a refused one did not)
+            previous = Journal(folder / records.JOURNAL, folder.name, self.phase)
+            entries = previous.entries()
+            if not any(e["event"] == "apply-start" for e in entries):
+                continue
+            interrupted = previous.interrupted_steps()
+            if interrupted:
+                self.journal.write("resume", previous_run=folder.name, interrupted=interrupted)
+                print(f"resuming after {folder.name}, which stopped during: {', '.join(interrupted)}")
+            return
 
     def _save(self) -> None:
         records.write_status(

@@ -18,12 +18,14 @@ from botocore.config import Config
 
 from orgnb.apicalls import is_write
 
-RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5}, user_agent_appid="orgnb", connect_timeout=10, read_timeout=60)
+# Ten attempts: with 30 % of calls throttled, one call in ~170,000 still fails (0.3^10), where five attempts would
+# fail one in ~400, several per run. The first call of a run has its own fast-failing probe (guards.check_reachable).
+RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 10}, user_agent_appid="orgnb", connect_timeout=10, read_timeout=60)
 SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 MEMBER_ROLE = "OrganizationAccountAccessRole"
 ROOT_TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
-# A root session serves one account's audit or deletion: a handful of calls, with standard-mode retries (at most
-# five attempts, 20 s apart at worst). Five minutes covers that; AWS allows up to 900 s.
+# A root session serves one account's audit or deletion: a handful of calls. Standard-mode retries back off
+# at most 20 s, so even one call that needs all ten attempts fits in five minutes; AWS allows up to 900 s.
 ROOT_SESSION_SECONDS = 300
 
 # Call scopes: whose permissions a call used. Only CALLER's calls need the operator's (or CI role's) own policy.

@@ -96,7 +96,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 
 def _point_at(sandbox_server: Sandbox, scenario: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Sandbox:
-    sandbox_server.reset(scenario)
+    sandbox_server.reset(scenario, faults={})  # a test that injected faults must not leave them to the next
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         monkeypatch.delenv(key, raising=False)
     for key, value in sandbox_server.environ().items():

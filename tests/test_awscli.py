@@ -101,6 +101,7 @@ def served(brownfield: Sandbox) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **brownfield.environ()}
 
 
+@pytest.mark.soak
 def test_all_emulated_operations_answer_the_aws_cli_in_shape(served: dict[str, str]) -> None:
     rec = CliRecorder(served)
     sandbox = _Served(served["AWS_ENDPOINT_URL"])

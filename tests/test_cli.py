@@ -144,6 +144,7 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
     assert broken.returncode == 1 and keys(broken.stdout)["first_broken"] == Path(records[2]).name
 
 
+@pytest.mark.soak
 def test_foreground_sandbox_run_twice_and_call_log(example_params: Path, tmp_path: Path) -> None:
     """The issue's walk-through: serve, export, apply, apply again (0 writes), and the log shows nothing new."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -51,6 +51,7 @@ def test_throttled_calls_look_like_aws_throttling(sandbox: Sandbox, service: str
     assert info.value.response["Error"]["Code"] == code
 
 
+@pytest.mark.soak
 def test_botocore_retries_through_partial_throttling(sandbox: Sandbox) -> None:
     faults(sandbox, throttle={"sts:GetCallerIdentity": 0.5}, seed=7)
     sts = client("sts", Config(retries={"mode": "standard", "total_max_attempts": 10}))

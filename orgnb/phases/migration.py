@@ -28,6 +28,7 @@ from orgnb.apply import executor
 from orgnb.errors import OperatorActionPending, PreflightRefused
 from orgnb.guards import profile_context
 from orgnb.inventory import HandshakeRecord, Inventory, caller_identity, describe_organization
+from orgnb.journal import Journal
 from orgnb.parameters import ExistingAccount, ManualId, Parameters
 from orgnb.phases.account_creation import wanted_ou_paths
 from orgnb.plan import Action, Plan, Step
@@ -138,13 +139,17 @@ def _read_one(
         return MovingAccount(**common, error=f"cannot read it through {spec.profile}: {exc}")
 
 
+def _earlier_entries(reports_dir: Path) -> Iterator[dict[str, Any]]:
+    """Every journal entry of earlier migration records under `reports_dir`, oldest first (torn lines skipped)."""
+    for journal in sorted(reports_dir.glob(f"*-{PHASE}/journal.jsonl")):
+        yield from Journal(journal, journal.parent.name, PHASE).entries()
+
+
 def _earlier_results(reports_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(account id, result) of every finished step in earlier migration records under `reports_dir`, oldest first."""
-    for journal in sorted(reports_dir.glob(f"*-{PHASE}/journal.jsonl")):
-        for line in journal.read_text(encoding="utf-8").splitlines():
-            entry = json.loads(line)
-            if entry["event"] == "done":
-                yield entry["step"].rsplit(":", 1)[1], entry.get("result", {})
+    for entry in _earlier_entries(reports_dir):
+        if entry["event"] == "done":
+            yield entry["step"].rsplit(":", 1)[1], entry.get("result", {})
 
 
 def previous_leaves(reports_dir: Path) -> dict[str, str]:
@@ -153,12 +158,18 @@ def previous_leaves(reports_dir: Path) -> dict[str, str]:
 
 
 def previous_old_orgs(reports_dir: Path) -> dict[str, set[str]]:
-    """The organizations each account left (or whose organization was deleted), from earlier records' journals."""
+    """The organizations each account left (or whose organization was deleted), from earlier records' journals:
+    finished steps, and leave / delete steps only begun (a run killed just after AWS answered them)."""
     old: dict[str, set[str]] = {}
     for account, result in _earlier_results(reports_dir):
         org_id = result.get("left_org") or result.get("deleted")
         if org_id:
             old.setdefault(account, set()).add(org_id)
+    for entry in _earlier_entries(reports_dir):
+        if entry["event"] == "begin" and entry["step"].startswith(("leave:", "delete-organization:")):
+            org_id = (entry.get("params") or {}).get("OrganizationId")
+            if org_id:
+                old.setdefault(entry["step"].rsplit(":", 1)[1], set()).add(org_id)
     return old
 
 
@@ -264,6 +275,8 @@ def _kind_mismatch(m: MovingAccount) -> str:
     seen = "management" if m.is_management else ("member" if m.seen_org else "standalone")
     if m.error or seen == m.declared:
         return ""
+    if seen == "standalone" and m.invite is not None:
+        return ""  # it left (or its organization was deleted) after our invitation: a run stopped mid-move, accept next
     group = {"standalone": "invites", "member": "migrations", "management": "old_managements"}[seen]
     return f"{m.account_id} is listed as a {m.declared} account but AWS shows a {seen} one: move it under {group} in the parameters"
 
