@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -127,6 +128,15 @@ def write_params(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "params.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def real_looking_profile(config: Path, name: str) -> Path:
+    """An AWS config file with one non-sandbox profile holding made-up static keys (generated, never committed)."""
+    key_id = "AKIA" + secrets.token_hex(8).upper()
+    config.write_text(
+        f"[profile {name}]\nregion = us-east-1\naws_access_key_id = {key_id}\naws_secret_access_key = {secrets.token_hex(20)}\n"
+    )
+    return config
 
 
 @pytest.fixture(autouse=True)

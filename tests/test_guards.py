@@ -9,6 +9,7 @@ from orgnb.inventory import collect_inventory
 from orgnb.parameters import load_parameters
 from orgnb.sandbox import Sandbox
 from orgnb.session import AwsContext, make_context
+from tests.conftest import real_looking_profile
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_no_network_is_refused_within_seconds_saying_so(tmp_path, monkeypatch: p
     from orgnb.guards import check_reachable
 
     config = tmp_path / "config"
-    config.write_text("[profile offline]\nregion = us-east-1\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = x\n")
+    real_looking_profile(config, "offline")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://192.0.2.1:9")
     started = time.monotonic()

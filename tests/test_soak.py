@@ -18,6 +18,7 @@ from orgnb.phases import PHASES
 from orgnb.rehearsal import run_phases
 from orgnb.runner import patched_environ, run_phase
 from orgnb.sandbox import Sandbox
+from tests.conftest import real_looking_profile
 
 pytestmark = pytest.mark.soak
 
@@ -82,7 +83,7 @@ def test_every_phase_twice_on_greenfield_writes_nothing_the_second_time(sandbox:
 @pytest.mark.parametrize("phase", PHASE_NAMES)
 def test_no_way_to_aws_fails_within_30_seconds_saying_so(phase: str, tmp_path: Path) -> None:
     config = tmp_path / "config"
-    config.write_text("[profile management]\nregion = us-east-1\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = x\n")
+    real_looking_profile(config, "management")
     env = {"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_ENDPOINT_URL": "http://192.0.2.1:9"}
     started = time.monotonic()
     with patched_environ(env):
