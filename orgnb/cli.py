@@ -156,7 +156,8 @@ def cmd_records_verify(args: argparse.Namespace) -> int:
         print(f"broken: {problem}", file=sys.stderr)
     count = sum(len(record_dirs(d)) for d in chain_dirs(path)) or int((path / "record.json").exists())
     lines: list[tuple[str, Any]] = [("path", path), ("records", count), ("verified", not problems)]
-    lines += [(f"head{'' if where == '.' else ' ' + where}", (h or {}).get("manifest_sha256")) for where, h in heads.items()]
+    for where, head in heads.items():  # the newest link of each chain: keep it somewhere else to anchor the chain
+        lines.append(("head" if where == "." else f"head_{where.replace('/', '_')}", (head or {}).get("manifest_sha256")))
     if problems:
         lines += [("first_broken", problems[0].place), ("problems", len(problems))]
     _print_lines(lines)
