@@ -20,10 +20,13 @@ from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
+    CredentialRetrievalError,
     EndpointConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
+    ProxyConnectionError,
     ReadTimeoutError,
+    SSLError,
     SSOTokenLoadError,
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
@@ -41,7 +44,7 @@ GUARDED_SERVICES = ("sts", "organizations", "iam", "account")
 # where the SDK's defaults would retry an unreachable endpoint for minutes.
 REACH_PROBE = RETRY_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=3, read_timeout=10))
 THROTTLED_CODES = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
-EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"})
 REJECTED_CODES = frozenset({"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"})
 
 
@@ -125,7 +128,7 @@ def check_reachable(ctx: AwsContext) -> None:
     url = ctx.endpoint_url("sts")
     try:
         ctx.session.client("sts", region_name=ctx.region, config=REACH_PROBE).get_caller_identity()
-    except (NoCredentialsError, PartialCredentialsError):
+    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError):
         raise PreflightRefused(
             f"no AWS credentials in {where}: set organization.profile, or sign in (aws sso login / aws configure)"
         ) from None
@@ -133,7 +136,7 @@ def check_reachable(ctx: AwsContext) -> None:
         raise PreflightRefused(
             f"the SSO session of {where} has expired or never started: run `aws sso login --profile {profile}`"
         ) from None
-    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError) as exc:
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError, ProxyConnectionError, SSLError) as exc:
         raise PreflightRefused(
             f"cannot reach AWS at {url} ({type(exc).__name__}): check the network, a proxy, or AWS_ENDPOINT_URL "
             "(it points at a sandbox that is not running?)"
@@ -142,6 +145,8 @@ def check_reachable(ctx: AwsContext) -> None:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in THROTTLED_CODES:
             return  # AWS answered, and the credentials were read: busy is not unreachable
+        if code in ("RequestExpired", "RequestTimeTooSkewed"):
+            raise PreflightRefused(f"AWS refused the request's time ({code}): this machine's clock is off; set it right (NTP)") from None
         if code in EXPIRED_CODES:
             raise PreflightRefused(f"the credentials of {where} have expired ({code}): sign in again and re-run") from None
         if code in REJECTED_CODES:

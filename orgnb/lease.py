@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from orgnb.errors import LeaseHeld
 from orgnb.session import AwsContext
@@ -88,16 +88,22 @@ class RootLease:
             raise self._refuse(confirmed) if confirmed else LeaseHeld("another run changed the lease tags while this one took them")
 
     def renew_if_due(self) -> None:
-        """Extend the lease when less than half of it is left (called between steps)."""
+        """Extend the lease when less than half of it is left (called between steps); raise LeaseHeld when another
+        run has taken it meanwhile (this run outlived it)."""
         now = _now()
         if self.expires is not None and self.expires - now < self.ttl / 2:
+            current = read_lease(self.ctx, self.root_id)
+            if current is not None and current.run != self.run:
+                raise self._refuse(current)
             self._write(now)
 
-    def release(self) -> None:
-        """Give the lease back if this run still holds it (never another run's)."""
+    def release(self) -> bool:
+        """Give the lease back if this run still holds it (never another run's); True when it was given back."""
         try:
             current = read_lease(self.ctx, self.root_id)
-            if current is not None and current.run == self.run:
-                self.ctx.client("organizations").untag_resource(ResourceId=self.root_id, TagKeys=[HOLDER, RUN, EXPIRES])
-        except ClientError:
-            pass  # the lease expires by itself; the apply's own outcome is what matters
+            if current is None or current.run != self.run:
+                return False
+            self.ctx.client("organizations").untag_resource(ResourceId=self.root_id, TagKeys=[HOLDER, RUN, EXPIRES])
+            return True
+        except (ClientError, BotoCoreError):
+            return False  # the lease expires by itself; the apply's own outcome is what matters

@@ -26,6 +26,9 @@ ACTION_NAMES: dict[str, str | None] = {
     "s3:ListBuckets": "s3:ListAllMyBuckets",
     "s3:HeadBucket": "s3:ListBucket",
 }
+# Every phase that applies takes the lease on the organization's root (its own counter, so not in the data file).
+LEASE_ACTIONS = ("organizations:ListTagsForResource", "organizations:TagResource", "organizations:UntagResource")
+READ_ONLY_PHASES = frozenset({"preparation-audit"})
 # Actions that can name their resource; everything else Organizations and IAM read is account-wide ("*").
 RESOURCES: dict[str, str] = {"sts:AssumeRole": f"arn:aws:iam::*:role/{MEMBER_ROLE}"}
 
@@ -68,10 +71,10 @@ def policy_for(phases: Iterable[str]) -> dict[str, Any]:
     data = phase_operations()
     by_resource: dict[str, set[str]] = {}
     for phase in _phase_names(phases):
-        for operation in data.get(phase, []):
-            action = iam_action(operation)
-            if action:
-                by_resource.setdefault(RESOURCES.get(action, "*"), set()).add(action)
+        actions = [iam_action(operation) for operation in data.get(phase, [])]
+        actions += [] if phase in READ_ONLY_PHASES else list(LEASE_ACTIONS)
+        for action in filter(None, actions):
+            by_resource.setdefault(RESOURCES.get(action, "*"), set()).add(action)
     statements = [
         {"Sid": "Orgnb" if resource == "*" else "OrgnbMemberRole", "Effect": "Allow", "Action": sorted(actions), "Resource": resource}
         for resource, actions in sorted(by_resource.items(), key=lambda item: item[0] != "*")

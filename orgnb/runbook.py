@@ -59,6 +59,7 @@ class PhaseRun:
         self.plan: Plan | None = None
         self.result: ApplyResult | None = None
         self._enrich: Enricher | None = None
+        self._planner: Planner | None = None
         self.outcome = "started"
         self.details: dict[str, Any] = {}
         self.journal.write("run-start", apply=apply, headless=headless, parameters_file=str(params_file))
@@ -141,6 +142,7 @@ class PhaseRun:
         if self.inventory is None:
             raise ApplyRefused("read the inventory before planning")
         self.plan = planner(self.params, self.inventory)
+        self._planner = planner
         self._save()
         print(self.plan.headline())
         for note in self.plan.notes:
@@ -156,6 +158,7 @@ class PhaseRun:
             if lease is not None:
                 lease.acquire()
                 self.journal.write("lease-taken", root=lease.root_id, expires=str(lease.expires))
+                self._check_plan_current()
             renew = lease.renew_if_due if lease is not None else None
             self.result = apply_plan(self.ctx, self.plan, self.journal, self.params.confirm_irreversible, renew)
             self.outcome = "applied"
@@ -163,8 +166,7 @@ class PhaseRun:
             self.outcome = "failed"
             raise
         finally:
-            if lease is not None and lease.expires is not None:
-                lease.release()
+            if lease is not None and lease.expires is not None and lease.release():
                 self.journal.write("lease-released", root=lease.root_id)
             self._save()
         extra = [
@@ -174,6 +176,19 @@ class PhaseRun:
         ]
         print(f"applied {len(self.result.applied)} step(s) of plan {self.plan.short_hash}" + (f" ({', '.join(extra)})" if extra else ""))
         return self.result
+
+    def _check_plan_current(self) -> None:
+        """With the lease held, read AWS again: refuse a plan another run has made stale since it was shown."""
+        assert self.plan is not None and self._planner is not None
+        inventory = collect_inventory(self.ctx)
+        if self._enrich is not None:
+            inventory = self._enrich(self.ctx, self.params, inventory)
+        fresh = self._planner(self.params, inventory)
+        if fresh.hash != self.plan.hash:
+            raise ApplyRefused(
+                f"AWS changed since plan {self.plan.short_hash} was made (now {fresh.short_hash}; another run applied meanwhile?): "
+                "run the phase again to plan from what is there now"
+            )
 
     def _lease(self) -> RootLease | None:
         """The apply lease on the organization's root (None before the Organization exists: phase 02 creates it)."""

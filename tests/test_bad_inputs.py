@@ -1,4 +1,4 @@
-"""A corpus of bad inputs: each is refused before any AWS write, exit 2 or 3, with a message naming the field."""
+"""A corpus of bad inputs: each is refused before any AWS call, with exit 2 and a message naming the field and its fix."""
 
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ def test_bad_parameters_exit_2_naming_the_field(
     code, err = run_bad(path, tmp_path, capsys)
     assert code == 2, err
     assert f"  - {field}" in err and "(fix: " in err, err
-    assert sandbox.calls(writes_only=True) == [] and not (tmp_path / "reports").exists()
+    assert sandbox.calls() == [] and not (tmp_path / "reports").exists()
 
 
 @pytest.mark.parametrize(("raw", "field"), [c[1:] for c in RAW_CASES], ids=[c[0] for c in RAW_CASES])
@@ -160,7 +160,7 @@ def test_unreadable_files_exit_2_naming_the_file(
     path.write_bytes(raw)
     code, err = run_bad(path, tmp_path, capsys)
     assert code == 2 and f"  - {field}" in err, err
-    assert sandbox.calls(writes_only=True) == []
+    assert sandbox.calls() == []
 
 
 PARAMETER_CASES: list[tuple[str, list[str], str]] = [
@@ -185,4 +185,4 @@ def test_bad_command_line_values_exit_2(
     code = main(["run", phase, "-f", str(path), "--reports-dir", str(tmp_path / "reports"), *extra])
     err = capsys.readouterr().err
     assert code == 2 and field in err, err
-    assert sandbox.calls(writes_only=True) == []
+    assert sandbox.calls() == []

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import boto3
 import pytest
@@ -22,7 +23,7 @@ import pytest
 from orgnb.apicalls import is_write
 from orgnb.errors import LeaseHeld
 from orgnb.journal import Journal
-from orgnb.lease import EXPIRES, read_lease
+from orgnb.lease import EXPIRES, RootLease, read_lease
 from orgnb.phases.catalog import apply_phase
 from orgnb.sandbox import Sandbox
 from orgnb.session import CallCounter, make_context
@@ -87,13 +88,15 @@ def duplicates() -> dict[str, Any]:
 
 
 def uninterrupted(brownfield: Sandbox, phase: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], int]:
-    """The end state of the phase run once without a kill, and how many write calls it made (lease included)."""
+    """The end state of the phase run once without a kill, and how many write calls it made before giving the lease
+    back (taking the lease included)."""
     prepare(phase, sandbox=brownfield)
     monkeypatch.setenv("ORGNB_REPORTS_DIR", str(tmp_path / "whole"))
     with killed_after_write(10**6) as seen:
         run = apply_phase(phase, BROWNFIELD, tmp_path / "whole" / f"20261128T000000Z-{phase}")
     assert run.outcome == "applied", run.outcome
-    return end_state(), len(seen)
+    assert seen[-1] == "organizations:UntagResource"  # the lease given back: a killed run never gets there
+    return end_state(), len(seen) - 1
 
 
 @pytest.mark.parametrize("phase", ["account-creation", "migration"])
@@ -107,7 +110,8 @@ def test_a_run_killed_after_any_write_resumes_to_the_same_end_state(
         prepare(phase, sandbox=brownfield)
         reports = tmp_path / f"k{k}"
         monkeypatch.setenv("ORGNB_REPORTS_DIR", str(reports))  # where the re-run finds the killed run's journal, as `orgnb run` sets it
-        with pytest.raises(Killed), killed_after_write(k):
+        # a killed process runs no cleanup: its lease stays on the root (in-process, `finally` would give it back)
+        with pytest.raises(Killed), killed_after_write(k), patch.object(RootLease, "release", lambda self: False):
             apply_phase(phase, BROWNFIELD, reports / f"20261128T000001Z-{phase}")
         if live_lease():  # the killed run's lease: the re-run is refused, as a second operator's run would be
             with pytest.raises(LeaseHeld):

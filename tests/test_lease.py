@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +9,8 @@ import boto3
 import pytest
 
 import orgnb
-from orgnb.errors import ExitCode, LeaseHeld, exit_code_for
+from orgnb import lease as lease_module
+from orgnb.errors import ApplyRefused, ExitCode, LeaseHeld, exit_code_for
 from orgnb.lease import EXPIRES, HOLDER, RUN, RootLease, read_lease
 from orgnb.sandbox import Sandbox
 from orgnb.session import make_context
@@ -61,18 +61,44 @@ def test_a_stale_lease_is_taken_over_and_given_back(sandbox: Sandbox, example_pa
     assert run.ctx.counter.write_total == len(run.plan.steps)  # the lease's tag calls are not counted as the plan's writes
 
 
-def test_the_lease_renews_only_when_half_is_gone(sandbox: Sandbox) -> None:
+def test_the_lease_renews_only_when_half_is_gone(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     root = organization_root()
     ctx = make_context("management", "us-east-1")
-    lease = RootLease(ctx, root, OTHER, "20261128T120000Z-migration", ttl=timedelta(seconds=2))
+    clock = [datetime(2026, 11, 28, 12, 0, tzinfo=UTC)]
+    monkeypatch.setattr(lease_module, "_now", lambda: clock[0])
+    lease = RootLease(ctx, root, OTHER, "20261128T120000Z-migration")
     lease.acquire()
     first = lease.expires
+    clock[0] += lease_module.TTL / 3
     lease.renew_if_due()
     assert lease.expires == first
-    time.sleep(1.1)
+    clock[0] += lease_module.TTL / 3
     lease.renew_if_due()
-    assert lease.expires > first and read_lease(ctx, root).expires == lease.expires
-    lease.release()
-    assert read_lease(ctx, root) is None
+    assert lease.expires == clock[0] + lease_module.TTL and read_lease(ctx, root).expires == lease.expires
+    assert lease.release() and read_lease(ctx, root) is None
     tags = [c.operation for c in sandbox.calls(writes_only=True) if c.operation in ("TagResource", "UntagResource")]
     assert tags == ["TagResource", "TagResource", "UntagResource"]
+
+
+def test_a_run_that_outlived_its_lease_stops_at_the_next_step(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = organization_root()
+    ctx = make_context("management", "us-east-1")
+    clock = [datetime.now(UTC)]
+    monkeypatch.setattr(lease_module, "_now", lambda: clock[0])
+    mine = RootLease(ctx, root, OTHER, "20261128T120000Z-migration")
+    mine.acquire()
+    clock[0] += lease_module.TTL * 2  # this run stalled past its lease; another took it over
+    RootLease(ctx, root, OTHER, "20261128T130000Z-account-creation").acquire()
+    with pytest.raises(LeaseHeld, match="20261128T130000Z-account-creation"):
+        mine.renew_if_due()
+    assert not mine.release() and read_lease(ctx, root).run == "20261128T130000Z-account-creation"
+
+
+def test_a_plan_made_stale_by_another_run_is_refused(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    organization_root()
+    run = phase02(example_params, tmp_path / "rec")
+    org = boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
+    org.enable_aws_service_access(ServicePrincipal="account.amazonaws.com")  # another run applied part of it meanwhile
+    with pytest.raises(ApplyRefused, match="AWS changed since plan"):
+        run.apply()
+    assert run.ctx.counter.write_total == 0

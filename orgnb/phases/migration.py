@@ -65,6 +65,7 @@ class MovingAccount:
     rewrites: tuple[PolicyRewrite, ...] = ()  # its policies that name its old organization
     is_management: bool = False  # it manages the organization it is in
     old_management_profile: str = ""  # the profile of its old organization's management account (reads delegated admins)
+    left_earlier: bool = False  # an earlier run of this phase began its leave (or its organization's deletion)
     error: str = ""
 
     @property
@@ -189,6 +190,7 @@ def read_migration(ctx: AwsContext, params: Parameters, inventory: Inventory) ->
     moving = [_read_one(ctx, field, spec, inventory, old_mgmt_profiles) for field, spec in params.existing_accounts()]
     earlier = previous_old_orgs(records.default_reports_dir())
     new_org = inventory.organization.id if inventory.organization else ""
+    moving = [replace(m, left_earlier=m.account_id in earlier) for m in moving]
     moving = [_with_rewrites(ctx, m, earlier.get(m.account_id, set()), new_org) for m in moving]
     return replace(inventory, migration=MigrationState(tuple(moving)))
 
@@ -275,8 +277,8 @@ def _kind_mismatch(m: MovingAccount) -> str:
     seen = "management" if m.is_management else ("member" if m.seen_org else "standalone")
     if m.error or seen == m.declared:
         return ""
-    if seen == "standalone" and m.invite is not None:
-        return ""  # it left (or its organization was deleted) after our invitation: a run stopped mid-move, accept next
+    if seen == "standalone" and m.invite is not None and m.left_earlier:
+        return ""  # an earlier run invited it, then it left (or its organization went), and that run stopped: accept next
     group = {"standalone": "invites", "member": "migrations", "management": "old_managements"}[seen]
     return f"{m.account_id} is listed as a {m.declared} account but AWS shows a {seen} one: move it under {group} in the parameters"
 
