@@ -55,9 +55,15 @@ class ApplyResult:
 class StepLog:
     """What a batch executor calls as each of its steps moves on: every call is a journal entry."""
 
-    def __init__(self, journal: Journal, result: ApplyResult) -> None:
+    def __init__(self, journal: Journal, result: ApplyResult, heartbeat: Callable[[], None] | None = None) -> None:
         self.journal = journal
         self.result = result
+        self._heartbeat = heartbeat
+
+    def heartbeat(self) -> None:
+        """Called by a long batch on each round of waiting: the lease renews there as it does between steps."""
+        if self._heartbeat is not None:
+            self._heartbeat()
 
     def begin(self, step: Step) -> None:
         """Before the step's first write."""
@@ -141,7 +147,7 @@ def apply_plan(
     check_applicable(plan, confirm_irreversible)
     result = ApplyResult(plan.hash)
     journal.write("apply-start", plan=plan.hash, steps=len(plan.steps))
-    log = StepLog(journal, result)
+    log = StepLog(journal, result, between_steps)
     stopped: set[str] = set()  # groups with a step that failed or waits for a person
     for run in _runs(plan.steps):
         if between_steps is not None:

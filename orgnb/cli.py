@@ -237,6 +237,45 @@ def cmd_policy(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _lease_target(args: argparse.Namespace) -> tuple[Any, str]:
+    """The management account's context (guarded) and its organization's root id, from the parameters file."""
+    from orgnb.guards import check_reachable, check_sandbox_mix
+    from orgnb.session import make_context
+
+    params = load_parameters(args.file)
+    ctx = make_context(params.organization.profile, params.organization.region)
+    check_sandbox_mix(ctx)
+    check_reachable(ctx)
+    roots = ctx.client("organizations").list_roots()["Roots"]
+    return ctx, roots[0]["Id"]
+
+
+def cmd_lease_show(args: argparse.Namespace) -> int:
+    """Who holds the apply lease on the organization's root, if anyone."""
+    from datetime import UTC, datetime
+
+    from orgnb.lease import read_lease
+
+    ctx, root = _lease_target(args)
+    lease = read_lease(ctx, root)
+    lines: list[tuple[str, Any]] = [("root", root), ("held", lease is not None)]
+    if lease is not None:
+        lines += [("run", lease.run), ("holder", lease.holder), ("expires", lease.expires.isoformat())]
+        lines.append(("live", lease.live(datetime.now(UTC))))
+    _print_lines(lines)
+    return ExitCode.OK
+
+
+def cmd_lease_break(args: argparse.Namespace) -> int:
+    """Remove the lease of a run that died, so the next run need not wait for it to expire."""
+    from orgnb.lease import break_lease
+
+    ctx, root = _lease_target(args)
+    removed = break_lease(ctx, root, args.run)
+    _print_lines([("root", root), ("removed", removed is not None), ("run", args.run)])
+    return ExitCode.OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Static validation of a parameters file (no AWS call)."""
     params = load_parameters(args.file)
@@ -321,6 +360,16 @@ def build_parser() -> argparse.ArgumentParser:
     pol.add_argument("-o", "--output", help="also write the policy document (JSON only) to this file")
     pol.add_argument("--refresh", metavar="REPORTS", help="rebuild the per-phase operations from a rehearsal's records")
     pol.set_defaults(func=cmd_policy)
+
+    lease = sub.add_parser("lease", help="the apply lease on the organization's root")
+    lease_sub = lease.add_subparsers(dest="lease_command", required=True)
+    show = lease_sub.add_parser("show", help="who holds the lease")
+    show.add_argument("-f", "--file", required=True, help="parameters YAML file")
+    show.set_defaults(func=cmd_lease_show)
+    brk = lease_sub.add_parser("break", help="remove the lease of a run that died (name it)")
+    brk.add_argument("-f", "--file", required=True, help="parameters YAML file")
+    brk.add_argument("--run", required=True, help="the record folder name of the run that died")
+    brk.set_defaults(func=cmd_lease_break)
 
     validate = sub.add_parser("validate", help="check a parameters file without calling AWS")
     validate.add_argument("-f", "--file", required=True)

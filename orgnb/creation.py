@@ -163,6 +163,7 @@ class Pipeline:
                     self._fail_queue(f"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED: {DAILY_QUOTA_REMEDY}")
                     return
                 self.sleep(delay)
+                self.log.heartbeat()  # a batch can outlast the lease: renew it while waiting
                 ended = self._poll()
                 self._fill()  # refill the freed slots before the slower bookkeeping below
                 for creation, status in ended:

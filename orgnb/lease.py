@@ -67,7 +67,7 @@ class RootLease:
     def _refuse(self, lease: Lease) -> LeaseHeld:
         return LeaseHeld(
             f"run {lease.run} by {lease.holder} is applying to this organization until {lease.expires:%Y-%m-%d %H:%M:%S} UTC: "
-            "wait for it to finish (or for the lease to expire, if that run was killed), then run again"
+            f"wait for it to finish, then run again (if that run died: `orgnb lease break -f <parameters> --run {lease.run}`)"
         )
 
     def _write(self, now: datetime) -> None:
@@ -107,3 +107,16 @@ class RootLease:
             return True
         except (ClientError, BotoCoreError):
             return False  # the lease expires by itself; the apply's own outcome is what matters
+
+
+def break_lease(ctx: AwsContext, root_id: str, run: str) -> Lease | None:
+    """Remove the lease of `run` (one the operator knows was killed); the lease that was there, or None if none.
+
+    Refuses (LeaseHeld) when the lease belongs to another run: only the run named can be declared dead."""
+    current = read_lease(ctx, root_id)
+    if current is None:
+        return None
+    if current.run != run:
+        raise LeaseHeld(f"the lease belongs to run {current.run} by {current.holder}, not {run}: name the run that died")
+    ctx.client("organizations").untag_resource(ResourceId=root_id, TagKeys=[HOLDER, RUN, EXPIRES])
+    return current

@@ -10,6 +10,7 @@ import pytest
 
 import orgnb
 from orgnb import lease as lease_module
+from orgnb.cli import main
 from orgnb.errors import ApplyRefused, ExitCode, LeaseHeld, exit_code_for
 from orgnb.lease import EXPIRES, HOLDER, RUN, RootLease, read_lease
 from orgnb.sandbox import Sandbox
@@ -102,3 +103,17 @@ def test_a_plan_made_stale_by_another_run_is_refused(sandbox: Sandbox, example_p
     with pytest.raises(ApplyRefused, match="AWS changed since plan"):
         run.apply()
     assert run.ctx.counter.write_total == 0
+
+
+def test_the_lease_of_a_run_that_died_can_be_broken_by_naming_it(
+    sandbox: Sandbox, example_params: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = organization_root()
+    hold(root, "20261128T120000Z-migration", datetime.now(UTC) + timedelta(minutes=20))
+    assert main(["lease", "show", "-f", str(example_params)]) == 0
+    assert "run: 20261128T120000Z-migration" in capsys.readouterr().out
+    assert main(["lease", "break", "-f", str(example_params), "--run", "20261128T130000Z-migration"]) == ExitCode.REFUSED
+    assert "belongs to run 20261128T120000Z-migration" in capsys.readouterr().err
+    assert main(["lease", "break", "-f", str(example_params), "--run", "20261128T120000Z-migration"]) == 0
+    assert "removed: True" in capsys.readouterr().out
+    assert read_lease(make_context("management", "us-east-1"), root) is None

@@ -10,12 +10,14 @@ import botocore.session
 import pytest
 import yaml
 
+from orgnb.apply import apply_plan
 from orgnb.creation import REMEDIES, PollSchedule
 from orgnb.errors import ApplyIncomplete
 from orgnb.iac import write_import_stubs
 from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
 from orgnb.phases.catalog import apply_phase
+from orgnb.plan import Action
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox, creation
 from tests.conftest import write_params
@@ -213,3 +215,15 @@ def test_import_stubs_name_every_created_account(brownfield: Sandbox, tmp_path: 
     to_import = json.loads(paths[2].read_text())
     assert {i["LogicalResourceId"] for i in to_import} == set(resources)
     assert {i["ResourceIdentifier"]["AccountId"] for i in to_import} == {a.id for a in created.values()}
+
+
+def test_a_long_creation_batch_renews_the_lease_while_it_waits(brownfield: Sandbox, tmp_path: Path) -> None:
+    """The CreateAccount batch calls the apply's heartbeat on each poll round, not only between steps."""
+    prepare("account-creation")
+    brownfield.settings(create_account_seconds=0.5)
+    run = planned(tmp_path)
+    beats: list[int] = []
+    result = apply_plan(run.ctx, run.plan, run.journal, (), lambda: beats.append(1))
+    assert sorted(s for s in result.applied if s.startswith("create-account:")) == sorted(CREATES)
+    others = [s for s in run.plan.steps if s.action != Action.CREATE_ACCOUNT]
+    assert len(beats) > len(others) + 1  # between the steps, and again while the batch waited
