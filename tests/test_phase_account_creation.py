@@ -12,7 +12,7 @@ import yaml
 
 from orgnb.apply import apply_plan
 from orgnb.creation import REMEDIES, PollSchedule
-from orgnb.errors import ApplyIncomplete
+from orgnb.errors import ApplyIncomplete, ApplyRefused
 from orgnb.iac import write_import_stubs
 from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
@@ -100,15 +100,21 @@ def test_a_request_still_in_progress_is_adopted_not_submitted_again(brownfield: 
 
 
 def test_an_account_that_appears_after_the_plan_is_placed_not_created(brownfield: Sandbox, tmp_path: Path) -> None:
+    """Someone creates a planned account between plan and apply: the apply refuses the stale plan (it re-reads AWS
+    once it holds the lease), and the next run places the account instead of creating it again."""
     prepare("account-creation")
     run = planned(tmp_path)
     assert CREATES[2] in [s.id for s in run.plan.steps]
     made = orgs().create_account(Email="aws+widget-test@example.com", AccountName="Widget test")["CreateAccountStatus"]
-    run.apply()
-    run.verify(plan_account_creation)
-    assert run.outcome == "applied" and run.ctx.counter.writes["organizations:CreateAccount"] == 2
-    assert run.result.results[CREATES[2]]["account_id"] == made["AccountId"]
-    assert [a.ou_path for a in run.inventory.accounts if a.id == made["AccountId"]] == ["Workloads/Test"]
+    with pytest.raises(ApplyRefused, match="AWS changed since plan"):
+        run.apply()
+    assert run.ctx.counter.write_total == 0
+    again = planned(tmp_path, name="again")
+    assert CREATES[2] not in [s.id for s in again.plan.steps]
+    again.apply()
+    again.verify(plan_account_creation)
+    assert again.outcome == "applied" and again.ctx.counter.writes["organizations:CreateAccount"] == 2
+    assert [a.ou_path for a in again.inventory.accounts if a.id == made["AccountId"]] == ["Workloads/Test"]
 
 
 def test_a_create_account_answer_lost_is_checked_before_submitting_again(brownfield: Sandbox, tmp_path: Path) -> None:
