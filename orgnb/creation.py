@@ -216,9 +216,12 @@ class Pipeline:
             if self._reconcile(step):
                 continue
             outcome = self._submit(step)
-            if outcome == "deferred":
+            if outcome == "deferred":  # no free slot: with none of ours running, the daily quota is spent
                 self._queue.appendleft(step)
                 return True
+            if outcome == "throttled":  # a busy API says nothing about slots or the quota: wait a round
+                self._queue.appendleft(step)
+                return False
             if outcome == "uncertain":  # look again after a wait: reconciled (adopted or found) or submitted anew
                 self._uncertain[step.id] = self._uncertain.get(step.id, 0) + 1
                 if self._uncertain[step.id] >= MAX_UNCERTAIN:
@@ -238,7 +241,10 @@ class Pipeline:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             reason = str(exc.response.get("Reason", ""))
-            if reason in _SLOT_REASONS or code in _THROTTLED:
+            if code in _THROTTLED:  # AWS did not take the request: send it again next round
+                self.log.progress(step, "deferred", error=error_text(exc))
+                return "throttled"
+            if reason in _SLOT_REASONS:
                 self.log.progress(step, "deferred", error=error_text(exc))
                 return "deferred"
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500:

@@ -233,3 +233,14 @@ def test_a_long_creation_batch_renews_the_lease_while_it_waits(brownfield: Sandb
     assert sorted(s for s in result.applied if s.startswith("create-account:")) == sorted(CREATES)
     others = [s for s in run.plan.steps if s.action != Action.CREATE_ACCOUNT]
     assert len(beats) > len(others) + 1  # between the steps, and again while the batch waited
+
+
+def test_a_throttled_create_account_waits_a_round_and_is_not_taken_for_the_daily_quota(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")
+    brownfield.admin("faults", {"throttle": {"organizations:CreateAccount": 0.5}, "seed": 1})  # the 1st and 4th calls
+    run = planned(tmp_path)
+    run.apply()
+    run.verify(plan_account_creation)
+    assert run.outcome == "applied" and sorted(s for s in run.result.applied if s.startswith("create-account:")) == sorted(CREATES)
+    throttled = [e for e in run.journal.entries() if e["event"] == "deferred" and "TooManyRequests" in e["error"]]
+    assert throttled and all(len(accounts) == 1 for accounts in accounts_by_email().values())
