@@ -3,6 +3,7 @@
 Notebooks import from `orgnb` only; `__all__` is the public API (a test keeps it importable and complete).
 """
 
+import orgnb._startup  # noqa: F401 - first: keeps a slow optional module out of every process (see there)
 from orgnb.apply import ApplyResult, apply_plan
 from orgnb.audit import AuditInventory, Findings, collect_audit, conclude_audit, run_checks
 from orgnb.display import OuTree, account_browser

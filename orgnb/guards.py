@@ -35,7 +35,7 @@ from botocore.exceptions import (
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import Parameters
-from orgnb.session import ACCOUNT_PROFILE_SCOPE, RETRY_CONFIG, AwsContext, make_context
+from orgnb.session import ACCOUNT_PROFILE_SCOPE, RETRY_CONFIG, AwsContext
 
 SANDBOX_SETTING = "orgnb_sandbox"
 SANDBOX_ROUTE = "/orgnb-api/instance"
@@ -114,9 +114,14 @@ def check_management_caller(params: Parameters, inventory: Inventory) -> None:
 
 def profile_context(base: AwsContext, profile: str) -> AwsContext:
     """A context acting through another profile (inside an account to move), sharing `base`'s region and call
-    counter, refused when it mixes the sandbox and real AWS."""
-    ctx = make_context(profile, base.region, base.counter, scope=ACCOUNT_PROFILE_SCOPE)
-    check_sandbox_mix(ctx)
+    counter, refused when it mixes the sandbox and real AWS; made and checked once per run and profile."""
+    ctx, made = base.for_profile(profile, ACCOUNT_PROFILE_SCOPE)
+    if made:
+        try:
+            check_sandbox_mix(ctx)
+        except PreflightRefused:
+            base.forget_profile(profile)
+            raise
     return ctx
 
 

@@ -78,10 +78,24 @@ class Scrubber:
 
     known: set[str] = field(default_factory=set)
     found: Counter[str] = field(default_factory=Counter)
+    # texts already seen to hold nothing to replace: papermill saves the whole notebook after every cell, so
+    # nearly every string comes back unchanged many times (cleared when a known value is added)
+    _clean: set[str] = field(default_factory=set, repr=False, compare=False)
+    _known_pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        initial, self.known = self.known, set()
+        self.add_known(initial)
 
     def add_known(self, values: Iterable[str]) -> None:
         """Also replace these exact values (credentials, secret parameter values) wherever they appear."""
-        self.known.update(v for v in values if isinstance(v, str) and len(v) >= 6 and not MARKER_PATTERN.search(v))
+        new = {v for v in values if isinstance(v, str) and len(v) >= 6 and not MARKER_PATTERN.search(v)} - self.known
+        if new:
+            self.known.update(new)
+            alternatives = "|".join(re.escape(v) for v in sorted(self.known, key=len, reverse=True))
+            # whole values only: a six-digit passcode must not eat the middle of an account id
+            self._known_pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+            self._clean.clear()
 
     def _sub(self, pattern: re.Pattern[str], kind: str, text: str, accept: Any = None) -> str:
         def repl(m: re.Match[str]) -> str:
@@ -94,10 +108,16 @@ class Scrubber:
 
     def text(self, text: str) -> str:
         """`text` with every secret it holds replaced by a marker."""
-        if self.known:
-            alternatives = "|".join(re.escape(v) for v in sorted(self.known, key=len, reverse=True))
-            # whole values only: a six-digit passcode must not eat the middle of an account id
-            text = self._sub(re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])"), KNOWN_SECRET, text)
+        if text in self._clean:
+            return text
+        clean = self._scrub(text)
+        if clean == text:
+            self._clean.add(text)
+        return clean
+
+    def _scrub(self, text: str) -> str:
+        if self._known_pattern is not None:
+            text = self._sub(self._known_pattern, KNOWN_SECRET, text)
 
         def labelled(m: re.Match[str]) -> str:
             if not is_secret_name(m.group(1)):

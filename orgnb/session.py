@@ -7,11 +7,15 @@ profile's `endpoint_url` work as they do for the AWS CLI. Every client retries w
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pandas as pd
 from botocore.client import BaseClient
 from botocore.config import Config
@@ -22,6 +26,9 @@ from orgnb.apicalls import is_write
 # fail one in ~400, several per run. The first call of a run has its own fast-failing probe (guards.check_reachable).
 RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 10}, user_agent_appid="orgnb", connect_timeout=10, read_timeout=60)
 SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
+# Reads fanned out over threads (the tree walk): botocore's adaptive mode adds a client-side rate limiter that
+# slows every thread down together once AWS starts throttling, instead of each retrying on its own.
+ADAPTIVE = Config(retries={"mode": "adaptive", "total_max_attempts": 10})
 MEMBER_ROLE = "OrganizationAccountAccessRole"
 ROOT_TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
 # A root session serves one account's audit or deletion: a handful of calls. Standard-mode retries back off
@@ -43,14 +50,19 @@ class CallCounter:
     writes: Counter[str] = field(default_factory=Counter)
     # who made each call: the caller's own credentials, a role inside a member, a root session, an account's profile
     by_scope: dict[str, Counter[str]] = field(default_factory=dict)
+    # seconds spent waiting for AWS, summed over calls (retries and back-off included; overlapping calls add up)
+    seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def record(self, service: str, operation: str, scope: str = CALLER) -> None:
-        """Count one call of `operation` on `service`, made in `scope`."""
+    def record(self, service: str, operation: str, scope: str = CALLER, seconds: float = 0.0) -> None:
+        """Count one call of `operation` on `service`, made in `scope`, that took `seconds`."""
         key = f"{service}:{operation}"
-        self.calls[key] += 1
-        self.by_scope.setdefault(scope, Counter())[key] += 1
-        if is_write(operation):
-            self.writes[key] += 1
+        with self._lock:  # the tree walk counts from several threads
+            self.calls[key] += 1
+            self.by_scope.setdefault(scope, Counter())[key] += 1
+            if is_write(operation):
+                self.writes[key] += 1
+            self.seconds += seconds
 
     @property
     def total(self) -> int:
@@ -72,16 +84,42 @@ class CallCounter:
         return {scope: dict(sorted(ops.items())) for scope, ops in sorted(self.by_scope.items())}
 
 
+# Every session shares one botocore loader: a new session (one per assumed role or root session) would otherwise
+# parse each service's model and the endpoint rules from disk again, about 50 ms a client.
+_LOADER = botocore.loaders.create_loader()
+_LOADER_LOCK = threading.Lock()
+
+
+def new_session(**kwargs: Any) -> boto3.Session:
+    """A boto3 session (profile or explicit credentials in `kwargs`) whose service models come from the shared loader."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", _LOADER)
+    if kwargs.get("profile_name"):
+        core.set_config_variable("profile", kwargs["profile_name"])
+        core.get_scoped_config()  # a profile that does not exist fails here (ProfileNotFound), as boto3's own would
+    session = boto3.Session(botocore_session=core, **kwargs)
+    with _LOADER_LOCK:  # each boto3 session appends its own data folder to the loader's search path: keep one of each
+        _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
+    return session
+
+
 def _install_counter(session: boto3.Session, counter: CallCounter, scope: str) -> None:
+    started = threading.local()
+
+    def on_start(**_: Any) -> None:
+        started.at = time.monotonic()
+
     def on_call(event_name: str, model: Any = None, **_: Any) -> None:
         # after-call carries the operation model; after-call-error (no answer: connection refused, timeout) only names
         # it in the event: after-call-error.<service id>.<Operation>
+        seconds = time.monotonic() - getattr(started, "at", time.monotonic())
         if model is not None:
-            counter.record(model.service_model.service_name, model.name, scope)
+            counter.record(model.service_model.service_name, model.name, scope, seconds)
         else:
             _, service, operation = event_name.split(".", 2)
-            counter.record(service, operation, scope)
+            counter.record(service, operation, scope, seconds)
 
+    session.events.register("before-call", on_start, unique_id="orgnb-call-clock")
     session.events.register("after-call", on_call, unique_id="orgnb-call-counter")
     session.events.register("after-call-error", on_call, unique_id="orgnb-call-counter-error")
 
@@ -98,17 +136,31 @@ class AwsContext:
         self.account_hint = account_hint
         self.scope = scope
         self._clients: dict[str, BaseClient] = {}
+        self._profiles: dict[str, AwsContext] = {}
         _install_counter(session, self.counter, scope)
 
-    def client(self, service: str, region: str | None = None, single_attempt: bool = False) -> BaseClient:
+    def for_profile(self, profile: str, scope: str) -> tuple[AwsContext, bool]:
+        """A context through another named profile, sharing this one's region and counter, made once per run;
+        with True when it was made by this call."""
+        made = profile not in self._profiles
+        if made:
+            self._profiles[profile] = make_context(profile, self.region, self.counter, scope=scope)
+        return self._profiles[profile], made
+
+    def forget_profile(self, profile: str) -> None:
+        """Drop the context kept for `profile` (one that failed its checks is made and checked again next time)."""
+        self._profiles.pop(profile, None)
+
+    def client(self, service: str, region: str | None = None, single_attempt: bool = False, adaptive: bool = False) -> BaseClient:
         """A client for `service` in this context's region (or `region`), made once and reused.
 
         `single_attempt` turns the SDK's retries off, for writes AWS gives no idempotency token (CreateAccount):
-        a retry after a lost answer could make a second request.
+        a retry after a lost answer could make a second request. `adaptive` is for reads made from several threads.
         """
-        key = f"{service}@{region or self.region}{'/once' if single_attempt else ''}"
+        mode = "/once" if single_attempt else "/adaptive" if adaptive else ""
+        key = f"{service}@{region or self.region}{mode}"
         if key not in self._clients:
-            config = RETRY_CONFIG.merge(SINGLE_ATTEMPT) if single_attempt else RETRY_CONFIG
+            config = RETRY_CONFIG.merge(SINGLE_ATTEMPT if single_attempt else ADAPTIVE) if (single_attempt or adaptive) else RETRY_CONFIG
             self._clients[key] = self.session.client(service, region_name=region or self.region, config=config)
         return self._clients[key]
 
@@ -140,7 +192,7 @@ class AwsContext:
         return self._with_credentials(creds, account_id, ROOT_SESSION_SCOPE)
 
     def _with_credentials(self, creds: dict[str, Any], account_id: str, scope: str) -> AwsContext:
-        session = boto3.Session(
+        session = new_session(
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
@@ -154,5 +206,5 @@ class AwsContext:
 
 def make_context(profile: str | None, region: str, counter: CallCounter | None = None, scope: str = CALLER) -> AwsContext:
     """A context from a named profile, or from the default credential chain when `profile` is None."""
-    session = boto3.Session(profile_name=profile, region_name=region) if profile else boto3.Session(region_name=region)
+    session = new_session(profile_name=profile, region_name=region) if profile else new_session(region_name=region)
     return AwsContext(session, region, counter, scope=scope)

@@ -11,6 +11,7 @@ from functools import cache
 from urllib.parse import parse_qs
 
 import botocore.session
+from botocore.model import ServiceModel
 
 from orgnb.apicalls import is_write
 
@@ -29,14 +30,26 @@ class Call:
     status: int
 
 
+_SESSION = botocore.session.get_session()
+
+
+@cache
+def _service_model(signing_name: str) -> ServiceModel | None:
+    """The model of the service that signs as `signing_name`: the service of that name when it matches (most do),
+    else the first that does (loading every model takes seconds, so that is the last resort)."""
+    available = _SESSION.get_available_services()
+    for name in sorted(available, key=lambda n: n != signing_name):
+        model = _SESSION.get_service_model(name)
+        if (model.signing_name or model.endpoint_prefix) == signing_name:
+            return model
+    return None
+
+
 @cache
 def _rest_routes(signing_name: str) -> tuple[tuple[str, re.Pattern[str], frozenset[str], str], ...]:
     """(method, path regex, required query keys, operation) for a REST service, most specific first."""
-    session = botocore.session.get_session()
-    for name in session.get_available_services():
-        model = session.get_service_model(name)
-        if (model.signing_name or model.endpoint_prefix) != signing_name or not model.protocol.startswith("rest"):
-            continue
+    model = _service_model(signing_name)
+    if model is not None and model.protocol.startswith("rest"):
         routes = []
         for op_name in model.operation_names:
             http = model.operation_model(op_name).http
@@ -69,15 +82,10 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes, s
     return f"{method} {path}"
 
 
-@cache
 def protocol_of(signing_name: str) -> str:
     """The wire protocol of the service that signs as `signing_name` (json, query, rest-json, ...)."""
-    session = botocore.session.get_session()
-    for name in session.get_available_services():
-        model = session.get_service_model(name)
-        if (model.signing_name or model.endpoint_prefix) == signing_name:
-            return str(model.protocol)
-    return "json"
+    model = _service_model(signing_name)
+    return str(model.protocol) if model is not None else "json"
 
 
 def parse_credential(authorization: str) -> tuple[str, str] | None:
