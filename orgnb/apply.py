@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orgnb.errors import ApplyRefused, OperatorActionPending, StepFailed
 from orgnb.journal import Journal
 from orgnb.plan import Action, Plan, Step
+from orgnb.remedies import remedy_for
 from orgnb.session import AwsContext
 
 Executor = Callable[[AwsContext, Step], Mapping[str, Any]]
@@ -113,11 +114,13 @@ def _runs(steps: Sequence[Step]) -> list[list[Step]]:
 
 
 def error_text(exc: Exception) -> str:
-    """An AWS error as `Code: Message (reason R)`, any other as `Type: text`."""
+    """An AWS error as `Code: Message (reason R)` with its remedy when one is known, any other as `Type: text`."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         reason = exc.response.get("Reason")
-        return f"{err.get('Code')}: {err.get('Message')}" + (f" (reason {reason})" if reason else "")
+        remedy = remedy_for(exc)
+        text = f"{err.get('Code')}: {err.get('Message')}" + (f" (reason {reason})" if reason else "")
+        return text + (f". Remedy: {remedy}" if remedy else "")
     return f"{type(exc).__name__}: {exc}"
 
 

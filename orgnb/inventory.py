@@ -1,11 +1,15 @@
 """Read-only inventory of the caller and its Organization: root, OU tree with paths, accounts.
 
 The tree is walked from the root with ListOrganizationalUnitsForParent and ListAccountsForParent, following
-every NextToken (botocore paginators), so each account's OU path is known without a second pass.
+every NextToken, so each account's OU path is known without a second pass. That is the fewest calls the API
+allows: one page per container and 20 children. The walk runs them concurrently (WALK_WORKERS at a time, with
+botocore's adaptive retry, whose client-side rate limiter slows every thread down together if AWS throttles):
+each page, once answered, sends the next page of its container and the first pages of the OUs it lists.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -227,20 +231,86 @@ def _account(raw: dict[str, Any], parent_id: str, path: str) -> Account:
     )
 
 
-def walk_tree(ctx: AwsContext, root_id: str, page_size: int | None = None) -> tuple[tuple[OrganizationalUnit, ...], tuple[Account, ...]]:
-    """Every OU (with its path) and account (with its OU path) below `root_id`, breadth first."""
+# Calls in flight during the tree walk. botocore's connection pool holds 10 per client; Organizations throttles an
+# account's request rate (TooManyRequestsException), and a few calls at a time already hide most of the latency.
+WALK_WORKERS = 8
+_ACCOUNTS, _OUS = "list_accounts_for_parent", "list_organizational_units_for_parent"
+
+
+def _page(client: Any, operation: str, parent_id: str, token: str | None, page_size: int | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"ParentId": parent_id}
+    if token:
+        kwargs["NextToken"] = token
+    if page_size:
+        kwargs["MaxResults"] = page_size
+    return dict(getattr(client, operation)(**kwargs))
+
+
+def walk_tree(
+    ctx: AwsContext, root_id: str, page_size: int | None = None, workers: int = WALK_WORKERS
+) -> tuple[tuple[OrganizationalUnit, ...], tuple[Account, ...]]:
+    """Every OU (with its path) and account (with its OU path) below `root_id`, in breadth-first order."""
+    client = ctx.client("organizations", adaptive=workers > 1)
+    paths = {root_id: ""}
+    ous_of: dict[str, list[OrganizationalUnit]] = {}
+    accounts_of: dict[str, list[Account]] = {}
+    with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="orgnb-walk") as pool:
+        pending: dict[Future[dict[str, Any]], tuple[str, str]] = {}
+
+        def send(operation: str, parent_id: str, token: str | None = None) -> None:
+            pending[pool.submit(_page, client, operation, parent_id, token, page_size)] = (operation, parent_id)
+
+        send(_ACCOUNTS, root_id)
+        send(_OUS, root_id)
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    operation, parent_id = pending.pop(future)
+                    page = future.result()
+                    if page.get("NextToken"):
+                        send(operation, parent_id, page["NextToken"])
+                    if operation == _ACCOUNTS:
+                        accounts_of.setdefault(parent_id, []).extend(_account(raw, parent_id, paths[parent_id]) for raw in page["Accounts"])
+                        continue
+                    for raw in page["OrganizationalUnits"]:
+                        parent_path = paths[parent_id]
+                        paths[raw["Id"]] = path = f"{parent_path}/{raw['Name']}" if parent_path else raw["Name"]
+                        ous_of.setdefault(parent_id, []).append(OrganizationalUnit(raw["Id"], raw["Name"], raw["Arn"], parent_id, path))
+                        send(_ACCOUNTS, raw["Id"])
+                        send(_OUS, raw["Id"])
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return _breadth_first(root_id, ous_of, accounts_of)
+
+
+def _breadth_first(
+    root_id: str, ous_of: dict[str, list[OrganizationalUnit]], accounts_of: dict[str, list[Account]]
+) -> tuple[tuple[OrganizationalUnit, ...], tuple[Account, ...]]:
+    """The walk's findings in the order a one-call-at-a-time breadth-first walk lists them (pages keep their order)."""
     ous: list[OrganizationalUnit] = []
     accounts: list[Account] = []
-    queue: list[tuple[str, str]] = [(root_id, "")]
+    queue = [root_id]
     while queue:
-        parent_id, path = queue.pop(0)
-        for raw in _pages(ctx, "list_accounts_for_parent", "Accounts", page_size, ParentId=parent_id):
-            accounts.append(_account(raw, parent_id, path))
-        for raw in _pages(ctx, "list_organizational_units_for_parent", "OrganizationalUnits", page_size, ParentId=parent_id):
-            child_path = f"{path}/{raw['Name']}" if path else raw["Name"]
-            ous.append(OrganizationalUnit(raw["Id"], raw["Name"], raw["Arn"], parent_id, child_path))
-            queue.append((raw["Id"], child_path))
+        parent_id = queue.pop(0)
+        accounts.extend(accounts_of.get(parent_id, []))
+        children = ous_of.get(parent_id, [])
+        ous.extend(children)
+        queue.extend(ou.id for ou in children)
     return tuple(ous), tuple(accounts)
+
+
+def read_root(ctx: AwsContext, page_size: int | None = None) -> Root:
+    """The organization's root (ListRoots)."""
+    raw = _pages(ctx, "list_roots", "Roots", page_size)[0]
+    return Root(
+        id=raw["Id"],
+        name=raw["Name"],
+        arn=raw["Arn"],
+        policy_types=tuple(p["Type"] for p in raw.get("PolicyTypes", []) if p.get("Status") == "ENABLED"),
+    )
 
 
 def _handshake(raw: dict[str, Any]) -> HandshakeRecord:
@@ -269,13 +339,7 @@ def collect_inventory(ctx: AwsContext, page_size: int | None = None) -> Inventor
     org = describe_organization(ctx)
     if org is None or org.management_account_id != caller.account_id:
         return Inventory(caller=caller, organization=org, caller_facts=facts)
-    raw_root = _pages(ctx, "list_roots", "Roots", page_size)[0]
-    root = Root(
-        id=raw_root["Id"],
-        name=raw_root["Name"],
-        arn=raw_root["Arn"],
-        policy_types=tuple(p["Type"] for p in raw_root.get("PolicyTypes", []) if p.get("Status") == "ENABLED"),
-    )
+    root = read_root(ctx, page_size)
     ous, accounts = walk_tree(ctx, root.id, page_size)
     services = _pages(ctx, "list_aws_service_access_for_organization", "EnabledServicePrincipals", page_size)
     handshakes = _pages(ctx, "list_handshakes_for_organization", "Handshakes", page_size)

@@ -237,6 +237,7 @@ def finish_record(record_dir: Path, facts: dict[str, Any], scrubber: Scrubber) -
         "steps_applied": [e["step"] for e in journal if e.get("event") == "done"],
         "writes": status.get("writes", 0),
         "calls": status.get("calls", 0),
+        "aws_seconds": status.get("aws_seconds"),
         "operations": status.get("operations", {}),
         "outcome": status.get("outcome", "unknown"),
         "failed_cell": failed_cell(nb) if nb is not None else None,

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from orgnb.remedies import remedy_for
 from orgnb.session import AwsContext
 
 IAM_PRINCIPAL = "iam.amazonaws.com"
@@ -122,7 +123,8 @@ def audit_member(ctx: AwsContext, account_id: str, name: str) -> MemberRootCrede
     try:
         return read_root_credentials(ctx.as_root(account_id, AUDIT_POLICY), account_id, name)
     except ClientError as exc:
-        return MemberRootCredentials(account_id, name, error=f"not audited: {_code(exc)}")
+        remedy = remedy_for(exc)
+        return MemberRootCredentials(account_id, name, error=f"not audited: {_code(exc)}" + (f" ({remedy})" if remedy else ""))
 
 
 def audit_members(ctx: AwsContext, members: Iterable[tuple[str, str]]) -> RootAccessState:

@@ -91,6 +91,7 @@ class PhaseRun:
                 "applied": len(self.journal.applied_steps()),
                 "writes": self.ctx.counter.write_total,
                 "calls": self.ctx.counter.total,
+                "aws_seconds": round(self.ctx.counter.seconds, 3),
                 "outcome": self.outcome,
                 "sandbox": self.sandbox_id,
                 "caller": {"account_id": self.inventory.caller.account_id, "arn": self.inventory.caller.arn} if self.inventory else None,

@@ -1,31 +1,203 @@
 """`make bench`: performance figures as ratios, printed as `name: value` lines (no timed assertion anywhere).
 
+Inventory (the tree walk: ListRoots, then ListOrganizationalUnitsForParent and ListAccountsForParent page by page):
+a sandbox in its own process is bulk-seeded with 1,000 accounts in 50 OUs. `inventory_calls_ratio` is the walk's
+calls over the fewest the API allows (ListRoots plus, for every container, one page of each list per 20 children);
+`naive_inventory_calls_ratio` is the same for ListAccounts plus ListParents per account. With 50 ms of latency on
+every call (and a token-bucket rate limit on Organizations, `--rate-limit`), `inventory_latency_ratio` is the
+concurrent walk's wall time over calls x latency, the time of a walk that makes one call at a time.
+`inventory_10k_seconds` and `inventory_10k_peak_mb` (tracemalloc's peak while walking) are for 10,000 accounts.
+
 Account creation: with the sandbox's CreateAccount taking T seconds, phase 04 creates N accounts. AWS runs at
 most five requests at a time, so the best possible makespan is ceil(N/5)·T; creating them one by one takes N·T.
 `creation_makespan_ratio` is the measured makespan over ceil(N/5)·T (1.00 is ideal). Polling is scaled to T
 (every T/20), so the ratio measures the pipeline rather than the poll interval; against AWS, where T is one to a
 few minutes, the default schedule (5 s growing to 30 s, reset whenever a request finishes) plays the same part.
+
+Rehearsal: `orgnb rehearse`'s work (brownfield, every phase) in this process, split into kernel start-up (each
+notebook's papermill time outside its cells), waiting for AWS (the sandbox; summed from each run's call clock),
+our own code in the kernels (cell time less AWS time), and the rest (sandbox start, records, HTML pages).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import math
+import os
+import subprocess
+import sys
 import tempfile
 import time
+import tracemalloc
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from orgnb.creation import MAX_IN_FLIGHT, PollSchedule
+from orgnb.inventory import WALK_WORKERS, read_root, walk_tree
 from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
 from orgnb.phases.catalog import apply_phase
-from orgnb.rehearsal import sandboxed
+from orgnb.rehearsal import rehearse, sandboxed
 from orgnb.runbook import start_phase
 from orgnb.runner import patched_environ
+from orgnb.session import AwsContext, make_context
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "parameters" / "example.yaml"
 MANAGEMENT = "111122223333"
+PAGE = 20  # Organizations' largest page
+TREE_OPERATIONS = ("organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent")
+NAIVE_OPERATIONS = ("organizations:ListAccounts", "organizations:ListParents")
+
+
+class ExternalSandbox:
+    """A greenfield sandbox served by `orgnb sandbox` in its own process (its time and memory stay out of ours)."""
+
+    def __init__(self, folder: Path) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        command = [sys.executable, "-m", "orgnb.cli", "sandbox", "--profiles-dir", str(folder)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)  # noqa: S603 - our own CLI
+        self.environ: dict[str, str] = {}
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith("export "):
+                key, _, value = line[len("export ") :].strip().partition("=")
+                self.environ[key] = value
+            if line.startswith("profiles"):
+                break
+        if "AWS_ENDPOINT_URL" not in self.environ:
+            raise SystemExit("bench: the sandbox did not start")
+
+    def admin(self, route: str, payload: dict[str, Any] | None = None) -> Any:
+        """GET or POST an admin route."""
+        data = json.dumps(payload).encode() if payload is not None else None
+        url = f"{self.environ['AWS_ENDPOINT_URL']}/orgnb-api/{route}"
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST" if data else "GET")) as resp:  # noqa: S310
+            return json.load(resp)
+
+    def stop(self) -> None:
+        """End the sandbox's process."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def seeded_organization(ous: int, accounts: int) -> Iterator[tuple[ExternalSandbox, dict[str, Any]]]:
+    """An external sandbox whose management account runs an organization with `accounts` accounts in `ous` OUs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = ExternalSandbox(Path(tmp))
+        try:
+            with patched_environ(sandbox.environ):
+                make_context("management", "us-east-1").client("organizations").create_organization(FeatureSet="ALL")
+                sandbox.admin("settings", {"account_limits": {MANAGEMENT: accounts + 10}})
+                seeded = sandbox.admin("seed", {"management_account_id": MANAGEMENT, "ous": ous, "accounts": accounts})
+                yield sandbox, seeded
+        finally:
+            sandbox.stop()
+
+
+def fewest_tree_calls(shape: dict[str, dict[str, int]]) -> int:
+    """ListRoots, then per container one page of each list per 20 children (an empty list still takes one call)."""
+    pages = sum(max(1, math.ceil(c["ous"] / PAGE)) + max(1, math.ceil(c["accounts"] / PAGE)) for c in shape.values())
+    return 1 + pages
+
+
+def tree_walk(ctx: AwsContext, workers: int) -> int:
+    """Walk the whole tree; the number of accounts found."""
+    root = read_root(ctx)
+    return len(walk_tree(ctx, root.id, workers=workers)[1])
+
+
+def naive_walk(ctx: AwsContext) -> int:
+    """What simple scripts do: every account (ListAccounts), then each account's parent (ListParents)."""
+    org = ctx.client("organizations")
+    accounts = [a for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+    for account in accounts:
+        org.list_parents(ChildId=account["Id"])
+    return len(accounts)
+
+
+def counted(walk: Callable[[AwsContext], int], operations: tuple[str, ...]) -> tuple[int, int, float]:
+    """Run `walk` with a fresh context: accounts found, calls of `operations` made, wall seconds."""
+    ctx = make_context("management", "us-east-1")
+    started = time.monotonic()
+    found = walk(ctx)
+    seconds = time.monotonic() - started
+    return found, sum(n for op, n in ctx.counter.calls.items() if op in operations), seconds
+
+
+def inventory_figures(ous: int, accounts: int, latency_ms: int, rate_limit: float) -> dict[str, float]:
+    """Calls (concurrent and naive walks) against the fewest possible, then wall time with latency injected."""
+    with seeded_organization(ous, accounts) as (sandbox, seeded), patched_environ(sandbox.environ):
+        lower = fewest_tree_calls(seeded["shape"])
+        found, calls, _ = counted(lambda ctx: tree_walk(ctx, WALK_WORKERS), TREE_OPERATIONS)
+        naive_found, naive_calls, _ = counted(naive_walk, NAIVE_OPERATIONS)
+        if found != naive_found or found < accounts:
+            raise SystemExit(f"bench: the walks found {found} and {naive_found} accounts, expected {accounts} and more")
+        burst = max(WALK_WORKERS, 2)
+        faults = {"latency_ms": {"organizations:*": latency_ms}, "rate_limit": {"organizations:*": [rate_limit, burst]}}
+        sandbox.admin("faults", faults)
+        _, latency_calls, wall = counted(lambda ctx: tree_walk(ctx, WALK_WORKERS), TREE_OPERATIONS)
+        served = sandbox.admin("faults")
+        throttled = sum(served["rate_limited"].values())
+        sent = sum(served["calls"].values())
+    return {
+        "inventory_accounts": found,
+        "inventory_lower_bound_calls": lower,
+        "inventory_calls": calls,
+        "inventory_calls_ratio": calls / lower,
+        "naive_inventory_calls": naive_calls,
+        "naive_inventory_calls_ratio": naive_calls / lower,
+        "inventory_latency_seconds": wall,
+        "inventory_latency_ratio": wall / (latency_calls * latency_ms / 1000),
+        "inventory_throttled_percent": 100 * throttled / sent if sent else 0.0,
+    }
+
+
+def inventory_10k(ous: int, accounts: int) -> dict[str, float]:
+    """Wall time of the walk over `accounts` accounts, then (in a second walk) tracemalloc's peak during it."""
+    with seeded_organization(ous, accounts) as (sandbox, _), patched_environ(sandbox.environ):
+        found, _, seconds = counted(lambda ctx: tree_walk(ctx, WALK_WORKERS), TREE_OPERATIONS)
+        tracemalloc.start()
+        counted(lambda ctx: tree_walk(ctx, WALK_WORKERS), TREE_OPERATIONS)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    if found < accounts:
+        raise SystemExit(f"bench: the walk found {found} of {accounts} accounts")
+    return {"inventory_10k_accounts": found, "inventory_10k_seconds": seconds, "inventory_10k_peak_mb": peak / 2**20}
+
+
+def _cells_seconds(notebook: dict[str, Any]) -> float:
+    return sum(c.get("metadata", {}).get("papermill", {}).get("duration") or 0 for c in notebook["cells"])
+
+
+def rehearsal_figures() -> dict[str, float]:
+    """The brownfield rehearsal's wall time, split into kernel start-up, AWS, our code in the kernels, and the rest."""
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.monotonic()
+        results = rehearse("brownfield", ROOT / "parameters" / "brownfield.yaml", Path(tmp) / "reports")
+        total = time.monotonic() - started
+        if not results or results[-1].exit_code != 0:
+            raise SystemExit("bench: the rehearsal did not finish cleanly")
+        kernels = cells = aws = 0.0
+        for result in results:
+            notebook = json.loads((result.record_dir / "notebook.ipynb").read_text(encoding="utf-8"))
+            record = json.loads((result.record_dir / "record.json").read_text(encoding="utf-8"))
+            kernels += notebook["metadata"]["papermill"]["duration"] - _cells_seconds(notebook)
+            cells += _cells_seconds(notebook)
+            aws += record.get("aws_seconds") or 0.0
+    return {
+        "rehearsal_seconds": total,
+        "rehearsal_runs": len(results),
+        "rehearsal_kernel_seconds": kernels,
+        "rehearsal_aws_seconds": aws,
+        "rehearsal_own_code_seconds": cells - aws,
+        "rehearsal_other_seconds": total - kernels - cells,
+    }
 
 
 def _parameters(folder: Path, count: int) -> Path:
@@ -62,18 +234,35 @@ def creation_makespan(count: int, seconds: float) -> dict[str, float]:
 
 def main() -> None:
     """Run the benchmarks and print one `name: value` line per figure."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--accounts", type=int, default=20, help="accounts to create (default 20)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=40, help="accounts phase 04 creates (default 40)")
     parser.add_argument("--seconds", type=float, default=2.0, help="the sandbox's creation time T per account (default 2)")
+    parser.add_argument("--latency-ms", type=int, default=50, help="latency per call for the inventory (default 50)")
+    parser.add_argument("--rate-limit", type=float, default=100.0, help="Organizations calls a second the sandbox allows (default 100)")
+    parser.add_argument("--only", choices=("inventory", "10k", "creation", "rehearsal"), action="append", help="run only these parts")
     args = parser.parse_args()
-    figures = creation_makespan(args.accounts, args.seconds)
-    print(f"accounts: {args.accounts}")
-    print(f"creation_seconds: {args.seconds}")
-    print(f"creation_makespan_seconds: {figures['makespan']:.2f}")
-    print(f"creation_ideal_seconds: {figures['ideal']:.2f}")
-    print(f"creation_serial_seconds: {figures['serial']:.2f}")
-    print(f"creation_makespan_ratio: {figures['makespan'] / figures['ideal']:.2f}")
-    print(f"creation_speedup_vs_serial: {figures['serial'] / figures['makespan']:.2f}")
+    parts = set(args.only or ("inventory", "10k", "creation", "rehearsal"))
+    figures: dict[str, float] = {}
+    if "inventory" in parts:
+        figures.update(inventory_figures(50, 1000, args.latency_ms, args.rate_limit))
+    if "creation" in parts:
+        creation = creation_makespan(args.accounts, args.seconds)
+        figures.update(
+            {
+                "creation_accounts": args.accounts,
+                "creation_seconds_per_account": args.seconds,
+                "creation_makespan_seconds": creation["makespan"],
+                "creation_ideal_seconds": creation["ideal"],
+                "creation_serial_seconds": creation["serial"],
+                "creation_makespan_ratio": creation["makespan"] / creation["ideal"],
+            }
+        )
+    if "rehearsal" in parts:
+        figures.update(rehearsal_figures())
+    if "10k" in parts:
+        figures.update(inventory_10k(50, 10_000))
+    for name, value in figures.items():
+        print(f"{name}: {value:.2f}" if isinstance(value, float) else f"{name}: {value}")
 
 
 if __name__ == "__main__":

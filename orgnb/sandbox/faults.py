@@ -1,6 +1,8 @@
-"""Fault injection, off by default: throttle a fraction of calls, fail the n-th call, add latency.
+"""Fault injection, off by default: throttle a fraction of calls, limit the call rate, fail the n-th call, add latency.
 
-Keys are `service:Operation` (e.g. `organizations:CreateAccount`) or `*` for every call. Errors are sent as each
+Keys are `service:Operation` (e.g. `organizations:CreateAccount`), `service:*` for a service, or `*` for every
+call; the most specific key in force applies. A rate limit (`rate_limit: {key: [per_second, burst]}`) is a token
+bucket, as AWS throttles an account's request rate: a call finding the bucket empty is throttled. Errors are sent as each
 protocol sends them, so botocore sees (and retries) them as it would from AWS:
 - throttled: JSON `TooManyRequestsException` (400), query `Throttling` (400), REST `TooManyRequestsException` (429);
 - failed: `ServiceUnavailable`/`ServiceException` with HTTP 503.
@@ -25,12 +27,15 @@ class Faults:
     throttle: dict[str, float] = field(default_factory=dict)
     fail_nth: dict[str, int] = field(default_factory=dict)
     latency_ms: dict[str, int] = field(default_factory=dict)
+    rate_limit: dict[str, tuple[float, float]] = field(default_factory=dict)
     seed: int = 0
     calls: Counter[str] = field(default_factory=Counter)
+    rate_limited: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
         self._lock = threading.Lock()
+        self._buckets: dict[str, TokenBucket] = {k: TokenBucket(rate, burst) for k, (rate, burst) in self.rate_limit.items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Faults:
@@ -39,6 +44,7 @@ class Faults:
             throttle={k: float(v) for k, v in (data.get("throttle") or {}).items()},
             fail_nth={k: int(v) for k, v in (data.get("fail_nth") or {}).items()},
             latency_ms={k: int(v) for k, v in (data.get("latency_ms") or {}).items()},
+            rate_limit={k: (float(v[0]), float(v[1])) for k, v in (data.get("rate_limit") or {}).items()},
             seed=int(data.get("seed", 0)),
         )
 
@@ -48,21 +54,58 @@ class Faults:
             "throttle": self.throttle,
             "fail_nth": self.fail_nth,
             "latency_ms": self.latency_ms,
+            "rate_limit": {k: list(v) for k, v in self.rate_limit.items()},
             "seed": self.seed,
             "calls": dict(self.calls),
+            "rate_limited": dict(self.rate_limited),
         }
 
     def decide(self, key: str) -> str | None:
         """Sleep for the latency in force, then say whether this call is 'throttled', 'failed' or neither."""
-        delay = self.latency_ms.get(key, self.latency_ms.get("*", 0))
+        delay = _lookup(self.latency_ms, key, 0)
         if delay:
             time.sleep(delay / 1000)
         with self._lock:
             self.calls[key] += 1
             if self.fail_nth.get(key) == self.calls[key]:
                 return "failed"
-            fraction = self.throttle.get(key, self.throttle.get("*", 0.0))
+            bucket_key = _most_specific(self._buckets, key)
+            if bucket_key is not None and not self._buckets[bucket_key].take():
+                self.rate_limited[key] += 1
+                return "throttled"
+            fraction = _lookup(self.throttle, key, 0.0)
             return "throttled" if fraction and self._random.random() < fraction else None
+
+
+def _most_specific(table: dict[str, Any], key: str) -> str | None:
+    """The key of `table` that applies to the call `key`: itself, its service's `service:*`, or `*`."""
+    service = key.split(":", 1)[0]
+    return next((k for k in (key, f"{service}:*", "*") if k in table), None)
+
+
+def _lookup(table: dict[str, Any], key: str, default: Any) -> Any:
+    found = _most_specific(table, key)
+    return table[found] if found is not None else default
+
+
+class TokenBucket:
+    """`rate` tokens a second, holding at most `burst`; each call takes one."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1.0)
+        self._tokens = self.burst
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        """Take a token if one is there (callers hold the faults' lock)."""
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
 
 
 def error_response(protocol: str, fault: str) -> tuple[str, list[tuple[str, str]], bytes]:

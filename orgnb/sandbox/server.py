@@ -4,7 +4,9 @@ Admin routes (JSON): GET `/orgnb-api/instance` (instance id, scenario, profiles)
 (`?writes=1` for writes only), GET `/orgnb-api/mailbox` (`?address=` for one recipient), ,
 POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up), and
 POST `/orgnb-api/settings` (creation time and concurrency, injected CreateAccount failures, quotas; see apply_settings),
-and GET/POST `/orgnb-api/faults` (throttling, n-th call failures, latency; see faults).
+GET/POST `/orgnb-api/faults` (throttling, a rate limit, n-th call failures, latency; see faults), and
+POST `/orgnb-api/seed` (`{"management_account_id": ..., "ous": 50, "accounts": 1000}`: bulk OUs and accounts for
+benchmarks; see bulk).
 Everything else goes to moto.
 """
 
@@ -21,7 +23,7 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import creation, handshakes, mailbox, registry
+from orgnb.sandbox import bulk, creation, handshakes, mailbox, registry
 from orgnb.sandbox.calllog import CallLog, operation_of, parse_credential, protocol_of
 from orgnb.sandbox.faults import Faults, error_response
 
@@ -104,6 +106,9 @@ class SandboxApp:
             body = json.dumps(self.faults.to_dict())
         elif path == ADMIN_PREFIX + "settings" and environ.get("REQUEST_METHOD") == "POST":
             body = json.dumps(apply_settings(json.loads(_read_body(environ) or b"{}")))
+        elif path == ADMIN_PREFIX + "seed" and environ.get("REQUEST_METHOD") == "POST":
+            spec = json.loads(_read_body(environ) or b"{}")
+            body = json.dumps(bulk.seed_tree(str(spec["management_account_id"]), int(spec.get("ous", 0)), int(spec.get("accounts", 0))))
         elif path.startswith(ADMIN_PREFIX + "accounts/") and path.endswith("/standalone") and environ.get("REQUEST_METHOD") == "POST":
             body = json.dumps(set_standalone_profile(path.split("/")[-2], json.loads(_read_body(environ) or b"{}")))
         else:

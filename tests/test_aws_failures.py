@@ -1,0 +1,146 @@
+"""AWS refusing or failing what the runbook asked: each ends with a remedy in the journal and output, and no lost
+state (nothing half made, nothing deleted that should not be, and a re-run after the fix finishes the job).
+
+The payment-method refusal of LeaveOrganization is covered, with its re-run, in test_phase_migration.py
+(test_a_refused_leave_waits_for_the_operator_and_a_rerun_finishes).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import boto3
+import botocore.session
+import pytest
+
+from orgnb.apply import apply_plan
+from orgnb.creation import REMEDIES, PollSchedule
+from orgnb.phases import HEADLESS_ENV, account_creation
+from orgnb.phases.account_creation import plan_account_creation
+from orgnb.phases.migration import plan_migration, read_migration
+from orgnb.phases.root_centralization import plan_root_centralization, read_root_access
+from orgnb.remedies import remedy_for
+from orgnb.runbook import PhaseRun, start_phase
+from orgnb.sandbox import Sandbox, handshakes, registry
+from tests.conftest import write_params
+from tests.estates import BROWNFIELD, prepare
+
+MEMBER = "444455556666"
+STANDALONE = "222233334444"
+ORG_OPS = "aws+org-ops@example.com"
+
+
+@pytest.fixture(autouse=True)
+def fast_headless_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(account_creation, "POLL", PollSchedule(first=0.05, factor=1.5, cap=0.2))
+    monkeypatch.setenv(HEADLESS_ENV, "1")
+
+
+def planned(phase: str, planner: object, tmp_path: Path, name: str, params: Path = BROWNFIELD, enrich: object = None) -> PhaseRun:
+    run = start_phase(phase, str(params), apply=True, record_dir=str(tmp_path / "reports" / f"{name}-{phase}"))
+    run.read_inventory(enrich)  # type: ignore[arg-type]
+    run.make_plan(planner)  # type: ignore[arg-type]
+    return run
+
+
+def client(profile: str, service: str) -> object:
+    return boto3.Session(profile_name=profile).client(service, region_name="us-east-1")
+
+
+def emails() -> list[str]:
+    pages = client("management", "organizations").get_paginator("list_accounts").paginate()  # type: ignore[attr-defined]
+    return [a["Email"].lower() for page in pages for a in page["Accounts"]]
+
+
+@pytest.mark.soak
+def test_every_create_account_failure_reason_ends_with_its_remedy_and_a_rerun_creates_the_account(
+    brownfield: Sandbox, tmp_path: Path
+) -> None:
+    reasons = sorted(botocore.session.get_session().get_service_model("organizations").shape_for("CreateAccountFailureReason").enum)
+    assert len(reasons) >= 10
+    prepare("account-creation")
+    for n, reason in enumerate(reasons):
+        brownfield.settings(create_account_fail_next=[reason])
+        run = planned("account-creation", plan_account_creation, tmp_path, f"{n:02d}")
+        run.apply()
+        step = f"create-account:{ORG_OPS}"
+        assert run.result is not None and list(run.result.failed) == [step], reason
+        assert run.result.failed[step] == f"{reason}: {REMEDIES[reason]}"
+        failed = [e for e in run.journal.entries() if e["event"] == "failed" and e["step"] == step]
+        assert len(failed) == 1 and REMEDIES[reason] in failed[0]["error"]
+        assert ORG_OPS not in emails(), f"{reason}: a failed request left an account behind"
+        remaining = run.verify(plan_account_creation)
+        assert [s.id for s in remaining.steps] == [step] and run.outcome == "incomplete"
+    final = planned("account-creation", plan_account_creation, tmp_path, "final")
+    final.apply()
+    final.verify(plan_account_creation)
+    assert final.outcome == "applied"
+    created = emails()
+    assert created.count(ORG_OPS) == 1 and len(created) == len(set(created)), "every account exactly once"
+
+
+@pytest.mark.parametrize("ending", ["declined", "expired"])
+def test_an_invitation_declined_or_expired_is_sent_again_and_the_account_joins(brownfield: Sandbox, tmp_path: Path, ending: str) -> None:
+    prepare("migration", sandbox=brownfield)
+    params = write_params(tmp_path, BROWNFIELD.read_text().replace("    profile: standalone\n", ""))  # the owner accepts by hand
+    first = planned("migration", plan_migration, tmp_path, "1", params, read_migration)
+    first.apply()
+    invitation = next(h for h in handshakes.HANDSHAKES.values() if h.action == "INVITE" and STANDALONE in h.describe()["Parties"][1]["Id"])
+    if ending == "declined":
+        client("standalone", "organizations").decline_handshake(HandshakeId=invitation.id)  # type: ignore[attr-defined]
+    else:
+        invitation.requested_at -= timedelta(days=16)
+    second = planned("migration", plan_migration, tmp_path, "2", params, read_migration)
+    assert any(f"was {ending}" in note and STANDALONE in note for note in second.plan.notes)
+    assert f"invite:{STANDALONE}" in [s.id for s in second.plan.steps]
+    second.apply()
+    open_invites = [h for h in handshakes.HANDSHAKES.values() if h.action == "INVITE" and h.state == "OPEN"]
+    assert len([h for h in open_invites if any(p["Id"] == STANDALONE for p in h.describe()["Parties"])]) == 1
+    # the owner accepts the new one; the next run places the account and writes nothing twice
+    new = next(h for h in open_invites if any(p["Id"] == STANDALONE for p in h.describe()["Parties"]))
+    client("standalone", "organizations").accept_handshake(HandshakeId=new.id)  # type: ignore[attr-defined]
+    third = planned("migration", plan_migration, tmp_path, "3", params, read_migration)
+    third.apply()
+    third.verify(plan_migration)
+    assert third.result is None or f"invite:{STANDALONE}" not in third.result.applied
+    assert registry.management_of(STANDALONE) == "111122223333"
+
+
+def test_assume_root_denied_ends_with_the_remedy_and_the_member_keeps_its_credentials(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("root-centralization")
+    text = BROWNFIELD.read_text()
+    assert "delete_member_root_credentials: true" in text
+    unconfirmed = write_params(tmp_path, text.replace("delete_member_root_credentials: true", "delete_member_root_credentials: false"))
+    features = planned("root-centralization", plan_root_centralization, tmp_path, "1", unconfirmed, read_root_access)
+    features.apply()  # trusted access and both features on; the member's credentials kept (not confirmed)
+    run = planned("root-centralization", plan_root_centralization, tmp_path, "2", enrich=read_root_access)
+    assert [s.id for s in run.plan.steps] == [f"delete-root-credentials:{MEMBER}"]
+    client("management", "iam").disable_organizations_root_credentials_management()  # type: ignore[attr-defined]
+    store = registry.record(MEMBER).root
+    before = (store.login_profile, list(store.access_keys), list(store.mfa_devices))
+    step = f"delete-root-credentials:{MEMBER}"
+    result = apply_plan(run.ctx, run.plan, run.journal, [MEMBER])  # the member's steps form a group: the apply goes on
+    error = result.failed[step]
+    assert error.startswith("AccessDenied") and "RootCredentialsManagement" in error and "Remedy:" in error
+    entry = [e for e in run.journal.entries() if e["event"] == "failed"][-1]
+    assert entry["step"] == step and "phase 03 enables them" in entry["error"]
+    assert (store.login_profile, list(store.access_keys), list(store.mfa_devices)) == before, "nothing deleted"
+    # the audit says the same instead of failing the read
+    audit = planned("root-centralization", plan_root_centralization, tmp_path, "3", enrich=read_root_access)
+    assert not audit.inventory.root_access.audited or any("sts:AssumeRoot" in (m.error or "") for m in audit.inventory.root_access.members)
+    # the remedy applied (phase 03 again: the feature back on), the deletion goes through
+    assert "enable:RootCredentialsManagement" in [s.id for s in audit.plan.steps]
+    audit.apply()
+    audit.verify(plan_root_centralization)
+    assert audit.outcome == "applied" and registry.record(MEMBER).root.login_profile is None
+
+
+def test_remedies_name_real_operations_and_codes() -> None:
+    session = botocore.session.get_session()
+    operations = {name for service in ("sts", "organizations") for name in session.get_service_model(service).operation_names}
+    from orgnb.remedies import REMEDIES as AWS_REMEDIES
+
+    assert {operation for operation, _ in AWS_REMEDIES} <= operations
+    error = botocore.exceptions.ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "AssumeRoot")
+    assert remedy_for(error) is not None and "sts:AssumeRoot" in str(remedy_for(error))
