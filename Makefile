@@ -26,8 +26,8 @@ lint: $(STAMP)  ## style and static checks
 	$(BIN)/ruff check orgnb tests
 	$(BIN)/ruff format --check orgnb tests
 
-lab: $(STAMP)  ## JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP)  ## JupyterLab on the notebooks, its kernels on a fresh brownfield sandbox (orgnb lab --help: --scenario, --start-at)
+	$(BIN)/orgnb lab
 
 bench: $(STAMP)  ## performance ratios (no timed assertions in tests)
 	$(BIN)/python tests/bench.py
