@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.orgnb-installed
 
-.PHONY: venv rehearse test soak lint lab bench schema snapshots policy-data clean
+.PHONY: venv rehearse test soak test-browser lint lab bench schema snapshots policy-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,17 +17,20 @@ rehearse: $(STAMP)  ## every implemented phase, with apply, against the embedded
 	$(BIN)/orgnb rehearse  # brownfield scenario, parameters/brownfield.yaml
 
 test: $(STAMP) lint  ## lint, then unit tests, notebooks through papermill, the CLI; all against the sandbox on loopback
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not soak"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not soak and not browser"
 
 soak: $(STAMP)  ## the slow reliability cases: faults, throttling, killed runs, every phase on both scenarios
 	$(BIN)/python -m pytest -n 2 --dist load -m soak
+
+test-browser: $(STAMP)  ## JupyterLab in Debian's Chromium (/usr/bin/chromium; .ci/run installs it): make lab's server, clicked through
+	$(BIN)/python -m pytest -p no:xdist -m browser tests/browser
 
 lint: $(STAMP)  ## style and static checks
 	$(BIN)/ruff check orgnb tests
 	$(BIN)/ruff format --check orgnb tests
 
-lab: $(STAMP)  ## JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP)  ## JupyterLab on the notebooks, its kernels on a fresh brownfield sandbox (orgnb lab --help: --scenario, --start-at)
+	$(BIN)/orgnb lab
 
 bench: $(STAMP)  ## performance ratios (no timed assertions in tests)
 	$(BIN)/python tests/bench.py

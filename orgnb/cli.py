@@ -104,6 +104,43 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    """JupyterLab on loopback, its kernels pointed at a fresh sandbox, until interrupted."""
+    from orgnb.lab import Lab, LabOptions
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    options = LabOptions(
+        scenario=args.scenario,
+        parameters_file=Path(args.file) if args.file else None,
+        notebooks=Path(args.notebooks) if args.notebooks else None,
+        port=args.port,
+        state_dir=Path(args.state_dir) if args.state_dir else None,
+        start_at=args.start_at,
+    )
+    try:
+        lab = Lab(options).start()  # stops what it started when it fails or is interrupted
+    except KeyboardInterrupt:
+        print("interrupted while starting: the sandbox and JupyterLab are stopped", file=sys.stderr)
+        return ExitCode.FAILED
+    try:
+        for result in lab.estate:
+            print(f"{result.phase}: outcome {result.outcome}, {result.applied} applied, record {result.record_dir}", flush=True)
+        for key, value in lab.exports().items():
+            print(f"export {key}={value}", flush=True)
+        _print_lines(lab.lines())
+        while lab.running() and not stop.wait(0.5):
+            pass
+        if not stop.is_set() and not lab.running():
+            print(f"JupyterLab exited on its own: see {lab.log}", file=sys.stderr)
+            return ExitCode.FAILED
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lab.stop()
+    return ExitCode.OK
+
+
 def _admin_get(args: argparse.Namespace, route: str) -> Any:
     """GET one of the running sandbox's admin routes (found through --endpoint or AWS_ENDPOINT_URL)."""
     endpoint = args.endpoint or os.environ.get("AWS_ENDPOINT_URL")
@@ -332,6 +369,15 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("address", nargs="?", help="only messages to this address")
     mail.add_argument("--endpoint", help="sandbox URL (default: AWS_ENDPOINT_URL)")
     mail.set_defaults(func=cmd_sandbox_mailbox)
+
+    lab = sub.add_parser("lab", help="JupyterLab on loopback, its kernels pointed at a fresh sandbox (the interactive path)")
+    lab.add_argument("--scenario", default=REHEARSAL_SCENARIO)
+    lab.add_argument("-f", "--file", help="parameters file (default: the scenario's, parameters/brownfield.yaml or example.yaml)")
+    lab.add_argument("--start-at", metavar="PHASE", help="apply the phases before PHASE first (headless), so PHASE can start")
+    lab.add_argument("--port", type=int, default=0, help="JupyterLab's port (default: a free one)")
+    lab.add_argument("--notebooks", help="folder JupyterLab opens (default: the project's notebooks/)")
+    lab.add_argument("--state-dir", help="keep the lab's workspace, settings, log and records here (default: a temporary folder)")
+    lab.set_defaults(func=cmd_lab)
 
     recs = sub.add_parser("records", help="verify or list the change records")
     recs_sub = recs.add_subparsers(dest="records_command", required=True)

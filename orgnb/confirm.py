@@ -16,8 +16,11 @@ def confirm_widget(plan: Plan, on_confirm: Callable[[], Any]) -> widgets.VBox:
         f"<b>{len(plan.steps)} step(s)</b> will change AWS. To apply, type the first 8 characters of the plan hash "
         f"(<code>{plan.hash}</code>) and press Confirm."
     )
-    text = widgets.Text(placeholder="first 8 characters of the plan hash", description="Plan hash")
-    button = widgets.Button(description="Confirm and apply", disabled=True, button_style="danger", icon="check")
+    # sized to their text: JupyterLab's default widths cut the placeholder and the button's label short
+    text = widgets.Text(placeholder="first 8 characters of the plan hash", description="Plan hash", layout=widgets.Layout(width="32em"))
+    button = widgets.Button(
+        description="Confirm and apply", disabled=True, button_style="danger", icon="check", layout=widgets.Layout(width="fit-content")
+    )
     output = widgets.Output()
 
     def on_text(change: dict[str, Any]) -> None:

@@ -62,7 +62,8 @@ def account_browser(frame: pd.DataFrame) -> Any:
     """A filterable account table in JupyterLab; the plain table in headless runs (records stay readable)."""
     if is_headless():
         return frame
-    text = widgets.Text(placeholder="filter: any part of a name, id, email or path", description="Filter")
+    hint = "filter: any part of a name, id, email or path"
+    text = widgets.Text(placeholder=hint, description="Filter", layout=widgets.Layout(width="32em"))  # the hint shown whole
     output = widgets.Output()
 
     def refresh(*_: Any) -> None:

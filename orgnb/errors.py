@@ -8,7 +8,8 @@ OrgnbError
 ├── LeaseHeld               exit 3: another run holds the organization's apply lease
 ├── StepFailed              exit 1: an AWS write failed; the journal says which step
 ├── SandboxError            exit 1: the rehearsal sandbox could not start or answer
-└── RecordError             exit 1: a record cannot be sealed (already sealed, incomplete notebook, no run folder)
+├── RecordError             exit 1: a record cannot be sealed (already sealed, incomplete notebook, no run folder)
+└── LabError                exit 1: `orgnb lab` could not prepare its estate or start JupyterLab
 """
 
 from __future__ import annotations
@@ -111,6 +112,10 @@ class LeaseHeld(OrgnbError):
 
 class RecordError(OrgnbError):
     """A record cannot be sealed: already sealed, its notebook incomplete, or its run folder not found."""
+
+
+class LabError(OrgnbError):
+    """`orgnb lab` could not bring the sandbox to the asked phase, or JupyterLab did not start."""
 
 
 # From least to most serious: what `orgnb rehearse` reports when phases end differently.

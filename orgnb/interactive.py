@@ -18,9 +18,12 @@ import nbformat
 from orgnb import records
 from orgnb.chain import MANIFEST
 from orgnb.errors import ExitCode, RecordError, exit_code_for
+from orgnb.phases import LAB_PARAMETERS_ENV
 from orgnb.redact import run_scrubber, scrub_notebook
 
 RECORD_LINE = re.compile(r"^record: (\d{8}T\d{6}Z-[a-z0-9-]+)\s*$", re.MULTILINE)
+# what `start_phase` prints when `orgnb lab` chose the parameters file in place of the cell's default
+LAB_PARAMETERS_LINE = re.compile(rf"^parameters: (.+) \({LAB_PARAMETERS_ENV}, in place of .*\)\s*$", re.MULTILINE)
 
 
 def _outputs_text(cell: nbformat.NotebookNode) -> str:
@@ -62,7 +65,11 @@ def check_complete(nb: nbformat.NotebookNode) -> None:
 
 
 def parameters_path(nb: nbformat.NotebookNode, notebook: Path) -> Path | None:
-    """The parameters file the operator's `parameters` cell names (relative to the notebook), if it exists."""
+    """The parameters file the run used, if it exists: the one `orgnb lab` chose (the run printed it), else the
+    one the operator's `parameters` cell names (relative to the notebook)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and (m := LAB_PARAMETERS_LINE.search(_outputs_text(cell))):
+            return Path(m.group(1)) if Path(m.group(1)).is_file() else None
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
             for node in ast.parse(cell.source).body:

@@ -16,7 +16,7 @@ import yaml
 
 from orgnb import records
 from orgnb.errors import ExitCode
-from orgnb.phases import PHASES
+from orgnb.phases import PHASES, phase_info
 from orgnb.runner import RunResult, patched_environ, run_phase
 from orgnb.sandbox import Sandbox
 
@@ -62,15 +62,17 @@ def rehearse(scenario: str, parameters_file: str | Path, reports_dir: Path, faul
         return run_phases(sandbox, parameters_file, reports_dir)
 
 
-def run_phases(sandbox: Sandbox, parameters_file: str | Path, reports_dir: Path) -> list[RunResult]:
-    """Every implemented phase in order, with apply, against `sandbox`; stops at the first that fails.
+def run_phases(sandbox: Sandbox, parameters_file: str | Path, reports_dir: Path, before: str | None = None) -> list[RunResult]:
+    """Every implemented phase in order (those before phase `before`, when given), with apply, against `sandbox`;
+    stops at the first that fails.
 
     Like an operator, the rehearsal clears what a pending phase waits for (see act_as_operator) and runs that
     phase again, so the records show both the stop and the resumed run.
     """
     results: list[RunResult] = []
     original = parameters_file
-    for phase in (p for p in PHASES if p.implemented):
+    last = phase_info(before).number - 1 if before else PHASES[-1].number
+    for phase in (p for p in PHASES if p.implemented and p.number <= last):
         results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
         if results[-1].exit_code == ExitCode.PENDING:
             actions, parameters_file = act_as_operator(sandbox, results[-1].record_dir, Path(parameters_file))

@@ -22,7 +22,7 @@ from orgnb.inventory import Inventory, collect_inventory
 from orgnb.journal import Journal
 from orgnb.lease import RootLease
 from orgnb.parameters import Parameters, load_parameters
-from orgnb.phases import is_headless, phase_info
+from orgnb.phases import LAB_PARAMETERS_ENV, is_headless, lab_parameters, phase_info
 from orgnb.plan import Plan
 from orgnb.redact import Scrubber, run_scrubber
 from orgnb.session import AwsContext, make_context
@@ -266,6 +266,9 @@ def start_phase(phase: str, parameters_file: str, apply: bool = False, record_di
     configure_display()
     if not isinstance(apply, bool):
         raise ParameterError([ParameterProblem("apply", f"{apply!r} is not a boolean", "pass True or False")], "notebook parameters")
+    if lab := lab_parameters(parameters_file):
+        print(f"parameters: {lab} ({LAB_PARAMETERS_ENV}, in place of {parameters_file})")
+        parameters_file = lab
     params = load_parameters(parameters_file)
     folder = Path(record_dir) if record_dir else records.new_record_dir(records.default_reports_dir(), info.name)
     folder.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,10 @@ from orgnb.errors import ParameterError, ParameterProblem
 
 # Set by the headless runner for the kernel: no Confirm widget, "plan only" unless apply=True.
 HEADLESS_ENV = "ORGNB_HEADLESS"
+# Set by `orgnb lab` for its kernels: the parameters file of the sandbox's scenario, used in place of the default below.
+LAB_PARAMETERS_ENV = "ORGNB_LAB_PARAMETERS"
+# What every notebook's parameters cell names as `parameters_file` (relative to notebooks/; a test keeps them so).
+DEFAULT_PARAMETERS = "../parameters/example.yaml"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,15 @@ def phase_info(name: str) -> PhaseInfo:
 def is_headless() -> bool:
     """True in a headless run (papermill, `orgnb run`): no live widgets, plain output for the record."""
     return os.environ.get(HEADLESS_ENV, "") not in ("", "0")
+
+
+def lab_parameters(parameters_file: str) -> str | None:
+    """The file `orgnb lab` names for an interactive run left on the default parameters file; None otherwise.
+
+    A file named in the notebook's parameters cell always wins, and headless runs get theirs from the runner.
+    """
+    chosen = os.environ.get(LAB_PARAMETERS_ENV, "")
+    return chosen if chosen and parameters_file == DEFAULT_PARAMETERS and not is_headless() else None
 
 
 def notebooks_dir() -> Path:
