@@ -1,4 +1,4 @@
-"""Rehearsals: start a sandbox and run phases against it (the only runbook-side user of orgnb.sandbox)."""
+"""Rehearsals: start a sandbox and run phases against it (with orgnb.lab, the runbook side's only users of orgnb.sandbox)."""
 
 from __future__ import annotations
 
