@@ -160,7 +160,7 @@ class AwsContext:
         mode = "/once" if single_attempt else "/adaptive" if adaptive else ""
         key = f"{service}@{region or self.region}{mode}"
         if key not in self._clients:
-            config = RETRY_CONFIG.merge(SINGLE_ATTEMPT if single_attempt else ADAPTIVE) if (single_attempt or adaptive) else RETRY_CONFIG
+            config = RETRY_CONFIG.merge(SINGLE_ATTEMPT) if single_attempt else RETRY_CONFIG.merge(ADAPTIVE) if adaptive else RETRY_CONFIG
             self._clients[key] = self.session.client(service, region_name=region or self.region, config=config)
         return self._clients[key]
 

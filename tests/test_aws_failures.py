@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import boto3
+import botocore.exceptions
 import botocore.session
 import pytest
 
@@ -20,7 +21,9 @@ from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
 from orgnb.phases.migration import plan_migration, read_migration
 from orgnb.phases.root_centralization import plan_root_centralization, read_root_access
+from orgnb.remedies import REMEDIES as AWS_REMEDIES
 from orgnb.remedies import remedy_for
+from orgnb.rootcreds import audit_member
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox, handshakes, registry
 from tests.conftest import write_params
@@ -46,6 +49,15 @@ def planned(phase: str, planner: object, tmp_path: Path, name: str, params: Path
 
 def client(profile: str, service: str) -> object:
     return boto3.Session(profile_name=profile).client(service, region_name="us-east-1")
+
+
+def invitations_to(account_id: str, state: str | None = None) -> list[handshakes.Handshake]:
+    """The sandbox's INVITE handshakes naming `account_id` (in `state`, when given)."""
+    return [
+        h
+        for h in handshakes.HANDSHAKES.values()
+        if h.action == "INVITE" and (state is None or h.state == state) and any(p["Id"] == account_id for p in h.describe()["Parties"])
+    ]
 
 
 def emails() -> list[str]:
@@ -86,7 +98,7 @@ def test_an_invitation_declined_or_expired_is_sent_again_and_the_account_joins(b
     params = write_params(tmp_path, BROWNFIELD.read_text().replace("    profile: standalone\n", ""))  # the owner accepts by hand
     first = planned("migration", plan_migration, tmp_path, "1", params, read_migration)
     first.apply()
-    invitation = next(h for h in handshakes.HANDSHAKES.values() if h.action == "INVITE" and STANDALONE in h.describe()["Parties"][1]["Id"])
+    [invitation] = invitations_to(STANDALONE)
     if ending == "declined":
         client("standalone", "organizations").decline_handshake(HandshakeId=invitation.id)  # type: ignore[attr-defined]
     else:
@@ -95,15 +107,15 @@ def test_an_invitation_declined_or_expired_is_sent_again_and_the_account_joins(b
     assert any(f"was {ending}" in note and STANDALONE in note for note in second.plan.notes)
     assert f"invite:{STANDALONE}" in [s.id for s in second.plan.steps]
     second.apply()
-    open_invites = [h for h in handshakes.HANDSHAKES.values() if h.action == "INVITE" and h.state == "OPEN"]
-    assert len([h for h in open_invites if any(p["Id"] == STANDALONE for p in h.describe()["Parties"])]) == 1
-    # the owner accepts the new one; the next run places the account and writes nothing twice
-    new = next(h for h in open_invites if any(p["Id"] == STANDALONE for p in h.describe()["Parties"]))
+    [new] = invitations_to(STANDALONE, "OPEN")  # one open invitation, never two
+    assert new.id != invitation.id
+    # the owner accepts the new one; the next run places the account and invites no one again
     client("standalone", "organizations").accept_handshake(HandshakeId=new.id)  # type: ignore[attr-defined]
     third = planned("migration", plan_migration, tmp_path, "3", params, read_migration)
     third.apply()
     third.verify(plan_migration)
-    assert third.result is None or f"invite:{STANDALONE}" not in third.result.applied
+    assert third.outcome == "applied" and third.ctx.counter.writes["organizations:InviteAccountToOrganization"] == 0
+    assert len(invitations_to(STANDALONE)) == 2
     assert registry.management_of(STANDALONE) == "111122223333"
 
 
@@ -126,9 +138,11 @@ def test_assume_root_denied_ends_with_the_remedy_and_the_member_keeps_its_creden
     entry = [e for e in run.journal.entries() if e["event"] == "failed"][-1]
     assert entry["step"] == step and "phase 03 enables them" in entry["error"]
     assert (store.login_profile, list(store.access_keys), list(store.mfa_devices)) == before, "nothing deleted"
-    # the audit says the same instead of failing the read
+    # an audit through AssumeRoot is refused the same way: it reports the remedy instead of failing the read
+    audited = audit_member(run.ctx, MEMBER, "old-member-a")
+    assert audited.error.startswith("not audited: AccessDenied") and "sts:AssumeRoot" in audited.error
     audit = planned("root-centralization", plan_root_centralization, tmp_path, "3", enrich=read_root_access)
-    assert not audit.inventory.root_access.audited or any("sts:AssumeRoot" in (m.error or "") for m in audit.inventory.root_access.members)
+    assert not audit.inventory.root_access.audited and "RootCredentialsManagement" in audit.inventory.root_access.reason
     # the remedy applied (phase 03 again: the feature back on), the deletion goes through
     assert "enable:RootCredentialsManagement" in [s.id for s in audit.plan.steps]
     audit.apply()
@@ -139,8 +153,6 @@ def test_assume_root_denied_ends_with_the_remedy_and_the_member_keeps_its_creden
 def test_remedies_name_real_operations_and_codes() -> None:
     session = botocore.session.get_session()
     operations = {name for service in ("sts", "organizations") for name in session.get_service_model(service).operation_names}
-    from orgnb.remedies import REMEDIES as AWS_REMEDIES
-
     assert {operation for operation, _ in AWS_REMEDIES} <= operations
     error = botocore.exceptions.ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "AssumeRoot")
     assert remedy_for(error) is not None and "sts:AssumeRoot" in str(remedy_for(error))
