@@ -100,21 +100,6 @@ def test_account_quota_and_daily_limit(new_org: Sandbox, monkeypatch: pytest.Mon
     assert code_of(invite, MEMBER_A) == ("HandshakeConstraintViolationException", "HANDSHAKE_RATE_LIMIT_EXCEEDED")
 
 
-def test_migrating_a_member_of_another_organization(new_org: Sandbox) -> None:
-    h = invite(MEMBER_B)  # a member of the old organization may be invited; it must leave before accepting
-    assert code_of(org("old-member-b").accept_handshake, HandshakeId=h["Id"]) == (
-        "HandshakeConstraintViolationException",
-        "ALREADY_IN_AN_ORGANIZATION",
-    )
-    assert code_of(org("old-member-b").leave_organization) == ("ConstraintViolationException", "MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED")
-    set_standalone(new_org, MEMBER_B, payment_method=True)
-    org("old-member-b").leave_organization()
-    assert code_of(org("old-member-b").describe_organization)[0] == "AWSOrganizationsNotInUseException"
-    assert MEMBER_B not in {a["Id"] for a in org("old-management").list_accounts()["Accounts"]}
-    org("old-member-b").accept_handshake(HandshakeId=h["Id"])
-    assert org("old-member-b").describe_organization()["Organization"]["MasterAccountId"] == MGMT
-
-
 def test_leave_preconditions(brownfield: Sandbox) -> None:
     assert code_of(org("old-member-a").leave_organization) == (
         "ConstraintViolationException",

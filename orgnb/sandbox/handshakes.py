@@ -1,14 +1,15 @@
-"""Organizations handshakes and membership: invitations, acceptance, leaving, enabling all features.
+"""Organizations handshakes: invitations, acceptance (a join, or a direct transfer between organizations),
+leaving, enabling all features, deleting an organization.
 
-State and rules only (the wire is in org_api). Spec: shared/aws-api-notes.md §2.2-§2.11 and §2.14.
-Choices where AWS's behaviour is not documented (each marked [E] there):
+State and rules only (the wire is in org_api; who may join or depart is in membership). Choices where AWS's
+behaviour is not documented:
 - An INVITE starts OPEN; ENABLE_ALL_FEATURES starts REQUESTED; both expire 15 days after they are sent.
 - The wrong party calling Accept, Decline or Cancel gets AccessDeniedException; a party that cannot see the
   handshake gets HandshakeNotFoundException.
-- At most 20 invitations per organization per day (the quotas page's figure), and a created account may leave
-  7 days after creation (the current quotas page; an older API page says 4): both settings below.
+- At most 20 invitations per organization per day (the Organizations quotas page's figure): a setting below.
 - Terminal handshakes stay visible for 30 days.
 - Unknown 12-digit invitation targets are registered on the fly as standalone accounts (moto's permissive style).
+- A member of another organization may be invited; accepting moves it directly (see membership).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from typing import Any, TypeVar
 
 from moto.core.utils import utcnow
 from moto.moto_api._internal import mock_random
-from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
+from moto.organizations.models import OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import mailbox, registry
+from orgnb.sandbox import mailbox, membership, registry
 from orgnb.sandbox.exceptions import (
     DuplicateHandshake,
     HandshakeAlreadyInState,
@@ -44,7 +45,7 @@ from orgnb.sandbox.exceptions import (
 T = TypeVar("T")
 HANDSHAKE_LIFETIME = timedelta(days=15)
 RETENTION = timedelta(days=30)
-DEFAULT_SETTINGS: dict[str, Any] = {"daily_invitations": 20, "created_account_wait": timedelta(days=7)}
+DEFAULT_SETTINGS: dict[str, Any] = {"daily_invitations": 20}
 SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
 # The server is threaded: every public function below holds this lock while it reads or changes handshakes.
 LOCK = threading.RLock()
@@ -260,33 +261,6 @@ def invite(caller: str, target: dict[str, str], notes: str | None, tags: list[di
     return h
 
 
-def _join(h: Handshake, caller: str, backend: OrganizationsBackend) -> None:
-    entry = registry.record(caller)
-    account = FakeAccount.__new__(FakeAccount)
-    account.__dict__.update(
-        type="ACCOUNT",
-        region=backend.org.region,
-        organization_id=backend.org.id,
-        master_account_id=backend.org.master_account_id,
-        create_account_status_id=None,
-        id=caller,
-        name=entry.name,
-        email=entry.email,
-        create_time=utcnow(),
-        status="ACTIVE",
-        state="ACTIVE",
-        joined_method="INVITED",
-        parent_id=backend.org.root_id,
-        attached_policies=[],
-        tags={t["Key"]: t["Value"] for t in h.tags},
-    )
-    backend.accounts.append(account)
-    for policy_id in ("p-FullAWSAccess", "p-RCPFullAWSAccess"):
-        if any(p.id == policy_id for p in backend.policies):
-            backend.attach_policy(PolicyId=policy_id, TargetId=caller)
-    organizations_backends.master_accounts[caller] = (backend.org.master_account_id, "aws")
-
-
 @_locked
 def accept(handshake_id: str, caller: str) -> Handshake:
     """AcceptHandshake."""
@@ -300,16 +274,19 @@ def accept(handshake_id: str, caller: str) -> Handshake:
         h.settle("ACCEPTED")
         _advance_all_features(h.parent_id or "")
         return h
-    if registry.management_of(caller) == caller:
-        raise MasterCannotLeave("You can't accept an invitation while you manage an organization: delete it first.")
-    if registry.management_of(caller) is not None:
-        raise HandshakeConstraintViolation("ALREADY_IN_AN_ORGANIZATION")
     backend = organizations_backends[h.sender]["aws"]
     if backend.org is None or backend.org.id != h.org_id:
         raise InvalidHandshakeTransition()
+    old = registry.org_backend(caller)
+    if old is not None and old.org.id == h.org_id:
+        raise HandshakeConstraintViolation("ALREADY_IN_AN_ORGANIZATION")
+    if old is not None:
+        membership.check_transfer(old, caller)
     if len(backend.accounts) >= registry.account_limit(h.sender):
         raise HandshakeConstraintViolation("ACCOUNT_NUMBER_LIMIT_EXCEEDED")
-    _join(h, caller, backend)
+    if old is not None:  # a direct transfer: it departs the old organization and joins this one in one step
+        _depart(old, caller)
+    membership.join(backend, caller, h.tags)
     h.recipient_account = caller
     h.settle("ACCEPTED")
     return h
@@ -436,14 +413,8 @@ def leave(caller: str) -> None:
 
 @_locked
 def remove_member(backend: OrganizationsBackend, account_id: str) -> None:
-    """Take `account_id` out of the organization after the leave preconditions (§2.11 steps 3-7)."""
-    if any(a.account.id == account_id for a in backend.admins):
-        raise OrgConstraintViolation(
-            "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG", "A delegated administrator can't leave the organization."
-        )
-    account = next(a for a in backend.accounts if a.id == account_id)
-    if account.joined_method == "CREATED" and utcnow() - account.create_time < SETTINGS["created_account_wait"]:
-        raise OrgConstraintViolation("WAIT_PERIOD_ACTIVE", "A created account can leave only after the waiting period.")
+    """Take `account_id` out of the organization after the leave preconditions, in the order AWS checks them."""
+    membership.check_departure(backend, account_id)
     entry = registry.record(account_id)
     if not entry.eula_accepted:
         raise OrgConstraintViolation(
@@ -453,11 +424,12 @@ def remove_member(backend: OrganizationsBackend, account_id: str) -> None:
         raise OrgConstraintViolation("ACCOUNT_CANNOT_LEAVE_WITHOUT_PHONE_VERIFICATION", "Verify the account's phone number first.")
     if not entry.payment_method:
         raise OrgConstraintViolation("MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED", "Add a payment method to the account first.")
-    for policy in account.attached_policies:
-        policy.attachments.remove(account)
-    backend.accounts.remove(account)
-    organizations_backends.master_accounts.pop(account_id, None)
-    entry.left_at = utcnow()
+    _depart(backend, account_id)
+
+
+def _depart(backend: OrganizationsBackend, account_id: str) -> None:
+    """The account leaves `backend`'s organization; the approvals it still owed for all features no longer count."""
+    membership.depart(backend, account_id)
     for h in list(HANDSHAKES.values()):
         if h.recipient_account == account_id and h.action == "ENABLE_ALL_FEATURES" and h.state in PENDING:
             h.settle("CANCELED")

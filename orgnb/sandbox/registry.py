@@ -57,6 +57,7 @@ class AccountRecord:
     phone_verified: bool = True
     eula_accepted: bool = True
     left_at: datetime | None = None
+    joined_at: datetime | None = None  # when it last joined an organization by invitation
 
 
 REGISTRY: dict[str, AccountRecord] = {}

@@ -16,6 +16,7 @@ import io
 import json
 import threading
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,7 +24,7 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import bulk, creation, handshakes, mailbox, registry
+from orgnb.sandbox import bulk, creation, handshakes, mailbox, membership, registry
 from orgnb.sandbox.calllog import CallLog, operation_of, parse_credential, protocol_of
 from orgnb.sandbox.faults import Faults, error_response
 
@@ -53,7 +54,9 @@ def set_standalone_profile(account_id: str, changes: dict[str, Any]) -> dict[str
 
 
 def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
-    """Change the emulator's knobs at run time: creation time and concurrency, injected failures, quotas."""
+    """Change the emulator's knobs at run time: creation time and concurrency, injected failures, quotas, and the
+    membership rules AWS does not document (membership.py: the created account's wait, the interval between two
+    membership changes, whether a delegated administrator may be transferred)."""
     if "create_account_seconds" in changes:
         creation.SETTINGS["seconds"] = float(changes["create_account_seconds"])
     if "create_account_in_flight" in changes:
@@ -62,6 +65,12 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
         creation.SETTINGS["fail_next"] = list(changes["create_account_fail_next"])
     if "daily_invitations" in changes:
         handshakes.SETTINGS["daily_invitations"] = int(changes["daily_invitations"])
+    if "created_account_wait_days" in changes:
+        membership.SETTINGS["created_account_wait"] = timedelta(days=float(changes["created_account_wait_days"]))
+    if "membership_change_interval_seconds" in changes:
+        membership.SETTINGS["membership_change_interval"] = timedelta(seconds=float(changes["membership_change_interval_seconds"]))
+    if "transfer_refuses_delegated_admin" in changes:
+        membership.SETTINGS["transfer_refuses_delegated_admin"] = bool(changes["transfer_refuses_delegated_admin"])
     for management_id, limit in (changes.get("account_limits") or {}).items():
         registry.ACCOUNT_LIMITS[management_id] = int(limit)
     return {
@@ -69,6 +78,9 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
         "create_account_in_flight": creation.SETTINGS["in_flight"],
         "create_account_fail_next": creation.SETTINGS["fail_next"],
         "daily_invitations": handshakes.SETTINGS["daily_invitations"],
+        "created_account_wait_days": membership.SETTINGS["created_account_wait"].total_seconds() / 86400,
+        "membership_change_interval_seconds": membership.SETTINGS["membership_change_interval"].total_seconds(),
+        "transfer_refuses_delegated_admin": membership.SETTINGS["transfer_refuses_delegated_admin"],
         "account_limits": dict(registry.ACCOUNT_LIMITS),
     }
 
