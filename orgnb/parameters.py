@@ -129,6 +129,13 @@ class AccountSpec(StrictModel):
     )
 
 
+class Transfer(StrEnum):
+    """How a member of another organization moves in."""
+
+    DIRECT = "direct"  # invited, it accepts and moves in one step, never standalone (AWS, since late 2025)
+    LEAVE = "leave"  # it leaves its organization first, then accepts: only where AWS refuses a direct transfer
+
+
 class ExistingAccount(StrictModel):
     """An account to bring in (invite, migration or old management account)."""
 
@@ -138,6 +145,11 @@ class ExistingAccount(StrictModel):
     slug: Slug | None = Field(None, description="slug of the planned root email")
     root_email: Email | None = Field(None, description="planned root email (overrides the slug)")
     ou: OuPath | None = Field(None, description="target OU path once the account has joined")
+    transfer: Transfer = Field(
+        Transfer.DIRECT,
+        description="migrations only: direct (invite, accept: it moves in one step; the default) or leave (it leaves first, "
+        "stands alone, then accepts: only where AWS refuses a direct transfer)",
+    )
 
 
 class RootAccessParams(StrictModel):
@@ -308,6 +320,15 @@ def consistency_problems(params: Parameters) -> list[ParameterProblem]:
                     f"accounts[{i}].name",
                     f"account name {acct.name!r} is already used by {first}",
                     "give every account to create its own name (an interrupted creation is found again by its name)",
+                )
+            )
+    for field, existing in params.existing_accounts():
+        if existing.transfer == Transfer.LEAVE and not field.startswith("migrations["):
+            problems.append(
+                ParameterProblem(
+                    f"{field}.transfer",
+                    "only a member of another organization (migrations) can leave its organization first",
+                    "remove transfer, or list the account under migrations",
                 )
             )
     seen_ids: dict[str, str] = {params.organization.management_account_id: "organization.management_account_id"}

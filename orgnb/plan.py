@@ -36,8 +36,10 @@ class Action(StrEnum):
     LEAVE_ORGANIZATION = "organizations:LeaveOrganization"
     DELETE_ORGANIZATION = "organizations:DeleteOrganization"
     ACCEPT_INVITATION = "organizations:AcceptHandshake (inside the account)"
-    REWRITE_POLICY = "iam/s3/kms: policy naming the old organization (inside the account)"
+    WIDEN_POLICY = "iam/s3/kms: policy names the new organization next to the old (inside the account)"
+    NARROW_POLICY = "iam/s3/kms: policy names the new organization only (inside the account)"
     CREATE_MEMBER_ROLE = "iam:CreateRole+AttachRolePolicy (inside the account)"
+    REPOINT_MEMBER_ROLE = "iam:UpdateAssumeRolePolicy (inside the account)"
     START_PRIMARY_EMAIL = "account:StartPrimaryEmailUpdate"
     ACCEPT_PRIMARY_EMAIL = "account:AcceptPrimaryEmailUpdate"
 

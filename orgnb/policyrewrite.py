@@ -1,17 +1,21 @@
-"""Policies that name an account's old organization, rewritten to name the new one (phase 05).
+"""Policies that name an account's old organization: widened before it moves, narrowed once its organization is gone.
 
-A role trusting `aws:PrincipalOrgID` of the old organization, or a bucket or key policy limited to it, stops
-working the moment the account changes organization. Each such document is found from inside the account,
-rewritten with the new organization's id in place of the old one, shown as a diff in the plan, and written back
-from inside the account once it has joined. The executor reads the document again before writing, so a change
-made meanwhile is kept; only the organization id is replaced.
+A role trusting `aws:PrincipalOrgID` of the old organization, or a bucket or key policy limited to it, serves the
+principals of that organization. While its accounts move one by one, some principals are in the old organization
+and some in the new one, so each such document first lists both ids (widened), and only once every account of the
+old organization has moved does it name the new one alone (narrowed). Nothing stops working in between.
+
+Each document is found from inside its account, shown as a diff in the plan, and written from inside the account.
+The writers read the document again before writing, so a change made meanwhile is kept; only organization ids
+change. Values that merely contain an old id (an `aws:PrincipalOrgPaths` path, an organization ARN) are left for a
+person to remap: their root and OU ids differ in the new organization too.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,22 +26,29 @@ from orgnb.session import AwsContext
 
 
 @dataclass(frozen=True)
-class PolicyRewrite:
-    """One policy document that names an old organization: where it is, and the document before and after."""
+class OrgPolicy:
+    """One policy document inside an account that names an old organization, as it is now."""
 
     account_id: str
     kind: str  # iam-role-trust / s3-bucket-policy / kms-key-policy
     resource: str  # role name, bucket name or key id
     old_org_ids: tuple[str, ...]
-    before: str
-    after: str
+    document: str
     manual: tuple[str, ...] = ()  # places a person must remap (org paths, ARNs)
 
-    def diff(self) -> str:
-        """A unified diff of the document, pretty-printed."""
+    def widened(self, new_org_id: str) -> str:
+        """The document listing the new organization's id next to each old one."""
+        return widen_org_ids(self.document, self.old_org_ids, new_org_id)
+
+    def narrowed(self, new_org_id: str) -> str:
+        """The document naming the new organization where it named an old one."""
+        return narrow_org_ids(self.document, self.old_org_ids, new_org_id)
+
+    def diff(self, after: str) -> str:
+        """A unified diff from the document now to `after`, pretty-printed."""
         lines = difflib.unified_diff(
-            _pretty(self.before).splitlines(),
-            _pretty(self.after).splitlines(),
+            _pretty(self.document).splitlines(),
+            _pretty(after).splitlines(),
             f"{self.resource} (now)",
             f"{self.resource} (planned)",
             lineterm="",
@@ -49,26 +60,41 @@ def _pretty(document: str) -> str:
     return json.dumps(load_policy(document), indent=2, sort_keys=True)
 
 
-def replace_org_ids(document: str | dict[str, Any], old_ids: Collection[str], new_id: str) -> str:
-    """The document as JSON text with every value that is exactly an old organization id replaced by `new_id`.
+def _rewrite_values(document: str | dict[str, Any], change: Callable[[list[Any]], list[Any]]) -> str:
+    """The document with `change` applied to every list of values and to every single value (as a one-item list)."""
 
-    Values that only contain one (an `aws:PrincipalOrgPaths` path, an organization ARN) are left alone: their
-    root and OU ids differ in the new organization too, so a person must remap them (see `manual_paths`).
-    """
-
-    def swap(node: Any) -> Any:
+    def walk(node: Any, in_list: bool = False) -> Any:
         if isinstance(node, dict):
-            return {k: swap(v) for k, v in node.items()}
+            return {k: walk(v) for k, v in node.items()}
         if isinstance(node, list):
-            return [swap(v) for v in node]
-        return new_id if isinstance(node, str) and node in old_ids else node
+            return change([walk(v, True) for v in node])
+        if isinstance(node, str) and not in_list:
+            changed = change([node])
+            return changed[0] if len(changed) == 1 else changed
+        return node
 
-    return json.dumps(swap(load_policy(document)), sort_keys=True)
+    return json.dumps(walk(load_policy(document)), sort_keys=True)
 
 
-def manual_paths(document: str | dict[str, Any], old_ids: Collection[str]) -> list[str]:
-    """Where the document still names an old organization inside a longer value (paths, ARNs)."""
-    return org_references(document, list(old_ids))
+def _names(values: list[Any], ids: Collection[str]) -> bool:
+    return any(isinstance(v, str) and v in ids for v in values)
+
+
+def widen_org_ids(document: str | dict[str, Any], old_ids: Collection[str], new_id: str) -> str:
+    """Every value list (or single value) naming an old organization id also names `new_id`."""
+    return _rewrite_values(document, lambda values: values + [new_id] if new_id not in values and _names(values, old_ids) else values)
+
+
+def narrow_org_ids(document: str | dict[str, Any], old_ids: Collection[str], new_id: str) -> str:
+    """Every old organization id becomes `new_id`, each id once; a list left with one value becomes that value."""
+
+    def narrow(values: list[Any]) -> list[Any]:
+        if not _names(values, old_ids):
+            return values
+        swapped = [new_id if v in old_ids else v for v in values]
+        return [v for i, v in enumerate(swapped) if v not in swapped[:i]]
+
+    return _rewrite_values(document, narrow)
 
 
 def _documents(ctx: AwsContext) -> list[tuple[str, str, str]]:
@@ -90,28 +116,27 @@ def _documents(ctx: AwsContext) -> list[tuple[str, str, str]]:
     return found
 
 
-def find_rewrites(ctx: AwsContext, account_id: str, old_org_ids: Collection[str], new_org_id: str) -> list[PolicyRewrite]:
+def find_org_policies(ctx: AwsContext, account_id: str, old_org_ids: Collection[str]) -> list[OrgPolicy]:
     """Every policy in the account (read through `ctx`, inside it) that names one of `old_org_ids`."""
     if not old_org_ids:
         return []
-    rewrites = []
+    found = []
     for kind, resource, document in _documents(ctx):
         named = tuple(sorted(o for o in old_org_ids if org_references(document, [o])))
         if named:
-            after = replace_org_ids(document, named, new_org_id)
-            left = tuple(manual_paths(after, named))
-            rewrites.append(PolicyRewrite(account_id, kind, resource, named, document, after, left))
-    return rewrites
+            left = org_references(narrow_org_ids(document, named, "-"), named)  # what narrowing cannot reach
+            found.append(OrgPolicy(account_id, kind, resource, named, json.dumps(load_policy(document), sort_keys=True), tuple(left)))
+    return found
 
 
-def write_rewrite(ctx: AwsContext, kind: str, resource: str, old_org_ids: Collection[str], new_org_id: str) -> bool:
-    """Read the document again, replace the old ids, write it back (inside the account); False when nothing named them."""
+def write_policy(ctx: AwsContext, kind: str, resource: str, old_org_ids: Collection[str], rewrite: Callable[[str], str]) -> bool:
+    """Read the document again, apply `rewrite`, write it back from inside the account; False when nothing changed."""
     current = next((d for k, r, d in _documents(ctx) if k == kind and r == resource), None)
     if current is None or not org_references(current, old_org_ids):
         return False
-    document = replace_org_ids(current, old_org_ids, new_org_id)
+    document = rewrite(current)
     if json.loads(document) == load_policy(current):
-        return False  # only longer values name it (paths, ARNs): a person remaps those
+        return False
     if kind == "iam-role-trust":
         ctx.client("iam").update_assume_role_policy(RoleName=resource, PolicyDocument=document)
     elif kind == "s3-bucket-policy":

@@ -84,7 +84,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _SESSION["snapshot-file"] = item.fspath  # type: ignore[assignment]
         _SESSION["reports"] = Path(tempfile.mkdtemp(prefix="orgnb-snapshots-"))  # type: ignore[assignment]
         with contextlib.redirect_stdout(io.StringIO()):
-            prepare(Path(str(item.fspath)).stem[3:], sandbox=sandbox)
+            prepare(Path(str(item.fspath)).stem[3:])
     os.environ["ORGNB_REPORTS_DIR"] = str(_SESSION["reports"])
 
 

@@ -3,9 +3,8 @@
 Phases 01 and 02 start from the brownfield scenario itself. Phase 03 starts after 02, with `old-member-a` already
 brought into the new organization (so its root password, access key, MFA device and certificate are there to
 audit and delete: in the full runbook that account arrives in phase 05). Phase 04 starts after 03. Phase 05 starts
-after 02-04 as the rehearsal runs them (no early join), with old-member-b's payment method added when a sandbox is
-given (the snapshot shows the whole migration; tests take the payment method away to meet the stop). Phase 06
-starts after 05 has moved every account in.
+after 02-04 as the rehearsal runs them (no early join; old-member-b has no payment method, which a direct transfer
+does not need). Phase 06 starts after 05 has moved every account in.
 """
 
 from __future__ import annotations
@@ -31,15 +30,13 @@ def client(profile: str, service: str) -> Any:
 
 
 def join_early(profile: str, account_id: str) -> None:
-    """Move a member of the old organization into the new one (what phase 05 will do): invite, deregister it as a
-    delegated administrator of the old organization, leave, accept."""
+    """Move a member of the old organization into the new one by direct transfer (what phase 05 will do): invite,
+    deregister it as a delegated administrator of the old organization, accept from inside."""
     handshake = client("management", "organizations").invite_account_to_organization(Target={"Id": account_id, "Type": "ACCOUNT"})
     old_management = client("old-management", "organizations")
     for service in old_management.list_delegated_services_for_account(AccountId=account_id)["DelegatedServices"]:
         old_management.deregister_delegated_administrator(AccountId=account_id, ServicePrincipal=service["ServicePrincipal"])
-    member = client(profile, "organizations")
-    member.leave_organization()
-    member.accept_handshake(HandshakeId=handshake["Handshake"]["Id"])
+    client(profile, "organizations").accept_handshake(HandshakeId=handshake["Handshake"]["Id"])
 
 
 def add_payment_method(sandbox: Sandbox, account_id: str, present: bool = True) -> None:
@@ -47,7 +44,7 @@ def add_payment_method(sandbox: Sandbox, account_id: str, present: bool = True) 
     sandbox.admin(f"accounts/{account_id}/standalone", {"payment_method": present})
 
 
-def prepare(phase: str, parameters_file: Path = BROWNFIELD, sandbox: Sandbox | None = None) -> None:
+def prepare(phase: str, parameters_file: Path = BROWNFIELD) -> None:
     """Bring a freshly reset brownfield sandbox to the state `phase` starts from (environment must point at it)."""
     records = Path(tempfile.mkdtemp(prefix="orgnb-estate-"))
     if phase in ("root-centralization", "account-creation"):
@@ -58,7 +55,5 @@ def prepare(phase: str, parameters_file: Path = BROWNFIELD, sandbox: Sandbox | N
     if phase in ("migration", "member-initialization"):
         for earlier in ("organization-init", "root-centralization", "account-creation"):
             apply_phase(earlier, parameters_file, records / earlier)
-        if sandbox is not None:  # the finance team has added old-member-b's payment method already
-            add_payment_method(sandbox, OLD_MEMBER_B[1])
     if phase == "member-initialization":
         apply_phase("migration", parameters_file, records / "migration")

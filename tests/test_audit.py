@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,11 @@ def test_brownfield_audit(brownfield: Sandbox) -> None:
     assert status(findings, "management.workloads") == Status.PASS
     for field in ("invites[0]", "migrations[0]", "migrations[1]", "old_managements[0]"):
         assert status(findings, f"moving.{field}") == Status.PASS
-    assert "2 member(s) must leave first" in findings.by_id("moving.old_managements[0]").detail
+    assert "2 member(s) move first" in findings.by_id("moving.old_managements[0]").detail
+    assert "direct transfer" in findings.by_id("moving.migrations[0]").detail
+    # a member created in the old organization arrives with a role its new management account cannot use
+    role = findings.by_id("moving.role-trust.migrations[0].OrganizationAccountAccessRole.management")
+    assert role.status == Status.WARN and "trusts 333344445555" in role.detail and "111122223333 alone" in role.remediation
     assert status(findings, "moving.close-instead.old_managements[0]") == Status.PASS
     features = findings.frame("features")
     assert set(features["status"]) == {"WARN"}
@@ -71,6 +76,16 @@ def test_wrong_list_and_unreachable_accounts(brownfield: Sandbox) -> None:
     assert "member account of o-" in findings.by_id("moving.invites[0]").detail
     assert status(findings, "moving.invites[1]") == Status.WARN and "no profile" in findings.by_id("moving.invites[1]").detail
     assert status(findings, "moving.finance") == Status.PASS
+
+
+def test_a_role_trusting_an_account_outside_the_planned_organization_is_flagged(brownfield: Sandbox) -> None:
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}, "Action": "sts:AssumeRole"}]}
+    make_context("old-member-b", "us-east-1").client("iam").create_role(RoleName="vendor-audit", AssumeRolePolicyDocument=json.dumps(trust))
+    findings = audit(params())
+    flagged = findings.by_id("moving.role-trust.migrations[1].vendor-audit")
+    assert flagged.status == Status.WARN and "trusts 999988887777, outside the planned organization" in flagged.detail
+    ids = {f.id for f in findings if f.id.startswith("moving.role-trust")}
+    assert not any(i.endswith(("ci-deployer", "OrganizationAccountAccessRole")) for i in ids), "accounts in the plan are not flagged"
 
 
 def test_profile_acting_in_another_account(brownfield: Sandbox) -> None:

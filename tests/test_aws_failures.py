@@ -94,7 +94,7 @@ def test_every_create_account_failure_reason_ends_with_its_remedy_and_a_rerun_cr
 
 @pytest.mark.parametrize("ending", ["declined", "expired"])
 def test_an_invitation_declined_or_expired_is_sent_again_and_the_account_joins(brownfield: Sandbox, tmp_path: Path, ending: str) -> None:
-    prepare("migration", sandbox=brownfield)
+    prepare("migration")
     params = write_params(tmp_path, BROWNFIELD.read_text().replace("    profile: standalone\n", ""))  # the owner accepts by hand
     first = planned("migration", plan_migration, tmp_path, "1", params, read_migration)
     first.apply()

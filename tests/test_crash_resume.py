@@ -96,7 +96,7 @@ def duplicates() -> dict[str, Any]:
 def uninterrupted(brownfield: Sandbox, phase: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], list[str]]:
     """The end state of the phase run once without a kill, and the write calls it made before giving the lease back
     (taking the lease included)."""
-    prepare(phase, sandbox=brownfield)
+    prepare(phase)
     monkeypatch.setenv("ORGNB_REPORTS_DIR", str(tmp_path / "whole"))
     with killed_after_write(10**6) as seen:
         run = apply_phase(phase, BROWNFIELD, tmp_path / "whole" / f"20261128T000000Z-{phase}")
@@ -114,7 +114,7 @@ def test_a_run_killed_after_any_write_resumes_to_the_same_end_state(
     assert total > 5
     for k in range(1, total + 1):
         brownfield.reset("brownfield")
-        prepare(phase, sandbox=brownfield)
+        prepare(phase)
         reports = tmp_path / f"k{k}"
         monkeypatch.setenv("ORGNB_REPORTS_DIR", str(reports))  # where the re-run finds the killed run's journal, as `orgnb run` sets it
         # a killed process runs no cleanup: its lease stays on the root (in-process, `finally` would give it back)
@@ -189,7 +189,7 @@ def test_a_kernel_killed_mid_run_resumes_through_the_cli(
     expected, writes = uninterrupted(brownfield, "account-creation", tmp_path, monkeypatch)
     k = writes.index("organizations:CreateAccount") + 1 if which.startswith("first") else len(writes)
     brownfield.reset("brownfield")
-    prepare("account-creation", sandbox=brownfield)
+    prepare("account-creation")
     reports = tmp_path / "cli"
     command = orgnb_cli("run", "account-creation", "-f", str(BROWNFIELD), "--apply", "--reports-dir", str(reports))
     cli: list[subprocess.Popen[str]] = []

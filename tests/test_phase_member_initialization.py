@@ -42,7 +42,7 @@ def passcodes(sandbox: Sandbox) -> dict[str, str]:
 
 
 def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(brownfield: Sandbox, tmp_path: Path) -> None:
-    prepare("member-initialization", sandbox=brownfield)
+    prepare("member-initialization")
     first = planned(tmp_path, name="1")
     kinds = {s.id.split(":")[0] for s in first.plan.steps}
     assert {"member-role", "start-email", "alternate-contact", "delete-root-credentials"} <= kinds

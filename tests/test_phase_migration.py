@@ -1,4 +1,4 @@
-"""Phase 05 on the brownfield estate: the three paths, the payment-method stop and resume, no duplicate invitation."""
+"""Phase 05 on the brownfield estate: direct transfer, the leave path stopped by an SCP and resumed, no duplicate invitation."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from orgnb.errors import ApplyRefused, OperatorActionPending
-from orgnb.inventory import Account, CallerIdentity, Inventory
+from orgnb.errors import ApplyRefused
+from orgnb.inventory import Account, CallerIdentity, Inventory, caller_identity
 from orgnb.parameters import load_parameters
 from orgnb.phases.catalog import apply_phase
 from orgnb.phases.migration import plan_migration, read_migration, standalone_windows
+from orgnb.plan import Action
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox
+from orgnb.session import make_context
 from tests.conftest import write_params
-from tests.estates import BROWNFIELD, OLD_MEMBER_B, add_payment_method, prepare
+from tests.estates import BROWNFIELD, client, prepare
 
 STANDALONE, MEMBER_A, MEMBER_B, OLD_MGMT = "222233334444", "444455556666", "555566667777", "333344445555"
 
@@ -46,52 +49,81 @@ def organization_of(profile: str) -> str:
     )
 
 
-def test_a_refused_leave_waits_for_the_operator_and_a_rerun_finishes(brownfield: Sandbox, tmp_path: Path) -> None:
-    prepare("migration", sandbox=brownfield)
-    add_payment_method(brownfield, OLD_MEMBER_B[1], present=False)
+def test_members_move_by_direct_transfer_and_nothing_stops_working_in_between(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("migration")
     old_org = organization_of("old-management")
     first = planned(tmp_path, name="1")
-    groups = [s.group for s in first.plan.steps if s.group]
-    assert groups.index(MEMBER_A) < groups.index(STANDALONE) < groups.index(OLD_MGMT)  # members, standalone, old management
-    assert {s.id for s in first.plan.steps if s.irreversible} == {
-        f"leave:{MEMBER_A}",
-        f"leave:{MEMBER_B}",
-        f"delete-organization:{OLD_MGMT}",
-    }
+    steps = list(first.plan.steps)
+    assert not [s for s in steps if s.action == Action.LEAVE_ORGANIZATION]
+    assert {s.id for s in steps if s.irreversible} == {f"delete-organization:{OLD_MGMT}"}
+    groups = [s.group for s in steps if s.action == Action.ACCEPT_INVITATION]
+    assert groups == [MEMBER_A, MEMBER_B, STANDALONE, OLD_MGMT]  # members, standalone, old management last
+    accepts = [i for i, s in enumerate(steps) if s.action == Action.ACCEPT_INVITATION]
+    widen = [i for i, s in enumerate(steps) if s.action == Action.WIDEN_POLICY]
+    narrow = [i for i, s in enumerate(steps) if s.action == Action.NARROW_POLICY]
+    assert len(widen) == len(narrow) == 3 and max(widen) < min(accepts) and max(accepts) < min(narrow)
+    assert {s.target for s in steps if s.action == Action.REPOINT_MEMBER_ROLE} == {MEMBER_A, MEMBER_B}
+
     applied(first)
-    assert first.outcome == "pending" and list(first.result.awaiting) == [f"leave:{MEMBER_B}"]
-    assert "MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED" in first.result.awaiting[f"leave:{MEMBER_B}"]
-    assert "add a payment method" in first.result.awaiting[f"leave:{MEMBER_B}"]
-    assert all(step.endswith(OLD_MGMT) or step.endswith(MEMBER_B) for step in first.result.skipped)
-    with pytest.raises(OperatorActionPending):
-        first.summary()
+    assert first.outcome == "applied" and not first.result.failed and not first.result.awaiting
+    assert not [c for c in brownfield.calls() if c.operation == "LeaveOrganization"]
     new_org = first.inventory.organization.id
-    assert organization_of("old-member-a") == new_org and organization_of("standalone") == new_org
-    assert organization_of("old-member-b") == old_org  # stopped cleanly, still where it was
-
-    trust = json.dumps(iam_of("old-member-a").get_role(RoleName="ci-deployer")["Role"]["AssumeRolePolicyDocument"])
-    assert new_org in trust and old_org not in trust  # rewritten from inside once it had joined
-    assert f"rewrite:s3-bucket-policy:legacy-prod-artifacts:{MEMBER_A}" in first.result.applied
-
-    add_payment_method(brownfield, OLD_MEMBER_B[1])
-    second = applied(planned(tmp_path, name="2"))
-    assert second.outcome == "applied" and not second.result.failed
     for profile in ("standalone", "old-member-a", "old-member-b", "old-management"):
         assert organization_of(profile) == new_org
-    places = {a.id: a.ou_path for a in second.inventory.accounts}
+    places = {a.id: a.ou_path for a in first.inventory.accounts}
     assert places[STANDALONE] == "Sandbox" and places[MEMBER_A] == places[MEMBER_B] == places[OLD_MGMT] == "Workloads/Prod"
-    invites = Counter(h.target for h in second.inventory.handshakes if h.action == "INVITE")
+    trust = json.dumps(iam_of("old-member-a").get_role(RoleName="ci-deployer")["Role"]["AssumeRolePolicyDocument"])
+    assert new_org in trust and old_org not in trust
+    done = [e["step"] for e in first.journal.entries() if e["event"] == "done"]
+    # the trust named both organizations while the member moved, and the new one alone once the old one was gone
+    assert done.index(f"widen:iam-role-trust:ci-deployer:{MEMBER_A}") < done.index(f"accept:{MEMBER_A}")
+    assert done.index(f"accept:{OLD_MGMT}") < done.index(f"narrow:iam-role-trust:ci-deployer:{MEMBER_A}")
+    tags = client("management", "organizations").list_tags_for_resource(ResourceId=MEMBER_B)["Tags"]
+    assert {"Key": "orgnb:moved-from", "Value": old_org} in tags  # where it came from, kept by AWS on the account
+    invites = Counter(h.target for h in first.inventory.handshakes if h.action == "INVITE")
     assert set(invites.values()) == {1}  # one invitation per account, never a duplicate
-    windows = standalone_windows(second.params, second.inventory, tmp_path / "reports").set_index("account")
-    assert set(windows.index) == {MEMBER_A, MEMBER_B} and set(windows.status) == {"OK"}
 
     writes = len(brownfield.calls(writes_only=True))
-    third = apply_phase("migration", BROWNFIELD, tmp_path / "reports" / "3-migration")
-    assert (third.outcome, third.ctx.counter.write_total, len(brownfield.calls(writes_only=True))) == ("no-changes", 0, writes)
+    second = apply_phase("migration", BROWNFIELD, tmp_path / "reports" / "2-migration")
+    assert (second.outcome, second.ctx.counter.write_total, len(brownfield.calls(writes_only=True))) == ("no-changes", 0, writes)
+
+
+def test_a_moved_members_role_trusts_the_new_management_account_only(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("migration")
+    management = make_context("management", "us-east-1")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        management.inside(MEMBER_A)  # before: its role trusts the old management account alone
+    applied(planned(tmp_path))
+    assert caller_identity(management.inside(MEMBER_A)).account_id == MEMBER_A
+    with pytest.raises(ClientError, match="AccessDenied"):
+        make_context("old-management", "us-east-1").inside(MEMBER_A)
+
+
+def test_transfer_leave_names_the_denying_scp_waits_and_resumes_once_it_is_lifted(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("migration")
+    text = BROWNFIELD.read_text().replace("    profile: old-member-a\n", "    profile: old-member-a\n    transfer: leave\n")
+    params = write_params(tmp_path, text)
+    first = planned(tmp_path, params, "1")
+    assert f"leave:{MEMBER_A}" in {s.id for s in first.plan.steps if s.irreversible}
+    assert any(MEMBER_A in n and "deny-leave" in n and "transition OU" in n for n in first.plan.notes)
+    applied(first)
+    assert first.outcome == "pending" and list(first.result.awaiting) == [f"leave:{MEMBER_A}"]
+    assert "AccessDenied" in first.result.awaiting[f"leave:{MEMBER_A}"] and "transition OU" in first.result.awaiting[f"leave:{MEMBER_A}"]
+    old_org = organization_of("old-management")
+    assert organization_of("old-member-a") == old_org and organization_of("old-member-b") != old_org  # the others went on
+
+    old = client("old-management", "organizations")  # the old organization's change control lifts the SCP
+    deny_leave = next(p["Id"] for p in old.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] if p["Name"] == "deny-leave")
+    old.detach_policy(PolicyId=deny_leave, TargetId=old.list_roots()["Roots"][0]["Id"])
+    second = applied(planned(tmp_path, params, "2"))
+    assert second.outcome == "applied" and organization_of("old-member-a") == organization_of("management")
+    assert Counter(h.target for h in second.inventory.handshakes if h.action == "INVITE")[MEMBER_A] == 1  # no duplicate
+    windows = standalone_windows(second.params, second.inventory, tmp_path / "reports").set_index("account")
+    assert list(windows.index) == [MEMBER_A] and windows.loc[MEMBER_A, "status"] == "OK"
 
 
 def test_without_a_profile_the_owner_must_accept_and_no_second_invitation_is_sent(brownfield: Sandbox, tmp_path: Path) -> None:
-    prepare("migration", sandbox=brownfield)
+    prepare("migration")
     text = BROWNFIELD.read_text().replace("    profile: standalone\n", "")
     params = write_params(tmp_path, text)
     first = planned(tmp_path, params, "1")
@@ -106,7 +138,7 @@ def test_without_a_profile_the_owner_must_accept_and_no_second_invitation_is_sen
 
 
 def test_irreversible_steps_need_their_accounts_confirmed(brownfield: Sandbox, tmp_path: Path) -> None:
-    prepare("migration", sandbox=brownfield)
+    prepare("migration")
     params = write_params(tmp_path, BROWNFIELD.read_text().split("confirm_irreversible:")[0])
     run = planned(tmp_path, params)
     writes = len(brownfield.calls(writes_only=True))
@@ -116,7 +148,7 @@ def test_irreversible_steps_need_their_accounts_confirmed(brownfield: Sandbox, t
 
 
 def test_an_old_management_account_waits_for_members_the_parameters_do_not_move(brownfield: Sandbox, tmp_path: Path) -> None:
-    prepare("migration", sandbox=brownfield)
+    prepare("migration")
     text = BROWNFIELD.read_text()
     start = text.index('  - account_id: "555566667777"')
     params = write_params(tmp_path, text[:start] + text[text.index("\nold_managements:") + 1 :])

@@ -6,11 +6,13 @@ on several things (one finding per account to move, say). Checks read; they neve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from orgnb.audit.collect import GROUP_KIND, AuditInventory, MovingAccount
 from orgnb.audit.findings import CHECKS, Finding, Findings, Severity, Status, check
-from orgnb.parameters import ManualId, Parameters
+from orgnb.parameters import ManualId, Parameters, Transfer
+from orgnb.session import MEMBER_ROLE
 
 Row = tuple[Status, str, str]
 SuffixedRow = tuple[str, Status, str, str]
@@ -103,9 +105,9 @@ def _implication(m: MovingAccount) -> str:
     if m.kind == "standalone":
         return "invite; the owner accepts; it keeps its own billing until it joins"
     if m.kind == "member":
-        return f"invite, then leave {m.organization.id} from inside (standalone billing for a short while), then accept"
+        return f"invite; it accepts from inside and moves from {m.organization.id} in one step (direct transfer, never standalone)"
     members = len(m.features.accounts) - 1 if m.features else "?"
-    return f"its {members} member(s) must leave first; then delete {m.organization.id}, invite, accept"
+    return f"its {members} member(s) move first; then delete {m.organization.id} (a short standalone window), accept"
 
 
 @check("moving", "moving", Severity.HIGH, "Each account to move is what the parameters say it is")
@@ -129,6 +131,35 @@ def moving_accounts(audit: AuditInventory) -> Iterator[SuffixedRow]:
             yield m.field, Status.PASS, f"{m.account_id} is a {m.kind} account: {_implication(m)}", ""
 
 
+def _planned_accounts(audit: AuditInventory) -> set[str]:
+    """The accounts of the organization the parameters plan: the management account, its members, the accounts moved in."""
+    own = {a.id for a in audit.inventory.accounts} if audit.inventory.is_management else set()
+    return own | {audit.params.organization.management_account_id} | {m.account_id for m in audit.moving}
+
+
+@check("moving.role-trust", "moving", Severity.HIGH, "Roles in accounts to move trust no account outside the planned organization")
+def role_trust(audit: AuditInventory) -> Iterator[SuffixedRow]:
+    management = audit.params.organization.management_account_id
+    planned = _planned_accounts(audit)
+    for m in audit.moving:
+        for name, trusted in m.role_trusts:
+            outside = [t for t in trusted if re.fullmatch(r"\d{12}", t) and t not in planned]
+            if outside:
+                yield (
+                    f"{m.field}.{name}",
+                    Status.WARN,
+                    f"{m.account_id} role {name} trusts {', '.join(outside)}, outside the planned organization",
+                    "confirm each is wanted (a vendor, a partner), or remove it from the trust policy before the move",
+                )
+            if name == MEMBER_ROLE and trusted != (management,):
+                yield (
+                    f"{m.field}.{name}.management",
+                    Status.WARN,
+                    f"{m.account_id} {name} trusts {', '.join(trusted) or 'nobody'}: the new management account cannot use it",
+                    f"phase 05 makes it trust {management} alone once the account has joined (phase 06 checks every member)",
+                )
+
+
 @check("moving.close-instead", "moving", Severity.LOW, "Nearly empty old management accounts may be better closed")
 def close_instead(audit: AuditInventory) -> Iterator[SuffixedRow]:
     for m in audit.moving:
@@ -145,12 +176,17 @@ def credits(audit: AuditInventory) -> Iterator[Row]:
     yield manual(audit.params, ManualId.CREDITS_DISCUSSED, what)
 
 
-@check("moving.finance", "moving", Severity.MEDIUM, "Finance knows about the standalone-billing gap")
+@check("moving.finance", "moving", Severity.MEDIUM, "Finance knows about any standalone-billing gap")
 def finance(audit: AuditInventory) -> Iterator[Row]:
-    if not (audit.params.migrations or audit.params.old_managements):
-        yield Status.PASS, "no member accounts move between organizations", ""
+    leaving = [m.account_id for m in audit.params.migrations if m.transfer == Transfer.LEAVE]
+    standing = leaving + [m.account_id for m in audit.params.old_managements]
+    if not standing:
+        yield Status.PASS, "members move by direct transfer, keeping their payment method: no account stands alone", ""
         return
-    what = "migrating members pay their own bill for a while (under a day if all goes well): finance must expect it, a card be ready"
+    what = (
+        f"{', '.join(standing)} stand alone for a while (old management accounts between deleting their organization and "
+        "joining; members with transfer: leave between leaving and joining): finance must expect it, a card be ready"
+    )
     yield manual(audit.params, ManualId.FINANCE_INFORMED, what)
 
 

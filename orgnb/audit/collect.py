@@ -25,6 +25,7 @@ from orgnb.inventory import (
     describe_organization,
     walk_tree,
 )
+from orgnb.memberrole import trusted_principals
 from orgnb.orgrefs import load_policy, org_references
 from orgnb.parameters import ExistingAccount, Parameters
 from orgnb.session import AwsContext
@@ -91,13 +92,19 @@ class OrgReference:
     paths: tuple[str, ...]
 
 
-def find_org_references(ctx: AwsContext, account_id: str, org_ids: set[str], unreadable: list[str]) -> list[OrgReference]:
-    """IAM role trust policies, S3 bucket policies and KMS key policies in the account that name `org_ids`."""
-    found: list[OrgReference] = []
-    roles = (
-        _attempt(lambda: [r for p in ctx.client("iam").get_paginator("list_roles").paginate() for r in p["Roles"]], unreadable, "IAM roles")
-        or []
+def read_roles(ctx: AwsContext, unreadable: list[str]) -> list[dict[str, Any]]:
+    """The account's IAM roles, with their trust policies ([] when they cannot be read)."""
+    roles = _attempt(
+        lambda: [r for p in ctx.client("iam").get_paginator("list_roles").paginate() for r in p["Roles"]], unreadable, "IAM roles"
     )
+    return roles or []
+
+
+def find_org_references(
+    ctx: AwsContext, account_id: str, org_ids: set[str], unreadable: list[str], roles: list[dict[str, Any]]
+) -> list[OrgReference]:
+    """IAM role trust policies (of `roles`), S3 bucket policies and KMS key policies in the account that name `org_ids`."""
+    found: list[OrgReference] = []
     for role in roles:
         paths = org_references(role["AssumeRolePolicyDocument"], org_ids)
         if paths:
@@ -198,6 +205,7 @@ class MovingAccount:
     features: OrgFeatures | None = None
     census: Census | None = None
     references: tuple[OrgReference, ...] = ()
+    role_trusts: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (role name, the principals its trust policy lets in)
     unreadable: tuple[str, ...] = ()
     error: str = ""
 
@@ -231,7 +239,9 @@ def inspect_moving_account(base: AwsContext, group: str, field: str, existing: E
     is_mgmt = org is not None and org.management_account_id == seen_as
     features = _attempt(lambda: read_org_features(ctx, org), unreadable, "organization features") if is_mgmt else None
     census = resource_census(ctx, seen_as) if group == "old_managements" or is_mgmt else None
-    references = find_org_references(ctx, seen_as, {org.id}, unreadable) if org else []
+    roles = read_roles(ctx, unreadable)
+    references = find_org_references(ctx, seen_as, {org.id}, unreadable, roles) if org else []
+    trusts = tuple((r["RoleName"], trusted_principals(r["AssumeRolePolicyDocument"])) for r in roles)
     return MovingAccount(
         **common,
         seen_as=seen_as,
@@ -239,6 +249,7 @@ def inspect_moving_account(base: AwsContext, group: str, field: str, existing: E
         features=features,
         census=census,
         references=tuple(references),
+        role_trusts=trusts,
         unreadable=tuple(unreadable),
     )
 

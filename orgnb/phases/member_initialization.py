@@ -1,8 +1,9 @@
 """Phase 06: give the accounts moved in what created accounts get, and the names, emails and contacts planned.
 
-For each account brought in by phase 05 that is now a member:
-- `OrganizationAccountAccessRole`, created from inside the account where it is missing (AWS makes it only for the
-  accounts it creates), so the management account can act in every member the same way;
+For every member, `OrganizationAccountAccessRole` trusts the management account alone: created from inside an
+account moved in where it is missing (AWS makes it only for the accounts it creates), re-pointed where it trusts
+another account (an account created in another organization keeps a role trusting that organization's management
+account). Then, for each account brought in by phase 05 that is now a member:
 - the primary (root) email: the update is started from the management account, AWS mails a one-time passcode to
   the new address, and the update is accepted with the passcode from `otps`; without it the phase waits (exit 4);
 - the account name, and the billing / operations / security contacts, set from the management account;
@@ -12,18 +13,17 @@ It ends with the whole organization as a table a reviewer can read at a glance.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import ClientError
 
 from orgnb.apply import executor
 from orgnb.errors import OperatorActionPending, PreflightRefused
-from orgnb.guards import profile_context
 from orgnb.inventory import Inventory
+from orgnb.memberrole import RoleTrust, read_member_role
 from orgnb.parameters import ExistingAccount, ManualId, Parameters
 from orgnb.phases.root_centralization import deletion_steps
 from orgnb.plan import Action, Plan, Step
@@ -31,7 +31,6 @@ from orgnb.rootcreds import RootAccessState, audit_members
 from orgnb.session import MEMBER_ROLE, AwsContext
 
 PHASE = "member-initialization"
-ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
 @dataclass(frozen=True)
@@ -39,8 +38,21 @@ class MemberFacts:
     """What phase 06 reads of one account moved in."""
 
     spec: ExistingAccount
-    role: bool | None = None  # OrganizationAccountAccessRole exists (None: no profile to look inside)
     alternates: Mapping[str, Mapping[str, str] | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MemberRole:
+    """A member's OrganizationAccountAccessRole: whom it trusts (None: not readable, and why), and how it was read."""
+
+    account_id: str
+    trust: RoleTrust | None
+    profile: str | None = None  # the profile it was read (and is changed) through; None: through the role itself
+    why: str = ""
+
+    def describe(self) -> str:
+        """What the final table shows."""
+        return self.trust.describe() if self.trust else self.why
 
 
 @dataclass(frozen=True)
@@ -50,25 +62,12 @@ class MemberInitState:
     members: tuple[MemberFacts, ...] = ()
     outside: tuple[str, ...] = ()  # accounts the parameters bring in that are not members yet
     root: RootAccessState = field(default_factory=RootAccessState)
+    roles: tuple[MemberRole, ...] = ()  # every member's OrganizationAccountAccessRole
 
 
 def planned_email(params: Parameters, spec: ExistingAccount) -> str | None:
     """The root email planned for an account moved in (explicit, or from its slug)."""
     return spec.root_email or (params.root_email.address(spec.slug) if spec.slug else None)
-
-
-def _role_exists(ctx: AwsContext, spec: ExistingAccount) -> bool | None:
-    if not spec.profile:
-        return None
-    try:
-        profile_context(ctx, spec.profile).client("iam").get_role(RoleName=MEMBER_ROLE)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
-            return False
-        raise
-    except (BotoCoreError, ProfileNotFound):
-        return None
-    return True
 
 
 def _alternates(ctx: AwsContext, account_id: str) -> dict[str, Mapping[str, str] | None]:
@@ -84,14 +83,38 @@ def _alternates(ctx: AwsContext, account_id: str) -> dict[str, Mapping[str, str]
     return out
 
 
+def _member_role(ctx: AwsContext, account_id: str, profile: str | None) -> MemberRole:
+    trust, why = read_member_role(ctx, account_id, profile)
+    return MemberRole(account_id, trust, profile, why)
+
+
+def _role_steps(state: MemberInitState, management_id: str, notes: list[str]) -> list[Step]:
+    """Every member's role trusting the management account alone: created (from inside) or re-pointed."""
+    steps = []
+    for r in state.roles:
+        params = {"ManagementAccountId": management_id, **({"Profile": r.profile} if r.profile else {})}
+        if r.trust is None:
+            notes.append(f"{r.account_id}: {MEMBER_ROLE}: {r.why}; give the account's profile in the parameters to fix it from inside")
+        elif not r.trust.exists:
+            what = f"create {MEMBER_ROLE} trusted by {management_id}"
+            steps.append(Step(f"member-role:{r.account_id}", Action.CREATE_MEMBER_ROLE, r.account_id, what, params, group=r.account_id))
+        elif not r.trust.trusts_only(management_id):
+            what = f"make {MEMBER_ROLE} trust {management_id} only (it trusts {', '.join(r.trust.trusted)})"
+            steps.append(Step(f"member-role:{r.account_id}", Action.REPOINT_MEMBER_ROLE, r.account_id, what, params, group=r.account_id))
+    return steps
+
+
 def read_members(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:
     """The inventory plus, for each account moved in, its role and contacts, and the root audit of every member."""
     ids = {a.id for a in inventory.accounts}
     moved = [spec for _, spec in params.existing_accounts()]
-    facts = tuple(MemberFacts(s, _role_exists(ctx, s), _alternates(ctx, s.account_id)) for s in moved if s.account_id in ids)
-    root = audit_members(ctx, [(a.id, a.name) for a in inventory.members() if a.state == "ACTIVE"])
+    facts = tuple(MemberFacts(s, _alternates(ctx, s.account_id)) for s in moved if s.account_id in ids)
+    active = [a for a in inventory.members() if a.state == "ACTIVE"]
+    root = audit_members(ctx, [(a.id, a.name) for a in active])
     outside = tuple(s.account_id for s in moved if s.account_id not in ids)
-    return replace(inventory, member_init=MemberInitState(facts, outside, root))
+    profiles = {s.account_id: s.profile for s in moved if s.profile}
+    roles = tuple(_member_role(ctx, a.id, profiles.get(a.id)) for a in active)
+    return replace(inventory, member_init=MemberInitState(facts, outside, root, roles))
 
 
 def _member_steps(params: Parameters, inventory: Inventory, m: MemberFacts, awaiting: list[str], notes: list[str]) -> list[Step]:
@@ -102,19 +125,6 @@ def _member_steps(params: Parameters, inventory: Inventory, m: MemberFacts, awai
         return Step(f"{kind}:{spec.account_id}", action, spec.account_id, description, step_params, irreversible, group=spec.account_id)
 
     steps = []
-    if m.role is False:
-        mgmt = params.organization.management_account_id
-        steps.append(
-            step(
-                "member-role",
-                Action.CREATE_MEMBER_ROLE,
-                f"create {MEMBER_ROLE} trusted by {mgmt}",
-                Profile=spec.profile,
-                ManagementAccountId=mgmt,
-            )
-        )
-    elif m.role is None:
-        notes.append(f"{spec.account_id}: no profile to look inside; create {MEMBER_ROLE} there if it is missing")
     email = planned_email(params, spec)
     if email and account.email.lower() != email.lower():
         otp = params.otps.get(email) or next((v for k, v in params.otps.items() if k.lower() == email.lower()), None)
@@ -166,7 +176,7 @@ def plan_member_initialization(params: Parameters, inventory: Inventory) -> Plan
         raise PreflightRefused("there is no Organization yet: run phases 02 to 05 first")
     notes: list[str] = []
     awaiting = [f"{a} is not a member yet: run phase 05 (migration) first" for a in state.outside]
-    steps: list[Step] = []
+    steps = _role_steps(state, params.organization.management_account_id, notes)
     for m in state.members:
         steps += _member_steps(params, inventory, m, awaiting, notes)
     if params.root_access.delete_member_root_credentials:
@@ -183,9 +193,10 @@ def plan_member_initialization(params: Parameters, inventory: Inventory) -> Plan
 
 
 def final_inventory(inventory: Inventory) -> pd.DataFrame:
-    """The whole organization: name, email, OU path, how it joined, whether its root user holds credentials."""
+    """The whole organization: name, email, OU path, how it joined, its root credentials, whom its access role trusts."""
     state = inventory.member_init
     audit = {m.account_id: m for m in state.root.members} if state else {}
+    roles = {r.account_id: r.describe() for r in state.roles} if state else {}
     mgmt = inventory.organization.management_account_id if inventory.organization else ""
     rows = []
     for a in sorted(inventory.accounts, key=lambda a: (a.ou_path, a.name)):
@@ -199,9 +210,10 @@ def final_inventory(inventory: Inventory) -> pd.DataFrame:
                 "ou_path": a.ou_path or "/",
                 "joined": a.joined_method.lower(),
                 "root_credentials": root,
+                "member_role": "management account" if a.id == mgmt else roles.get(a.id, "not read"),
             }
         )
-    return pd.DataFrame(rows, columns=["name", "id", "email", "ou_path", "joined", "root_credentials"])
+    return pd.DataFrame(rows, columns=["name", "id", "email", "ou_path", "joined", "root_credentials", "member_role"])
 
 
 def organization_summary(inventory: Inventory) -> str:
@@ -213,22 +225,6 @@ def organization_summary(inventory: Inventory) -> str:
         f"{len(frame)} accounts ({counts.get('created', 0)} created, {counts.get('invited', 0)} invited) in "
         f"{len(inventory.ous)} OUs; {with_root} member(s) still with root credentials"
     )
-
-
-@executor(Action.CREATE_MEMBER_ROLE)
-def _create_member_role(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
-    iam = profile_context(ctx, step.params["Profile"]).client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{step.params['ManagementAccountId']}:root"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    iam.create_role(
-        RoleName=MEMBER_ROLE, AssumeRolePolicyDocument=json.dumps(trust), Description="Management account access (orgnb phase 06)"
-    )
-    iam.attach_role_policy(RoleName=MEMBER_ROLE, PolicyArn=ADMIN_POLICY)
-    return {"role": MEMBER_ROLE}
 
 
 @executor(Action.START_PRIMARY_EMAIL)

@@ -33,7 +33,7 @@ def make_snapshots() -> list[Path]:
     with sandboxed(SCENARIO) as sandbox, patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": reports}):
         for phase in (p for p in PHASES if p.implemented):
             sandbox.reset(SCENARIO)
-            prepare(phase.name, sandbox=sandbox)
+            prepare(phase.name)
             target = HERE / phase.notebook
             try:
                 papermill.execute_notebook(

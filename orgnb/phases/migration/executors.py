@@ -1,0 +1,120 @@
+"""Phase 05's writes: invitations, deregistration, leaving, deleting an organization, accepting, policies, the role.
+
+Refusals a person clears (a payment method, an SCP, a waiting period) end the account's group pending (exit 4)
+with the remedy; the rest of the plan goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orgnb.apply import executor
+from orgnb.errors import OperatorActionPending, PreflightRefused
+from orgnb.guards import profile_context
+from orgnb.phases.migration.plan import LEAVE_REMEDY
+from orgnb.plan import Action, Step
+from orgnb.policyrewrite import narrow_org_ids, widen_org_ids, write_policy
+from orgnb.session import AwsContext
+
+# Refusals of LeaveOrganization and AcceptHandshake that a person clears; the phase then waits (exit 4) rather than fails.
+OPERATOR_REMEDIES = {
+    "MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED": "add a payment method to the account (Billing console, signed in to the account), "
+    "then run this phase again",
+    "INVALID_PAYMENT_INSTRUMENT": "replace the account's payment method (Billing console), then run this phase again",
+    "ACCOUNT_CANNOT_LEAVE_WITHOUT_EULA": "accept the customer agreement and choose a support plan in the account, then run again",
+    "ACCOUNT_CANNOT_LEAVE_WITHOUT_PHONE_VERIFICATION": "verify the account's phone number in the console, then run this phase again",
+    "WAIT_PERIOD_ACTIVE": "a created account can change organizations only some days after its creation: run this phase again later",
+    "ORGANIZATION_MEMBERSHIP_CHANGE_RATE_LIMIT_EXCEEDED": "the account changed organizations too recently: run this phase again later",
+    "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG": "it is still a delegated administrator of its organization: deregister it "
+    "there (list that organization's management account under old_managements with its profile, and this phase does it), then run again",
+    "AccessDenied": f"an SCP of its organization (or the caller's own policy) refuses it: {LEAVE_REMEDY}",
+}
+
+
+def _context(ctx: AwsContext, step: Step) -> AwsContext:
+    profile = step.params.get("Profile")
+    if not profile:
+        raise PreflightRefused(f"step {step.id} needs a profile that acts inside the account")
+    return profile_context(ctx, profile)
+
+
+def _refusal(exc: ClientError) -> str:
+    """The reason (or, for AccessDenied in any protocol, `AccessDenied`) AWS gave."""
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    return "AccessDenied" if code.startswith("AccessDenied") else str(exc.response.get("Reason") or code)
+
+
+def _pending_if_known(exc: ClientError, what: str, detail: str = "") -> None:
+    """Raise OperatorActionPending for a refusal a person clears; return for any other."""
+    reason = _refusal(exc)
+    if reason in OPERATOR_REMEDIES:
+        raise OperatorActionPending(f"{what} ({reason}{detail}): {OPERATOR_REMEDIES[reason]}") from exc
+
+
+@executor(Action.INVITE_ACCOUNT)
+def _invite(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    target = {"Id": step.target, "Type": "ACCOUNT"}
+    handshake = ctx.client("organizations").invite_account_to_organization(Target=target, Tags=list(step.params.get("Tags", [])))
+    return {"handshake_id": handshake["Handshake"]["Id"], "expires": str(handshake["Handshake"].get("ExpirationTimestamp", ""))}
+
+
+@executor(Action.DEREGISTER_DELEGATED_ADMINISTRATOR)
+def _deregister(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    orgs = _context(ctx, step).client("organizations")
+    orgs.deregister_delegated_administrator(AccountId=step.target, ServicePrincipal=step.params["ServicePrincipal"])
+    return {"service_principal": step.params["ServicePrincipal"]}
+
+
+@executor(Action.LEAVE_ORGANIZATION)
+def _leave(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    try:
+        _context(ctx, step).client("organizations").leave_organization()
+    except ClientError as exc:
+        denied_by = step.params.get("DeniedBy") or []
+        _pending_if_known(exc, f"{step.target} cannot leave yet", f": {', '.join(denied_by)}" if denied_by else "")
+        raise
+    return {"left_at": datetime.now(UTC).isoformat(), "left_org": step.params.get("OrganizationId", "")}
+
+
+@executor(Action.DELETE_ORGANIZATION)
+def _delete_organization(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    _context(ctx, step).client("organizations").delete_organization()
+    return {"deleted": step.params["OrganizationId"]}
+
+
+@executor(Action.ACCEPT_INVITATION)
+def _accept_invitation(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    org_id = ctx.client("organizations").describe_organization()["Organization"]["Id"]
+    orgs = _context(ctx, step).client("organizations")
+    pages = orgs.get_paginator("list_handshakes_for_account").paginate(Filter={"ActionType": "INVITE"})
+    for page in pages:
+        for h in page["Handshakes"]:
+            parties = {p["Id"] for p in h.get("Parties", [])}
+            if h["State"] in ("OPEN", "REQUESTED") and org_id in parties:
+                try:
+                    orgs.accept_handshake(HandshakeId=h["Id"])
+                except ClientError as exc:
+                    _pending_if_known(exc, f"{step.target} cannot move in yet")
+                    raise
+                return {"handshake_id": h["Id"], "joined": org_id}
+    raise OperatorActionPending(f"{step.target} has no open invitation from {org_id}: run this phase again to send one")
+
+
+@executor(Action.WIDEN_POLICY)
+def _widen_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    p = step.params
+    old, new = p["OldOrganizationIds"], p["OrganizationId"]
+    written = write_policy(_context(ctx, step), p["Kind"], p["Resource"], old, lambda d: widen_org_ids(d, old, new))
+    return {"widened": written, "resource": p["Resource"]}
+
+
+@executor(Action.NARROW_POLICY)
+def _narrow_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    p = step.params
+    old, new = p["OldOrganizationIds"], p["OrganizationId"]
+    written = write_policy(_context(ctx, step), p["Kind"], p["Resource"], old, lambda d: narrow_org_ids(d, old, new))
+    return {"narrowed": written, "resource": p["Resource"]}

@@ -1,0 +1,85 @@
+"""What phase 05 reads of each account to bring in, before it plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from orgnb.inventory import HandshakeRecord
+from orgnb.memberrole import RoleTrust
+from orgnb.parameters import ExistingAccount, Transfer
+from orgnb.policyrewrite import OrgPolicy
+
+PHASE = "migration"
+KINDS = {"invites": "standalone", "migrations": "member", "old_managements": "management"}
+# The tag phase 05 puts on its invitations to accounts of another organization: AWS attaches an invitation's tags
+# to the account when it joins (InviteAccountToOrganization), so the account itself says where it came from.
+MOVED_FROM_TAG = "orgnb:moved-from"
+
+
+@dataclass(frozen=True)
+class MovingAccount:
+    """An account to bring in: what the parameters say, and what AWS shows of it now."""
+
+    field: str
+    spec: ExistingAccount
+    declared: str  # standalone / member / management
+    joined: bool = False  # already a member of the new organization
+    ou_path: str = ""
+    seen_org: str = ""  # the organization it belongs to now, while outside the new one ('' when standalone or unreadable)
+    origin: str = ""  # once joined: the organization it came from (its MOVED_FROM_TAG)
+    old_members: tuple[str, ...] = ()  # for a management account: the other members of its organization
+    delegated: tuple[str, ...] = ()  # services it is a delegated administrator for in its old organization
+    invite: HandshakeRecord | None = None  # the pending invitation from the new organization
+    policies: tuple[OrgPolicy, ...] = ()  # its policies that name its old organization
+    role: RoleTrust | None = None  # its OrganizationAccountAccessRole (None: no profile, or unreadable)
+    is_management: bool = False  # it manages the organization it is in
+    old_management_profile: str = ""  # the profile of its old organization's management account
+    leave_denials: tuple[str, ...] = ()  # SCPs on its path in the old organization that deny leaving it
+    impact: tuple[Any, ...] = ()  # what moving out of its old organization breaks
+    error: str = ""
+
+    @property
+    def account_id(self) -> str:
+        """The account's id."""
+        return self.spec.account_id
+
+    @property
+    def old_org(self) -> str:
+        """The organization it moves out of: where it is now, or (once joined) where it came from."""
+        return self.origin if self.joined else self.seen_org
+
+    @property
+    def leaves_first(self) -> bool:
+        """True for a member the parameters make leave its organization before it accepts."""
+        return self.declared == "member" and self.spec.transfer == Transfer.LEAVE
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    """Every account to bring in, read once before planning."""
+
+    accounts: tuple[MovingAccount, ...] = ()
+
+    def frame(self) -> pd.DataFrame:
+        """One row per account to bring in: kind, where it is now, how it moves, its invitation."""
+        rows = [
+            {
+                "account": m.account_id,
+                "name": m.spec.name or "",
+                "declared": m.declared,
+                "now": "member of this organization" if m.joined else (f"in {m.seen_org}" if m.seen_org else m.error or "standalone"),
+                "moves": "-" if m.declared == "standalone" else ("leaves, then joins" if m.leaves_first else "direct transfer"),
+                "ou": m.spec.ou or "/",
+                "role": m.role.describe() if m.role else "not read",
+                "invitation": f"{m.invite.id} ({m.invite.state})" if m.invite else "",
+            }
+            for m in self.accounts
+        ]
+        return pd.DataFrame(rows, columns=["account", "name", "declared", "now", "moves", "ou", "role", "invitation"])
+
+    def of_org(self, org_id: str) -> list[MovingAccount]:
+        """The accounts moving out of `org_id`."""
+        return [m for m in self.accounts if org_id and m.old_org == org_id]

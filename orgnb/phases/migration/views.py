@@ -1,0 +1,145 @@
+"""Phase 05's tables and text for the notebook: the pre-flight checklist, policy diffs, invitations, standalone windows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from orgnb.inventory import Inventory
+from orgnb.journal import Journal
+from orgnb.parameters import ManualId, Parameters
+from orgnb.phases.migration.state import PHASE, MigrationState, MovingAccount
+from orgnb.session import MEMBER_ROLE
+
+WINDOW_WARN_HOURS = 24.0
+COLUMNS = ["account", "check", "status", "detail"]
+
+
+def _row(m: MovingAccount, check: str, status: str, detail: str) -> dict[str, str]:
+    return {"account": m.account_id, "check": check, "status": status, "detail": detail}
+
+
+def _delegation(m: MovingAccount) -> dict[str, str]:
+    if m.delegated:
+        return _row(m, "not a delegated administrator of the old organization", "PLANNED", f"deregistered first: {', '.join(m.delegated)}")
+    if m.old_management_profile:
+        return _row(m, "not a delegated administrator of the old organization", "PASS", "none")
+    return _row(
+        m,
+        "not a delegated administrator of the old organization",
+        "MANUAL",
+        "no profile for its old management account: check in its console",
+    )
+
+
+def _billing(m: MovingAccount, params: Parameters) -> list[dict[str, str]]:
+    if m.declared == "member" and not m.leaves_first:
+        return [
+            _row(m, "billing", "PASS", "a direct transfer: it keeps its payment method, contacts and support plan, never standing alone")
+        ]
+    finance = params.attestations.get(ManualId.FINANCE_INFORMED)
+    gap = "it stands alone between leaving (or its organization's deletion) and joining: AWS needs a payment method for that"
+    return [
+        _row(
+            m,
+            "payment method and billing gap (finance_informed)",
+            "PASS" if finance else "MANUAL",
+            f"attested by {finance.by}" if finance else gap,
+        ),
+        _row(
+            m,
+            "support plan, tax settings, cost reports saved",
+            "MANUAL",
+            "the old organization's billing data stays behind: download what you need",
+        ),
+    ]
+
+
+def _inside(m: MovingAccount, management_id: str) -> list[dict[str, str]]:
+    policies = ", ".join(f"{p.kind} {p.resource}" for p in m.policies)
+    rows = [
+        _row(
+            m,
+            "policies that name the old organization",
+            "PLANNED" if m.policies else "PASS",
+            f"widened, then narrowed: {policies}" if policies else "none found",
+        )
+    ]
+    if m.role is None:
+        rows.append(_row(m, f"{MEMBER_ROLE} trusts the new management account", "MANUAL", "not read (no profile): phase 06 checks it"))
+    elif m.role.exists and not m.role.trusts_only(management_id):
+        rows.append(
+            _row(m, f"{MEMBER_ROLE} trusts the new management account", "PLANNED", f"re-pointed once it has joined ({m.role.describe()})")
+        )
+    return rows
+
+
+def preflight_checklist(params: Parameters, inventory: Inventory) -> pd.DataFrame:
+    """Before an account leaves another organization: what the runbook checks and plans, and what a person must confirm."""
+    state = inventory.migration
+    management_id = params.organization.management_account_id
+    rows: list[dict[str, Any]] = []
+    for m in state.accounts if isinstance(state, MigrationState) else ():
+        if m.joined or not m.seen_org:
+            continue
+        if m.declared == "member":
+            rows.append(_delegation(m))
+        if m.leaves_first:
+            status, detail = (
+                ("WARN", f"denied by {', '.join(m.leave_denials)}") if m.leave_denials else ("PASS", "no SCP on its path denies it")
+            )
+            rows.append(_row(m, "its old organization's SCPs let it leave", status, detail))
+        rows += _billing(m, params) + _inside(m, management_id)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def policy_diffs(inventory: Inventory) -> str:
+    """The planned policy rewrites as unified diffs: widened while accounts move, narrowed once the old organization is gone."""
+    state = inventory.migration
+    new_org = inventory.organization.id if inventory.organization else ""
+    parts = []
+    for m in state.accounts if isinstance(state, MigrationState) else ():
+        for p in m.policies:
+            if not m.joined:
+                parts.append(f"# {m.account_id} {p.kind} {p.resource}: widened before it moves\n{p.diff(p.widened(new_org))}")
+            parts.append(f"# {m.account_id} {p.kind} {p.resource}: narrowed once {p.old_org_ids[0]} is gone\n{p.diff(p.narrowed(new_org))}")
+    return "\n\n".join(parts) or "no policy names an old organization"
+
+
+def invitations_frame(inventory: Inventory) -> pd.DataFrame:
+    """The organization's invitations: id, target, state, expiry."""
+    rows = [
+        {"id": h.id, "target": h.target, "state": h.state, "requested": h.requested_at, "expires": h.expires_at}
+        for h in inventory.handshakes
+        if h.action == "INVITE"
+    ]
+    return pd.DataFrame(rows, columns=["id", "target", "state", "requested", "expires"])
+
+
+def _earlier_leaves(reports_dir: Path) -> Iterator[tuple[str, str]]:
+    """(account id, when it left) from the journals of earlier migration records under `reports_dir`."""
+    for journal in sorted(reports_dir.glob(f"*-{PHASE}/journal.jsonl")):
+        for entry in Journal(journal, journal.parent.name, PHASE).entries():
+            if entry["event"] == "done" and "left_at" in entry.get("result", {}):
+                yield entry["step"].rsplit(":", 1)[1], entry["result"]["left_at"]
+
+
+def standalone_windows(params: Parameters, inventory: Inventory, reports_dir: Path) -> pd.DataFrame:
+    """Each member that left its old organization first (transfer: leave): when it left, when it joined, the hours between."""
+    left = dict(_earlier_leaves(reports_dir))
+    joined = {a.id: a.joined_at for a in inventory.accounts}
+    now = datetime.now(UTC)
+    rows = []
+    for spec in params.migrations:
+        if spec.account_id not in left:
+            continue
+        left_at = datetime.fromisoformat(left[spec.account_id])
+        joined_at = joined.get(spec.account_id)
+        hours = ((joined_at or now) - left_at).total_seconds() / 3600
+        status = "WARN" if hours > WINDOW_WARN_HOURS else ("OK" if joined_at else "standing alone")
+        rows.append({"account": spec.account_id, "left_at": left_at, "joined_at": joined_at, "hours": round(hours, 2), "status": status})
+    return pd.DataFrame(rows, columns=["account", "left_at", "joined_at", "hours", "status"])
