@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import boto3
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from orgnb.errors import OperatorActionPending
+from orgnb.inventory import caller_identity
+from orgnb.memberrole import trusted_principals
 from orgnb.phases.catalog import apply_phase
 from orgnb.phases.member_initialization import final_inventory, plan_member_initialization, read_members
+from orgnb.plan import Action
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox, registry
+from orgnb.session import make_context
 from tests.conftest import write_params
 from tests.estates import BROWNFIELD, prepare
 
@@ -46,7 +52,8 @@ def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(b
     first = planned(tmp_path, name="1")
     kinds = {s.id.split(":")[0] for s in first.plan.steps}
     assert {"member-role", "start-email", "alternate-contact", "delete-root-credentials"} <= kinds
-    assert not [s for s in first.plan.steps if s.id.startswith("member-role") and s.target == "111122223333"]
+    roles = {s.target: s.action for s in first.plan.steps if s.id.startswith("member-role")}
+    assert roles == {STANDALONE: Action.CREATE_MEMBER_ROLE, OLD_MGMT: Action.CREATE_MEMBER_ROLE}  # 05 re-pointed the members' roles
     assert {s.target for s in first.plan.steps if s.irreversible} == {MEMBER_A, MEMBER_B, OLD_MGMT}  # confirmed ones only
     first.apply()
     first.verify(plan_member_initialization)
@@ -79,6 +86,12 @@ def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(b
         )
         assert role.client("iam").get_role(RoleName="OrganizationAccountAccessRole")["Role"]["Arn"]
     table = final_inventory(second.inventory).set_index("id")
+    management, old_management = make_context("management", "us-east-1"), make_context("old-management", "us-east-1")
+    for member in (a.id for a in second.inventory.members()):  # created and moved alike
+        assert table.loc[member, "member_role"] == "trusts 111122223333"
+        assert caller_identity(management.inside(member)).account_id == member
+        with pytest.raises(ClientError, match="AccessDenied"):
+            old_management.inside(member)
     assert table.loc[MEMBER_A, "root_credentials"] == "no" and table.loc[STANDALONE, "root_credentials"] == "yes"  # not confirmed
     assert set(table.joined) == {"created", "invited"}
     everything = "".join(p.read_text(errors="replace") for p in (tmp_path / "2").rglob("*") if p.is_file())
@@ -87,3 +100,26 @@ def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(b
     writes = len(brownfield.calls(writes_only=True))
     third = apply_phase("member-initialization", params, tmp_path / "3")
     assert (third.outcome, third.ctx.counter.write_total, len(brownfield.calls(writes_only=True))) == ("no-changes", 0, writes)
+
+
+def test_a_created_members_role_trusting_another_account_is_re_pointed_through_the_role(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("member-initialization")
+    management = make_context("management", "us-east-1")
+    org_ops = next(a["Id"] for a in management.client("organizations").list_accounts()["Accounts"] if a["Name"] == "Org Ops")
+    wider = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "999988887777"]}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    management.inside(org_ops).client("iam").update_assume_role_policy(
+        RoleName="OrganizationAccountAccessRole", PolicyDocument=json.dumps(wider)
+    )
+    run = planned(tmp_path)
+    [step] = [s for s in run.plan.steps if s.target == org_ops]
+    assert step.action == Action.REPOINT_MEMBER_ROLE and "Profile" not in step.params and "999988887777" in step.description
+    run.apply()
+    document = (
+        management.inside(org_ops).client("iam").get_role(RoleName="OrganizationAccountAccessRole")["Role"]["AssumeRolePolicyDocument"]
+    )
+    assert trusted_principals(document) == ("111122223333",)
