@@ -282,8 +282,8 @@ def _policy_verdicts(view: TransferView, policies: tuple[PathPolicy, ...], where
     for p in policies:
         if not p.aws_managed:
             customer.setdefault(p.policy_id, []).append(p)
-    for first, *more in customer.values():
-        levels = ", ".join(p.level for p in (first, *more))
+    for attached in customer.values():
+        first, levels = attached[0], ", ".join(p.level for p in attached)
         yield (
             Status.WARN,
             f"{first.type.short} {first.name} ({first.policy_id}), attached at {levels} in {where}, {verb} to {view.account_id}",
