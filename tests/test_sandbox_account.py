@@ -41,12 +41,41 @@ def test_brownfield_accounts_and_old_organization(brownfield: Sandbox) -> None:
     old_org = org.describe_organization()["Organization"]["Id"]
     assert client("old-member-b", "organizations").describe_organization()["Organization"]["Id"] == old_org
     principals = {s["ServicePrincipal"] for s in org.list_aws_service_access_for_organization()["EnabledServicePrincipals"]}
-    assert principals == {"cloudtrail.amazonaws.com", "sso.amazonaws.com"}
+    assert principals == {
+        "cloudtrail.amazonaws.com",
+        "sso.amazonaws.com",
+        "ram.amazonaws.com",
+        "member.org.stacksets.cloudformation.amazonaws.com",
+    }
     assert org.list_delegated_administrators()["DelegatedAdministrators"][0]["Id"] == MEMBER_A
     trust = client("old-member-a", "iam").get_role(RoleName="ci-deployer")["Role"]["AssumeRolePolicyDocument"]
     assert old_org in str(trust)
     err = error_of(client("management", "organizations").describe_organization)
     assert err.response["Error"]["Code"] == "AWSOrganizationsNotInUseException"
+
+
+def test_brownfield_shared_services(brownfield: Sandbox) -> None:
+    """What the old organization gives its members: a RAM share, a baseline stack set (its AutoDeployment kept, as
+    AWS keeps it), an Identity Center assignment."""
+    ram = client("old-management", "ram")
+    [share] = ram.get_resource_shares(resourceOwner="SELF")["resourceShares"]
+    [principal] = ram.get_resource_share_associations(associationType="PRINCIPAL")["resourceShareAssociations"]
+    assert share["name"] == "legacy-network" and ":organization/o-" in principal["associatedEntity"]
+    cfn = client("old-management", "cloudformation")
+    [summary] = cfn.list_stack_sets(Status="ACTIVE")["Summaries"]
+    assert summary["PermissionModel"] == "SERVICE_MANAGED"
+    assert summary["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
+    assert {i["Account"] for i in cfn.list_stack_instances(StackSetName="legacy-baseline")["Summaries"]} == {MEMBER_A}
+    cfn.update_stack_set(
+        StackSetName="legacy-baseline", UsePreviousTemplate=True, AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": True}
+    )
+    assert cfn.describe_stack_set(StackSetName="legacy-baseline")["StackSet"]["AutoDeployment"]["RetainStacksOnAccountRemoval"] is True
+    sso = client("old-management", "sso-admin")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+    [ps] = sso.list_permission_sets_provisioned_to_account(InstanceArn=instance, AccountId=MEMBER_A)["PermissionSets"]
+    [given] = sso.list_account_assignments(InstanceArn=instance, AccountId=MEMBER_A, PermissionSetArn=ps)["AccountAssignments"]
+    assert given["PrincipalType"] == "GROUP"
+    assert sso.list_account_assignments(InstanceArn=instance, AccountId=MEMBER_B, PermissionSetArn=ps)["AccountAssignments"] == []
 
 
 def test_account_summary_serves_the_scenarios_root_facts(brownfield: Sandbox) -> None:

@@ -1,8 +1,9 @@
 """Contract: every operation the sandbox emulates answers in the shape botocore's model gives, on a full run.
 
 The flows are the runbook's: migration (invite, leave, accept, delete the old organization), all features,
-central root access (enable, AssumeRoot audit, delete, re-audit) and member initialization (contacts, name,
-primary email with its passcode). Every parsed response of every call is checked.
+central root access (enable, AssumeRoot audit, delete, re-audit), member initialization (contacts, name,
+primary email with its passcode) and the stack sets the transfer pre-flight reads (AutoDeployment kept). Every
+parsed response of every call is checked.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ EMULATED = {
         "EnableOrganizationsRootSessions", "DisableOrganizationsRootSessions", "ListOrganizationsFeatures",
     },
     "sts": {"AssumeRoot"},
+    "cloudformation": {"CreateStackSet", "UpdateStackSet", "DescribeStackSet", "ListStackSets"},
     "account": {
         "GetContactInformation", "PutContactInformation", "GetPrimaryEmail", "StartPrimaryEmailUpdate",
         "AcceptPrimaryEmailUpdate", "PutAccountName", "GetAccountInformation",
@@ -146,8 +148,19 @@ def member_initialization_flow(rec: Recorder, sandbox: Sandbox) -> None:
     account.accept_primary_email_update(AccountId=MEMBER_A, PrimaryEmail=new, Otp=otp)
 
 
+def stack_set_flow(rec: Recorder) -> None:
+    cfn = rec.client("old-management", "cloudformation")
+    template = '{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}'
+    auto = {"Enabled": True, "RetainStacksOnAccountRemoval": False}
+    cfn.create_stack_set(StackSetName="contract", TemplateBody=template, PermissionModel="SERVICE_MANAGED", AutoDeployment=auto)
+    cfn.update_stack_set(StackSetName="contract", UsePreviousTemplate=True, AutoDeployment={**auto, "RetainStacksOnAccountRemoval": True})
+    assert cfn.describe_stack_set(StackSetName="contract")["StackSet"]["AutoDeployment"]["RetainStacksOnAccountRemoval"] is True
+    assert {s["StackSetName"] for s in cfn.list_stack_sets()["Summaries"]} == {"legacy-baseline", "contract"}
+
+
 def test_every_emulated_operation_answers_in_its_shape(brownfield: Sandbox) -> None:
     rec = Recorder()
+    stack_set_flow(rec)
     migration_flow(rec, brownfield)
     root_flow(rec)
     member_initialization_flow(rec, brownfield)
@@ -155,7 +168,7 @@ def test_every_emulated_operation_answers_in_its_shape(brownfield: Sandbox) -> N
     for service, operations in EMULATED.items():
         answered = {op for svc, op in rec.seen if svc == service}
         assert operations <= answered, f"{service}: not exercised: {sorted(operations - answered)}"
-    assert sum(len(ops) for ops in EMULATED.values()) == 22
+    assert sum(len(ops) for ops in EMULATED.values()) == 26
 
 
 def test_the_validator_catches_shape_errors() -> None:

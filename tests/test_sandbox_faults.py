@@ -1,4 +1,4 @@
-"""Fault injection: throttling, n-th call failures and latency, seen by boto3 as AWS's own errors."""
+"""Fault injection: throttling, n-th call failures, latency and refusals, seen by boto3 as AWS's own errors."""
 
 from __future__ import annotations
 
@@ -69,6 +69,23 @@ def test_the_nth_call_fails(sandbox: Sandbox) -> None:
     assert info.value.response["Error"]["Code"] == "ServiceException"
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
     assert org.create_organization(FeatureSet="ALL")["Organization"]["FeatureSet"] == "ALL", "the second call goes through"
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "code"),
+    [
+        ("ram", lambda c: c.get_resource_shares(resourceOwner="SELF"), "AccessDeniedException"),  # rest-json
+        ("sts", lambda c: c.get_caller_identity(), "AccessDenied"),  # query
+        ("organizations", lambda c: c.list_roots(), "AccessDeniedException"),  # json
+    ],
+)
+def test_refused_calls_look_like_a_missing_permission(sandbox: Sandbox, service: str, call, code: str) -> None:
+    state = faults(sandbox, refuse=[f"{service}:*"])
+    assert state["refuse"] == [f"{service}:*"]
+    with pytest.raises(ClientError) as info:
+        call(client(service))  # with retries: a refusal is not retried
+    assert info.value.response["Error"]["Code"] == code and info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert [c.status for c in sandbox.calls()] == [403]
 
 
 def test_latency_and_state(sandbox: Sandbox) -> None:

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 IMAGE_ID = "ami-0abcdef1234567890"  # the sandbox does not load moto's default image catalogue (slow, unused)
 OLD_SCP = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}
+DATA_SCP = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Action": ["s3:DeleteBucket", "dynamodb:DeleteTable"], "Resource": "*"}],
+}
+BASELINE_TEMPLATE = {"Resources": {"Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "security-alerts"}}}}
+
+
+class OldOrganization(NamedTuple):
+    """What later seeding steps need to know of the old organization."""
+
+    id: str
+    arn: str
+    production_ou: str
 
 
 def _org_condition(org_id: str) -> dict[str, Any]:
     return {"StringEquals": {"aws:PrincipalOrgID": org_id}}
 
 
-def seed_old_organization(builder: Any) -> str:
+def seed_old_organization(builder: Any) -> OldOrganization:
     """The old organization: members with their stable ids, an OU, an SCP, trusted services, a delegated admin."""
     org = builder.client("old-management", "organizations")
-    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    created = org.create_organization(FeatureSet="ALL")["Organization"]
     root = org.list_roots()["Roots"][0]["Id"]
     with builder.fixed_account_ids([builder.scenario.account(p).account_id for p in builder.scenario.members]):
         for profile in builder.scenario.members:
@@ -36,7 +49,7 @@ def seed_old_organization(builder: Any) -> str:
     org.register_delegated_administrator(
         AccountId=builder.scenario.account("old-member-a").account_id, ServicePrincipal="guardduty.amazonaws.com"
     )
-    return str(org_id)
+    return OldOrganization(str(created["Id"]), str(created["Arn"]), str(production))
 
 
 def _age_members(builder: Any) -> None:
@@ -115,8 +128,57 @@ def seed_production(builder: Any) -> None:
     builder.client(profile, "cloudformation").create_stack(StackName="orders-monitoring", TemplateBody=json.dumps(template))
 
 
+def seed_shared_services(builder: Any, old: OldOrganization) -> None:
+    """What the old organization gives its members, and a transfer takes away: a subnet shared with the whole
+    organization through RAM, a baseline stack set on the Production OU (its stacks deleted from an account that
+    leaves), an Identity Center assignment in old-member-a, and a guardrail SCP on old-member-b alone."""
+    member_a = builder.scenario.account("old-member-a").account_id
+    org = builder.client("old-management", "organizations")
+    # what `aws ram enable-sharing-with-aws-organization` and the StackSets console's "Activate trusted access" turn on
+    for principal in ("ram.amazonaws.com", "member.org.stacksets.cloudformation.amazonaws.com"):
+        org.enable_aws_service_access(ServicePrincipal=principal)
+    _share_subnet(builder, old.arn)
+    builder.client("old-management", "cloudformation").create_stack_set(
+        StackSetName="legacy-baseline",
+        TemplateBody=json.dumps(BASELINE_TEMPLATE),
+        PermissionModel="SERVICE_MANAGED",
+        AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
+    )
+    builder.client("old-management", "cloudformation").create_stack_instances(
+        StackSetName="legacy-baseline", DeploymentTargets={"OrganizationalUnitIds": [old.production_ou]}, Regions=[builder.scenario.region]
+    )
+    _assign_identity_center(builder, member_a)
+    guardrail = org.create_policy(
+        Name="protect-data", Description="keep the legacy data", Type="SERVICE_CONTROL_POLICY", Content=json.dumps(DATA_SCP)
+    )
+    org.attach_policy(PolicyId=guardrail["Policy"]["PolicySummary"]["Id"], TargetId=builder.scenario.account("old-member-b").account_id)
+
+
+def _share_subnet(builder: Any, org_arn: str) -> None:
+    ec2 = builder.client("old-management", "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetArn"]
+    ram = builder.client("old-management", "ram")
+    ram.enable_sharing_with_aws_organization()
+    ram.create_resource_share(name="legacy-network", resourceArns=[subnet], principals=[org_arn], allowExternalPrincipals=False)
+
+
+def _assign_identity_center(builder: Any, account_id: str) -> None:
+    sso = builder.client("old-management", "sso-admin")
+    instance = sso.list_instances()["Instances"][0]
+    permission_set = sso.create_permission_set(InstanceArn=instance["InstanceArn"], Name="LegacyOperator")["PermissionSet"]
+    group = builder.client("old-management", "identitystore").create_group(
+        IdentityStoreId=instance["IdentityStoreId"], DisplayName="legacy-operators"
+    )
+    target = {"InstanceArn": instance["InstanceArn"], "PermissionSetArn": permission_set["PermissionSetArn"], "TargetId": account_id}
+    sso.create_account_assignment(**target, TargetType="AWS_ACCOUNT", PrincipalType="GROUP", PrincipalId=group["GroupId"])
+    # AWS provisions the permission set with the assignment; moto lists it as provisioned only after this call
+    sso.provision_permission_set(**target, TargetType="AWS_ACCOUNT")
+
+
 def seed(builder: Any) -> None:
     """Everything beyond bare accounts in the brownfield scenario."""
-    org_id = seed_old_organization(builder)
-    seed_org_references(builder, org_id)
+    old = seed_old_organization(builder)
+    seed_org_references(builder, old.id)
     seed_production(builder)
+    seed_shared_services(builder, old)

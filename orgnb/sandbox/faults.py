@@ -1,11 +1,13 @@
-"""Fault injection, off by default: throttle a fraction of calls, limit the call rate, fail the n-th call, add latency.
+"""Fault injection, off by default: throttle a fraction of calls, limit the call rate, fail the n-th call, add latency,
+refuse calls as credentials without the permission would be refused.
 
 Keys are `service:Operation` (e.g. `organizations:CreateAccount`), `service:*` for a service, or `*` for every
 call; the most specific key in force applies. A rate limit (`rate_limit: {key: [per_second, burst]}`) is a token
 bucket, as AWS throttles an account's request rate: a call finding the bucket empty is throttled. Errors are sent as each
 protocol sends them, so botocore sees (and retries) them as it would from AWS:
 - throttled: JSON `TooManyRequestsException` (400), query `Throttling` (400), REST `TooManyRequestsException` (429);
-- failed: `ServiceUnavailable`/`ServiceException` with HTTP 503.
+- failed: `ServiceUnavailable`/`ServiceException` with HTTP 503;
+- refused (`refuse: [key, ...]`): query `AccessDenied`, JSON and REST `AccessDeniedException`, with HTTP 403.
 A seeded random generator makes a throttling pattern repeatable.
 """
 
@@ -16,6 +18,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,7 @@ class Faults:
     fail_nth: dict[str, int] = field(default_factory=dict)
     latency_ms: dict[str, int] = field(default_factory=dict)
     rate_limit: dict[str, tuple[float, float]] = field(default_factory=dict)
+    refuse: tuple[str, ...] = ()
     seed: int = 0
     calls: Counter[str] = field(default_factory=Counter)
     rate_limited: Counter[str] = field(default_factory=Counter)
@@ -45,6 +49,7 @@ class Faults:
             fail_nth={k: int(v) for k, v in (data.get("fail_nth") or {}).items()},
             latency_ms={k: int(v) for k, v in (data.get("latency_ms") or {}).items()},
             rate_limit={k: (float(v[0]), float(v[1])) for k, v in (data.get("rate_limit") or {}).items()},
+            refuse=tuple(str(k) for k in data.get("refuse") or ()),
             seed=int(data.get("seed", 0)),
         )
 
@@ -55,18 +60,21 @@ class Faults:
             "fail_nth": self.fail_nth,
             "latency_ms": self.latency_ms,
             "rate_limit": {k: list(v) for k, v in self.rate_limit.items()},
+            "refuse": list(self.refuse),
             "seed": self.seed,
             "calls": dict(self.calls),
             "rate_limited": dict(self.rate_limited),
         }
 
     def decide(self, key: str) -> str | None:
-        """Sleep for the latency in force, then say whether this call is 'throttled', 'failed' or neither."""
+        """Sleep for the latency in force, then say whether this call is 'refused', 'throttled', 'failed' or neither."""
         delay = _lookup(self.latency_ms, key, 0)
         if delay:
             time.sleep(delay / 1000)
         with self._lock:
             self.calls[key] += 1
+            if _most_specific(self.refuse, key) is not None:
+                return "refused"
             if self.fail_nth.get(key) == self.calls[key]:
                 return "failed"
             bucket_key = _most_specific(self._buckets, key)
@@ -77,8 +85,8 @@ class Faults:
             return "throttled" if fraction and self._random.random() < fraction else None
 
 
-def _most_specific(table: dict[str, Any], key: str) -> str | None:
-    """The key of `table` that applies to the call `key`: itself, its service's `service:*`, or `*`."""
+def _most_specific(table: Collection[str], key: str) -> str | None:
+    """The key of `table` (a mapping or a collection of keys) that applies to the call `key`: itself, its service's `service:*`, or `*`."""
     service = key.split(":", 1)[0]
     return next((k for k in (key, f"{service}:*", "*") if k in table), None)
 
@@ -108,16 +116,35 @@ class TokenBucket:
         return False
 
 
+# fault -> (query code, JSON / REST code, query status, JSON status, REST status, message)
+_ERRORS = {
+    "throttled": ("Throttling", "TooManyRequestsException", "400 Bad Request", "400 Bad Request", "429 Too Many Requests", "Rate exceeded"),
+    "failed": (
+        "ServiceUnavailable",
+        "ServiceException",
+        "503 Service Unavailable",
+        "503 Service Unavailable",
+        "503 Service Unavailable",
+        "The service is unavailable. Try again later.",
+    ),
+    "refused": (
+        "AccessDenied",
+        "AccessDeniedException",
+        "403 Forbidden",
+        "403 Forbidden",
+        "403 Forbidden",
+        "not authorized to perform this action",
+    ),
+}
+
+
 def error_response(protocol: str, fault: str) -> tuple[str, list[tuple[str, str]], bytes]:
-    """The status line, headers and body AWS sends for a throttled or failed call in `protocol`."""
-    throttled = fault == "throttled"
-    message = "Rate exceeded" if throttled else "The service is unavailable. Try again later."
+    """The status line, headers and body AWS sends for a throttled, failed or refused call in `protocol`."""
+    query_code, json_code, query_status, json_status, rest_status, message = _ERRORS[fault]
     if protocol == "query":
-        code = "Throttling" if throttled else "ServiceUnavailable"
-        error = f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        error = f"<Error><Type>Sender</Type><Code>{query_code}</Code><Message>{message}</Message></Error>"
         body = f"<ErrorResponse>{error}<RequestId>fault</RequestId></ErrorResponse>"
-        return ("400 Bad Request" if throttled else "503 Service Unavailable"), [("Content-Type", "text/xml")], body.encode()
-    code = "TooManyRequestsException" if throttled else "ServiceException"
-    status = ("429 Too Many Requests" if protocol.startswith("rest") else "400 Bad Request") if throttled else "503 Service Unavailable"
-    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
-    return status, headers, json.dumps({"__type": code, "Message": message, "message": message}).encode()
+        return query_status, [("Content-Type", "text/xml")], body.encode()
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", json_code)]
+    status = rest_status if protocol.startswith("rest") else json_status
+    return status, headers, json.dumps({"__type": json_code, "Message": message, "message": message}).encode()

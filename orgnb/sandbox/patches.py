@@ -5,8 +5,8 @@
 - GetAccountSummary: moto hard-codes root MFA off and no root access keys; the registry holds each account's facts.
 - AWS managed policies: moto loads all of them into every account (slow) or none (its default); AWS always has
   them. The sandbox loads the few the runbook attaches (AdministratorAccess for OrganizationAccountAccessRole...).
-- Account Management (account_api), Organizations membership and handshakes (org_api, handshakes), and
-  Organizations' account quota (quotas).
+- Account Management (account_api), Organizations membership and handshakes (org_api, handshakes),
+  Organizations' account quota (quotas), and a stack set's AutoDeployment (stacksets).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from moto.iam.models import AccountSummary, AWSManagedPolicy, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 from moto.settings import load_iam_aws_managed_policies
 
-from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry
+from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry, stacksets
 
 _installed = False
 
@@ -80,4 +80,5 @@ def install() -> None:
     iam_api.install()
     quotas.install()
     creation.install()
+    stacksets.install()
     _installed = True
