@@ -33,6 +33,7 @@ from orgnb.phases.migration import (
     preflight_checklist,
     read_migration,
     standalone_windows,
+    transfer_impact_frame,
 )
 from orgnb.phases.organization_init import plan_organization_init
 from orgnb.phases.root_centralization import plan_root_centralization, preconditions, read_root_access
@@ -91,6 +92,7 @@ __all__ = [
     "read_migration",
     "read_root_access",
     "standalone_windows",
+    "transfer_impact_frame",
     "run_checks",
     "start_phase",
     "write_import_stubs",

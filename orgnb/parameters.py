@@ -86,6 +86,12 @@ class ManualId(StrEnum):
     ROOT_CREDENTIALS_IN_VAULT = "root_credentials_in_vault"
     MEMBER_ROOT_UNUSED = "member_root_unused"
     CONTROL_TOWER_DECISION = "control_tower_decision"
+    # what a transfer out of an old organization breaks, where phase 05 cannot read it (orgnb.transfer_impact)
+    TRANSFER_RAM_REVIEWED = "transfer_ram_reviewed"
+    TRANSFER_STACKSETS_REVIEWED = "transfer_stacksets_reviewed"
+    TRANSFER_IDENTITY_CENTER_REVIEWED = "transfer_identity_center_reviewed"
+    TRANSFER_DELEGATED_ADMINS_REVIEWED = "transfer_delegated_admins_reviewed"
+    TRANSFER_POLICIES_REVIEWED = "transfer_policies_reviewed"
 
 
 class Attestation(StrictModel):

@@ -8,11 +8,13 @@ DescribePolicy for each policy's content.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from orgnb.inventory import read_root
+from orgnb.orgrefs import load_policy
 from orgnb.session import AwsContext
 
 
@@ -50,6 +52,24 @@ class PathPolicy:
     type: PolicyType
     content: str  # the policy document, JSON text
     aws_managed: bool
+
+    def denies(self, action: str) -> bool:
+        """True when a Deny statement names `action` (wildcards as IAM matches them), whatever its conditions: the
+        plan names the policy; whether a condition spares the account, AWS decides at apply."""
+        statements = load_policy(self.content).get("Statement") or []
+        for statement in [statements] if isinstance(statements, dict) else statements:
+            if statement.get("Effect") != "Deny":
+                continue
+            if "Action" in statement and _matches(statement["Action"], action):
+                return True
+            if "NotAction" in statement and not _matches(statement["NotAction"], action):
+                return True
+        return False
+
+
+def _matches(patterns: str | list[str], action: str) -> bool:
+    """IAM action matching: case-insensitive, `*` and `?` wildcards."""
+    return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in ([patterns] if isinstance(patterns, str) else patterns))
 
 
 def listed(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:

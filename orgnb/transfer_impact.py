@@ -56,15 +56,14 @@ class Area(StrEnum):
 
 
 OLD_AREAS = (Area.RAM_SHARES, Area.STACK_SETS, Area.IDENTITY_CENTER, Area.DELEGATED_ADMIN, Area.POLICIES_STOP)
-# Proposed ManualId values, one per area (both policy areas are one review). ManualId is a StrEnum: once these are
-# its members, they still find an attestation keyed by the member.
-ATTESTATION_IDS: dict[Area, str] = {
-    Area.RAM_SHARES: "transfer_ram_reviewed",
-    Area.STACK_SETS: "transfer_stacksets_reviewed",
-    Area.IDENTITY_CENTER: "transfer_identity_center_reviewed",
-    Area.DELEGATED_ADMIN: "transfer_delegated_admins_reviewed",
-    Area.POLICIES_STOP: "transfer_policies_reviewed",
-    Area.POLICIES_START: "transfer_policies_reviewed",
+# The attestation that clears each area when it cannot be read (both policy areas are one review).
+ATTESTATION_IDS: dict[Area, ManualId] = {
+    Area.RAM_SHARES: ManualId.TRANSFER_RAM_REVIEWED,
+    Area.STACK_SETS: ManualId.TRANSFER_STACKSETS_REVIEWED,
+    Area.IDENTITY_CENTER: ManualId.TRANSFER_IDENTITY_CENTER_REVIEWED,
+    Area.DELEGATED_ADMIN: ManualId.TRANSFER_DELEGATED_ADMINS_REVIEWED,
+    Area.POLICIES_STOP: ManualId.TRANSFER_POLICIES_REVIEWED,
+    Area.POLICIES_START: ManualId.TRANSFER_POLICIES_REVIEWED,
 }
 MANUAL_REMEDIES: dict[Area, str] = {
     Area.RAM_SHARES: "in the old management account's RAM console (Shared by me), find the shares with the organization "
@@ -104,6 +103,7 @@ class TransferView:
     target_ou: str
     region: str
     old_org_id: str = ""
+    old_management_id: str = ""  # the old organization's management account (the RAM shares' owner)
     new_org_id: str = ""
     shares: tuple[OrgShare, ...] = ()
     stack_sets: tuple[StackSetInstances, ...] = ()
@@ -123,7 +123,7 @@ class ImpactItem:
     status: Status
     detail: str
     remedy: str = ""
-    attestation: str | None = None  # the ManualId that clears a MANUAL item
+    attestation: ManualId | None = None  # what clears a MANUAL item
 
 
 class _NotReadable(Exception):
@@ -144,9 +144,9 @@ def _read(unreadable: dict[Area, str], areas: tuple[Area, ...], what: str, read:
     return None
 
 
-def _old_place(ctx: AwsContext, account_id: str) -> tuple[str, tuple[PathLevel, ...], tuple[PolicyType, ...]]:
-    """The old organization's id, the account's path in it and the policy types enabled there, checking that the
-    context is that organization's management account."""
+def _old_place(ctx: AwsContext, account_id: str) -> tuple[str, str, tuple[PathLevel, ...], tuple[PolicyType, ...]]:
+    """The old organization's id and management account, the account's path in it and the policy types enabled
+    there, checking that the context is that organization's management account."""
     caller = caller_identity(ctx).account_id
     org = describe_organization(ctx)
     if org is None:
@@ -159,7 +159,7 @@ def _old_place(ctx: AwsContext, account_id: str) -> tuple[str, tuple[PathLevel, 
         if exc.response.get("Error", {}).get("Code") != "AccountNotFoundException":
             raise
         raise _NotReadable(f"{account_id} is not a member of {org.id}, which {caller} manages") from None
-    return org.id, path, enabled_types(read_root(ctx).policy_types)
+    return org.id, caller, path, enabled_types(read_root(ctx).policy_types)
 
 
 def _read_old_side(ctx: AwsContext, account_id: str, unreadable: dict[Area, str]) -> dict[str, Any]:
@@ -167,7 +167,7 @@ def _read_old_side(ctx: AwsContext, account_id: str, unreadable: dict[Area, str]
     place = _read(unreadable, OLD_AREAS, "the account's place in the old organization", lambda: _old_place(ctx, account_id))
     if place is None:
         return {}
-    org_id, path, types = place
+    org_id, management_id, path, types = place
     path_ids = frozenset(level.target_id for level in path)
     readers: dict[str, tuple[Area, str, Callable[[], Any]]] = {
         "shares": (Area.RAM_SHARES, "the old management account's RAM shares", lambda: read_org_shares(ctx, org_id, path_ids)),
@@ -181,7 +181,7 @@ def _read_old_side(ctx: AwsContext, account_id: str, unreadable: dict[Area, str]
         "old_policies": (Area.POLICIES_STOP, "the SCPs and RCPs on the account's old path", lambda: policies_on(ctx, path, types)),
     }
     found = {name: _read(unreadable, (area,), what, read) for name, (area, what, read) in readers.items()}
-    return {"old_org_id": org_id, **{name: value for name, value in found.items() if value is not None}}
+    return {"old_org_id": org_id, "old_management_id": management_id, **{name: value for name, value in found.items() if value is not None}}
 
 
 def _read_new_side(ctx: AwsContext, target_ou: str | None, unreadable: dict[Area, str]) -> dict[str, Any]:
@@ -215,10 +215,10 @@ Verdict = tuple[Status, str, str]  # status, detail, remedy
 def _manual(view: TransferView, area: Area, detail: str, attestations: Attestations) -> ImpactItem:
     """A MANUAL item for `area`, or PASS when its attestation is given."""
     ident = ATTESTATION_IDS[area]
-    attested = attestations.get(ident)  # type: ignore[call-overload]  # a StrEnum member equals its value
+    attested = attestations.get(ident)
     if attested is not None:
         return ImpactItem(view.account_id, area, Status.PASS, f"{detail}; attested by {attested.by} ({attested.at})", attestation=ident)
-    return ImpactItem(view.account_id, area, Status.MANUAL, f"{detail}: review it, then attest {ident}", MANUAL_REMEDIES[area], ident)
+    return ImpactItem(view.account_id, area, Status.MANUAL, f"{detail}: review it, then attest {ident.value}", MANUAL_REMEDIES[area], ident)
 
 
 def _short(arn: str) -> str:
@@ -227,7 +227,11 @@ def _short(arn: str) -> str:
 
 
 def judge_ram(view: TransferView) -> Iterator[Verdict]:
-    """WARN per share the account loses with the move; PASS when it keeps access, or when none reaches it."""
+    """WARN per share the account loses with the move; PASS when it keeps access, owns the shares, or none reaches it."""
+    if view.shares and view.account_id == view.old_management_id:
+        names = ", ".join(s.name for s in view.shares)
+        yield Status.PASS, f"{view.account_id} owns {names}: the members lose access as they move (their own rows say so)", ""
+        return
     for share in view.shares:
         what = (
             f"RAM share {share.name} ({', '.join(map(_short, share.resources)) or 'no resources'}) is shared with {_short(share.principal)}"

@@ -151,3 +151,9 @@ def test_a_profile_that_is_not_the_old_management_account(brownfield: Sandbox, n
     areas = by_area(read_transfer_impact(context("old-member-b"), new_management, MEMBER_A, None, {}))
     for area in OLD_AREAS:
         assert "not its management account" in only(areas[area], Status.MANUAL).detail
+
+
+def test_the_old_management_account_owns_its_shares_and_keeps_access(brownfield: Sandbox, new_management: AwsContext) -> None:
+    old = context("old-management")
+    ram = only(by_area(read_transfer_impact(old, new_management, "333344445555", "Workloads/Prod", {}))[Area.RAM_SHARES], Status.PASS)
+    assert "owns legacy-network" in ram.detail

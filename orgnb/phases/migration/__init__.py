@@ -22,7 +22,7 @@ from orgnb.phases.migration import executors  # noqa: F401 - registers the phase
 from orgnb.phases.migration.plan import plan_migration
 from orgnb.phases.migration.read import read_migration
 from orgnb.phases.migration.state import PHASE, MigrationState, MovingAccount
-from orgnb.phases.migration.views import invitations_frame, policy_diffs, preflight_checklist, standalone_windows
+from orgnb.phases.migration.views import invitations_frame, policy_diffs, preflight_checklist, standalone_windows, transfer_impact_frame
 
 __all__ = [
     "PHASE",
@@ -34,4 +34,5 @@ __all__ = [
     "preflight_checklist",
     "read_migration",
     "standalone_windows",
+    "transfer_impact_frame",
 ]

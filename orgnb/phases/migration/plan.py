@@ -42,7 +42,7 @@ def _invite_steps(m: MovingAccount, org_id: str) -> list[Step]:
 def _accept_steps(m: MovingAccount, awaiting: list[str]) -> list[Step]:
     """Accept from inside (when a profile is given); else the owner must."""
     if m.spec.profile:
-        how = "it moves from its organization in one step" if m.seen_org and not m.leaves_first else "it joins"
+        how = "it moves from its organization in one step" if m.seen_org and not (m.leaves_first or m.is_management) else "it joins"
         return [
             _step(
                 m,

@@ -11,22 +11,20 @@ from orgnb.guards import profile_context
 from orgnb.inventory import Inventory, caller_identity, describe_organization
 from orgnb.memberrole import read_role_trust
 from orgnb.parameters import ExistingAccount, Parameters
+from orgnb.pathpolicies import PolicyType
 from orgnb.phases.migration.state import KINDS, MOVED_FROM_TAG, MigrationState, MovingAccount
 from orgnb.policyrewrite import find_org_policies
 from orgnb.session import AwsContext
+from orgnb.transfer_impact import TransferView, collect_transfer, judge_transfer
 
 UNREADABLE = (ClientError, BotoCoreError, ProfileNotFound)
+LEAVE_ACTION = "organizations:LeaveOrganization"
 
 
-def _delegated_services(old_management: AwsContext, account_id: str) -> tuple[str, ...]:
-    """The services `account_id` is a delegated administrator for in the old organization (read by its management)."""
-    try:
-        services = old_management.client("organizations").list_delegated_services_for_account(AccountId=account_id)["DelegatedServices"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "AccountNotRegisteredException":
-            return ()
-        raise
-    return tuple(s["ServicePrincipal"] for s in services)
+def _leave_denials(view: TransferView) -> tuple[str, ...]:
+    """The SCPs on the account's old path that deny leaving, named `name (id) at level`."""
+    found = [p for p in view.old_policies if p.type == PolicyType.SCP and p.denies(LEAVE_ACTION)]
+    return tuple(f"{p.name} ({p.policy_id}) at {p.level}" for p in found)
 
 
 def _origin(ctx: AwsContext, account_id: str) -> str:
@@ -35,8 +33,9 @@ def _origin(ctx: AwsContext, account_id: str) -> str:
     return next((t["Value"] for t in tags if t["Key"] == MOVED_FROM_TAG), "")
 
 
-def _outside(base: AwsContext, common: dict[str, Any], spec: ExistingAccount, old_mgmt_profiles: dict[str, str]) -> MovingAccount:
-    """An account outside the new organization, read from inside through its profile."""
+def _outside(base: AwsContext, common: dict[str, Any], spec: ExistingAccount, params: Parameters) -> MovingAccount:
+    """An account outside the new organization, read from inside through its profile, and what moving it breaks
+    (read through its old organization's management account)."""
     ctx = profile_context(base, spec.profile or "")
     seen_as = caller_identity(ctx).account_id
     if seen_as != spec.account_id:
@@ -47,15 +46,23 @@ def _outside(base: AwsContext, common: dict[str, Any], spec: ExistingAccount, ol
     if org.management_account_id == spec.account_id:
         pages = ctx.client("organizations").get_paginator("list_accounts").paginate()
         others = tuple(a["Id"] for page in pages for a in page["Accounts"] if a["Id"] != spec.account_id)
-        return MovingAccount(**common, seen_org=org.id, old_members=others, is_management=True, old_management_profile=spec.profile or "")
-    mgmt_profile = old_mgmt_profiles.get(org.management_account_id, "")
-    delegated = _delegated_services(profile_context(base, mgmt_profile), spec.account_id) if mgmt_profile else ()
-    return MovingAccount(**common, seen_org=org.id, delegated=delegated, old_management_profile=mgmt_profile)
+        impact = judge_transfer(collect_transfer(ctx, base, spec.account_id, spec.ou), params.attestations)
+        return MovingAccount(
+            **common, seen_org=org.id, old_members=others, is_management=True, old_management_profile=spec.profile or "", impact=impact
+        )
+    mgmt_profile = next((m.profile for m in params.old_managements if m.account_id == org.management_account_id and m.profile), "")
+    view = collect_transfer(profile_context(base, mgmt_profile) if mgmt_profile else None, base, spec.account_id, spec.ou)
+    return MovingAccount(
+        **common,
+        seen_org=org.id,
+        delegated=view.delegated,
+        old_management_profile=mgmt_profile,
+        leave_denials=_leave_denials(view),
+        impact=judge_transfer(view, params.attestations),
+    )
 
 
-def _read_one(
-    base: AwsContext, field: str, spec: ExistingAccount, inventory: Inventory, old_mgmt_profiles: dict[str, str]
-) -> MovingAccount:
+def _read_one(base: AwsContext, field: str, spec: ExistingAccount, inventory: Inventory, params: Parameters) -> MovingAccount:
     declared = KINDS[field.split("[")[0]]
     invite = next((h for h in inventory.handshakes if h.action == "INVITE" and h.pending and spec.account_id in h.target.split(", ")), None)
     member = next((a for a in inventory.accounts if a.id == spec.account_id), None)
@@ -65,7 +72,7 @@ def _read_one(
             return MovingAccount(**common, joined=True, ou_path=member.ou_path, origin=_origin(base, spec.account_id))
         if not spec.profile:
             return MovingAccount(**common, error="no profile: it is seen from the new organization only")
-        return _outside(base, common, spec, old_mgmt_profiles)
+        return _outside(base, common, spec, params)
     except UNREADABLE as exc:
         return MovingAccount(**common, error=f"cannot read it through {spec.profile}: {exc}")
 
@@ -84,8 +91,7 @@ def _inside(base: AwsContext, m: MovingAccount, new_org: str) -> MovingAccount:
 
 def read_migration(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:
     """The inventory plus every account to bring in, read from inside through its profile where one is given."""
-    old_mgmt_profiles = {m.account_id: m.profile for m in params.old_managements if m.profile}
     new_org = inventory.organization.id if inventory.organization else ""
-    moving = [_read_one(ctx, field, spec, inventory, old_mgmt_profiles) for field, spec in params.existing_accounts()]
+    moving = [_read_one(ctx, field, spec, inventory, params) for field, spec in params.existing_accounts()]
     moving = [_inside(ctx, m, new_org) for m in moving]
     return replace(inventory, migration=MigrationState(tuple(moving)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -11,12 +10,14 @@ from orgnb.inventory import HandshakeRecord
 from orgnb.memberrole import RoleTrust
 from orgnb.parameters import ExistingAccount, Transfer
 from orgnb.policyrewrite import OrgPolicy
+from orgnb.transfer_impact import ImpactItem
 
 PHASE = "migration"
 KINDS = {"invites": "standalone", "migrations": "member", "old_managements": "management"}
 # The tag phase 05 puts on its invitations to accounts of another organization: AWS attaches an invitation's tags
 # to the account when it joins (InviteAccountToOrganization), so the account itself says where it came from.
 MOVED_FROM_TAG = "orgnb:moved-from"
+MOVES = {"standalone": "joins", "member": "direct transfer", "management": "last: deletes its organization, then joins"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class MovingAccount:
     is_management: bool = False  # it manages the organization it is in
     old_management_profile: str = ""  # the profile of its old organization's management account
     leave_denials: tuple[str, ...] = ()  # SCPs on its path in the old organization that deny leaving it
-    impact: tuple[Any, ...] = ()  # what moving out of its old organization breaks
+    impact: tuple[ImpactItem, ...] = ()  # what moving out of its old organization breaks
     error: str = ""
 
     @property
@@ -71,7 +72,7 @@ class MigrationState:
                 "name": m.spec.name or "",
                 "declared": m.declared,
                 "now": "member of this organization" if m.joined else (f"in {m.seen_org}" if m.seen_org else m.error or "standalone"),
-                "moves": "-" if m.declared == "standalone" else ("leaves, then joins" if m.leaves_first else "direct transfer"),
+                "moves": MOVES[m.declared] if not m.leaves_first else "leaves first, then joins",
                 "ou": m.spec.ou or "/",
                 "role": m.role.describe() if m.role else "not read",
                 "invitation": f"{m.invite.id} ({m.invite.state})" if m.invite else "",

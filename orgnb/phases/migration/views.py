@@ -14,6 +14,7 @@ from orgnb.journal import Journal
 from orgnb.parameters import ManualId, Parameters
 from orgnb.phases.migration.state import PHASE, MigrationState, MovingAccount
 from orgnb.session import MEMBER_ROLE
+from orgnb.transfer_impact import impact_frame
 
 WINDOW_WARN_HOURS = 24.0
 COLUMNS = ["account", "check", "status", "detail"]
@@ -21,19 +22,6 @@ COLUMNS = ["account", "check", "status", "detail"]
 
 def _row(m: MovingAccount, check: str, status: str, detail: str) -> dict[str, str]:
     return {"account": m.account_id, "check": check, "status": status, "detail": detail}
-
-
-def _delegation(m: MovingAccount) -> dict[str, str]:
-    if m.delegated:
-        return _row(m, "not a delegated administrator of the old organization", "PLANNED", f"deregistered first: {', '.join(m.delegated)}")
-    if m.old_management_profile:
-        return _row(m, "not a delegated administrator of the old organization", "PASS", "none")
-    return _row(
-        m,
-        "not a delegated administrator of the old organization",
-        "MANUAL",
-        "no profile for its old management account: check in its console",
-    )
 
 
 def _billing(m: MovingAccount, params: Parameters) -> list[dict[str, str]]:
@@ -86,8 +74,6 @@ def preflight_checklist(params: Parameters, inventory: Inventory) -> pd.DataFram
     for m in state.accounts if isinstance(state, MigrationState) else ():
         if m.joined or not m.seen_org:
             continue
-        if m.declared == "member":
-            rows.append(_delegation(m))
         if m.leaves_first:
             status, detail = (
                 ("WARN", f"denied by {', '.join(m.leave_denials)}") if m.leave_denials else ("PASS", "no SCP on its path denies it")
@@ -95,6 +81,13 @@ def preflight_checklist(params: Parameters, inventory: Inventory) -> pd.DataFram
             rows.append(_row(m, "its old organization's SCPs let it leave", status, detail))
         rows += _billing(m, params) + _inside(m, management_id)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def transfer_impact_frame(inventory: Inventory) -> pd.DataFrame:
+    """What moving each account out of its old organization breaks: RAM shares, stack sets, Identity Center, delegated
+    administration, the SCPs and RCPs that stop and start applying (orgnb.transfer_impact)."""
+    state = inventory.migration
+    return impact_frame([item for m in state.accounts if not m.joined for item in m.impact] if isinstance(state, MigrationState) else [])
 
 
 def policy_diffs(inventory: Inventory) -> str:
