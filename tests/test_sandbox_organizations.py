@@ -40,6 +40,14 @@ def set_standalone(sandbox: Sandbox, account_id: str, **flags: bool) -> None:
         assert json.load(resp)["account_id"] == account_id
 
 
+def allow_leaving() -> None:
+    """What an operator of the old organization does before its members may leave: detach its deny-leave SCP."""
+    old = org("old-management")
+    policies = old.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    deny_leave = next(p["Id"] for p in policies if p["Name"] == "deny-leave")
+    old.detach_policy(PolicyId=deny_leave, TargetId=old.list_roots()["Roots"][0]["Id"])
+
+
 @pytest.fixture
 def new_org(brownfield: Sandbox) -> Sandbox:
     org("management").create_organization(FeatureSet="ALL")
@@ -106,6 +114,7 @@ def test_migrating_a_member_of_another_organization(new_org: Sandbox) -> None:
         "HandshakeConstraintViolationException",
         "ALREADY_IN_AN_ORGANIZATION",
     )
+    allow_leaving()
     assert code_of(org("old-member-b").leave_organization) == ("ConstraintViolationException", "MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED")
     set_standalone(new_org, MEMBER_B, payment_method=True)
     org("old-member-b").leave_organization()
@@ -116,6 +125,7 @@ def test_migrating_a_member_of_another_organization(new_org: Sandbox) -> None:
 
 
 def test_leave_preconditions(brownfield: Sandbox) -> None:
+    allow_leaving()
     assert code_of(org("old-member-a").leave_organization) == (
         "ConstraintViolationException",
         "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG",
@@ -241,6 +251,7 @@ def test_more_refusals(new_org: Sandbox) -> None:
 
 
 def test_leave_needs_eula_and_phone(new_org: Sandbox) -> None:
+    allow_leaving()
     set_standalone(new_org, MEMBER_B, payment_method=True, eula_accepted=False)
     assert code_of(org("old-member-b").leave_organization) == ("ConstraintViolationException", "ACCOUNT_CANNOT_LEAVE_WITHOUT_EULA")
     set_standalone(new_org, MEMBER_B, eula_accepted=True, phone_verified=False)

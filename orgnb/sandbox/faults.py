@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 
@@ -108,16 +109,31 @@ class TokenBucket:
         return False
 
 
+def aws_error(
+    protocol: str, status_line: str, code: str, message: str, request_id: str = "fault"
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The status line, headers and body of an AWS error in `protocol`'s wire shape (query, ec2, rest-xml, or JSON)."""
+    text = escape(message, quote=False)
+    error = f"<Code>{code}</Code><Message>{text}</Message>"
+    if protocol == "query":
+        body = f"<ErrorResponse><Error><Type>Sender</Type>{error}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    elif protocol == "ec2":
+        body = f"<Response><Errors><Error>{error}</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+    elif protocol == "rest-xml":
+        body = f"<Error>{error}<RequestId>{request_id}</RequestId></Error>"
+    else:
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+        return status_line, headers, json.dumps({"__type": code, "Message": message, "message": message}).encode()
+    return status_line, [("Content-Type", "text/xml")], body.encode()
+
+
 def error_response(protocol: str, fault: str) -> tuple[str, list[tuple[str, str]], bytes]:
     """The status line, headers and body AWS sends for a throttled or failed call in `protocol`."""
     throttled = fault == "throttled"
     message = "Rate exceeded" if throttled else "The service is unavailable. Try again later."
     if protocol == "query":
         code = "Throttling" if throttled else "ServiceUnavailable"
-        error = f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
-        body = f"<ErrorResponse>{error}<RequestId>fault</RequestId></ErrorResponse>"
-        return ("400 Bad Request" if throttled else "503 Service Unavailable"), [("Content-Type", "text/xml")], body.encode()
+        return aws_error(protocol, "400 Bad Request" if throttled else "503 Service Unavailable", code, message)
     code = "TooManyRequestsException" if throttled else "ServiceException"
     status = ("429 Too Many Requests" if protocol.startswith("rest") else "400 Bad Request") if throttled else "503 Service Unavailable"
-    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
-    return status, headers, json.dumps({"__type": code, "Message": message, "message": message}).encode()
+    return aws_error(protocol, status, code, message)

@@ -7,6 +7,8 @@
   them. The sandbox loads the few the runbook attaches (AdministratorAccess for OrganizationAccountAccessRole...).
 - Account Management (account_api), Organizations membership and handshakes (org_api, handshakes), and
   Organizations' account quota (quotas).
+- Authorization: SCPs refuse what they deny (scp, checked by the server through authz) and refuse to attach what
+  the sandbox cannot evaluate.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from moto.iam.models import AccountSummary, AWSManagedPolicy, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 from moto.settings import load_iam_aws_managed_policies
 
-from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry
+from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry, scp
 
 _installed = False
 
@@ -80,4 +82,5 @@ def install() -> None:
     iam_api.install()
     quotas.install()
     creation.install()
+    scp.install()
     _installed = True
