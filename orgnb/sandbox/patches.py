@@ -8,7 +8,7 @@
 - Account Management (account_api), Organizations membership and handshakes (org_api, handshakes), and
   Organizations' account quota (quotas).
 - Authorization: SCPs refuse what they deny (scp, checked by the server through authz) and refuse to attach what
-  the sandbox cannot evaluate.
+  the sandbox cannot evaluate; AssumeRole honours the role's trust policy (trust).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from moto.iam.models import AccountSummary, AWSManagedPolicy, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 from moto.settings import load_iam_aws_managed_policies
 
-from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry, scp
+from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry, scp, trust
 
 _installed = False
 
@@ -83,4 +83,5 @@ def install() -> None:
     quotas.install()
     creation.install()
     scp.install()
+    trust.install()
     _installed = True
