@@ -146,22 +146,36 @@ def _root_audit(member: str) -> Any:
     ).client("iam")
 
 
-def test_scps_reach_assume_root_sessions(brownfield: Sandbox) -> None:
+@pytest.fixture
+def root_member(brownfield: Sandbox) -> str:
+    """A member of a new organization under centralized root access, with SCPs enabled: its account id."""
     org = client("management", "organizations")
     org.create_organization(FeatureSet="ALL")
     member = org.create_account(AccountName="workload", Email="workload@example.com")["CreateAccountStatus"]["AccountId"]
     org.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
     client("management", "iam").enable_organizations_root_credentials_management()
     org.enable_policy_type(RootId=org.list_roots()["Roots"][0]["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    return str(member)
+
+
+def test_scps_reach_assume_root_sessions(root_member: str) -> None:
     audit = ["iam:GetLoginProfile", "iam:ListAccessKeys", "iam:ListMFADevices", "iam:ListSigningCertificates"]
     no_root_audit = {"Effect": "Deny", "Action": audit, "Resource": "*", "Condition": {"Bool": {"aws:AssumedRoot": "true"}}}
-    policy_id = attach_scp("management", member, policy(no_root_audit))
-    root = f"arn:aws:iam::{member}:root"
-    error = refused(_root_audit(member).list_access_keys)
+    policy_id = attach_scp("management", root_member, policy(no_root_audit))
+    root = f"arn:aws:iam::{root_member}:root"
+    error = refused(_root_audit(root_member).list_access_keys)
     assert error["Message"] == f"User: {root} is not authorized to perform: iam:ListAccessKeys on resource: {root} {EXPLICIT}"
     exempt = {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {"Null": {"aws:AssumedRoot": "true"}}}
-    org.update_policy(PolicyId=policy_id, Content=policy(exempt))
-    assert _root_audit(member).list_access_keys()["AccessKeyMetadata"] == []
+    client("management", "organizations").update_policy(PolicyId=policy_id, Content=policy(exempt))
+    assert _root_audit(root_member).list_access_keys()["AccessKeyMetadata"] == []
+
+
+def test_the_principal_type_of_root_sessions_is_a_setting(brownfield: Sandbox, root_member: str) -> None:
+    accounts_only = {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalType": "Account"}}}
+    attach_scp("management", root_member, policy(accounts_only))
+    assert refused(_root_audit(root_member).list_access_keys)["Code"] == "AccessDenied", "Account by default"
+    assert brownfield.settings(assumed_root_principal_type="AssumedRole")["assumed_root_principal_type"] == "AssumedRole"
+    assert _root_audit(root_member).list_access_keys()["AccessKeyMetadata"] == []
 
 
 @pytest.mark.parametrize(
