@@ -110,7 +110,7 @@ def test_a_created_members_role_trusting_another_account_is_re_pointed_through_t
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "999988887777"]}, "Action": "sts:AssumeRole"}
-        ]
+        ],
     }
     management.inside(org_ops).client("iam").update_assume_role_policy(
         RoleName="OrganizationAccountAccessRole", PolicyDocument=json.dumps(wider)

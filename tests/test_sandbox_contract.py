@@ -83,6 +83,8 @@ def migration_flow(rec: Recorder, sandbox: Sandbox) -> None:
     rec.client("old-member-b", "organizations").decline_handshake(HandshakeId=declined["Id"])
     old = rec.client("old-management", "organizations")
     old.deregister_delegated_administrator(AccountId=MEMBER_A, ServicePrincipal="guardduty.amazonaws.com")
+    deny_leave = next(p["Id"] for p in old.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] if p["Name"] == "deny-leave")
+    old.detach_policy(PolicyId=deny_leave, TargetId=old.list_roots()["Roots"][0]["Id"])  # its members may leave now
     paid(sandbox, MEMBER_B)
     for member in ("old-member-a", "old-member-b"):
         handshake = org.invite_account_to_organization(

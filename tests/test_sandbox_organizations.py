@@ -40,6 +40,14 @@ def set_standalone(sandbox: Sandbox, account_id: str, **flags: bool) -> None:
         assert json.load(resp)["account_id"] == account_id
 
 
+def allow_leaving() -> None:
+    """What an operator of the old organization does before its members may leave: detach its deny-leave SCP."""
+    old = org("old-management")
+    policies = old.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    deny_leave = next(p["Id"] for p in policies if p["Name"] == "deny-leave")
+    old.detach_policy(PolicyId=deny_leave, TargetId=old.list_roots()["Roots"][0]["Id"])
+
+
 @pytest.fixture
 def new_org(brownfield: Sandbox) -> Sandbox:
     org("management").create_organization(FeatureSet="ALL")
@@ -101,6 +109,7 @@ def test_account_quota_and_daily_limit(new_org: Sandbox, monkeypatch: pytest.Mon
 
 
 def test_leave_preconditions(brownfield: Sandbox) -> None:
+    allow_leaving()
     assert code_of(org("old-member-a").leave_organization) == (
         "ConstraintViolationException",
         "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG",
@@ -226,6 +235,7 @@ def test_more_refusals(new_org: Sandbox) -> None:
 
 
 def test_leave_needs_eula_and_phone(new_org: Sandbox) -> None:
+    allow_leaving()
     set_standalone(new_org, MEMBER_B, payment_method=True, eula_accepted=False)
     assert code_of(org("old-member-b").leave_organization) == ("ConstraintViolationException", "ACCOUNT_CANNOT_LEAVE_WITHOUT_EULA")
     set_standalone(new_org, MEMBER_B, eula_accepted=True, phone_verified=False)

@@ -8,6 +8,7 @@ import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import NamedTuple
 from urllib.parse import parse_qs
 
 import botocore.session
@@ -88,10 +89,18 @@ def protocol_of(signing_name: str) -> str:
     return str(model.protocol) if model is not None else "json"
 
 
-def parse_credential(authorization: str) -> tuple[str, str] | None:
-    """(access key id, service) from a SigV4 Authorization header."""
+class Credential(NamedTuple):
+    """The credential scope of a SigV4 signature."""
+
+    key: str
+    region: str
+    service: str
+
+
+def parse_credential(authorization: str) -> Credential | None:
+    """The access key id, region and service from a SigV4 Authorization header."""
     match = _CREDENTIAL.search(authorization)
-    return (match["key"], match["service"]) if match else None
+    return Credential(match["key"], match["region"], match["service"]) if match else None
 
 
 class CallLog:

@@ -115,3 +115,14 @@ class QueryError(ServiceException):
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(code, message)
+
+
+class PolicyNotEvaluable(OrgInvalidInput):
+    """organizations: InvalidInputException for an SCP the sandbox cannot evaluate (see scp.check_evaluable)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "INVALID_RESOURCE_POLICY_JSON",
+            f"The orgnb sandbox cannot evaluate this service control policy: it uses {'; '.join(problems)}. "
+            "AWS would accept it; the sandbox refuses it rather than decide differently from AWS.",
+        )

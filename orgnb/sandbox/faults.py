@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 
@@ -138,13 +139,27 @@ _ERRORS = {
 }
 
 
+def aws_error(
+    protocol: str, status_line: str, code: str, message: str, request_id: str = "fault"
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The status line, headers and body of an AWS error in `protocol`'s wire shape (query, ec2, rest-xml, or JSON)."""
+    text = escape(message, quote=False)
+    error = f"<Code>{code}</Code><Message>{text}</Message>"
+    if protocol == "query":
+        body = f"<ErrorResponse><Error><Type>Sender</Type>{error}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    elif protocol == "ec2":
+        body = f"<Response><Errors><Error>{error}</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+    elif protocol == "rest-xml":
+        body = f"<Error>{error}<RequestId>{request_id}</RequestId></Error>"
+    else:
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+        return status_line, headers, json.dumps({"__type": code, "Message": message, "message": message}).encode()
+    return status_line, [("Content-Type", "text/xml")], body.encode()
+
+
 def error_response(protocol: str, fault: str) -> tuple[str, list[tuple[str, str]], bytes]:
     """The status line, headers and body AWS sends for a throttled, failed or refused call in `protocol`."""
     query_code, json_code, query_status, json_status, rest_status, message = _ERRORS[fault]
     if protocol == "query":
-        error = f"<Error><Type>Sender</Type><Code>{query_code}</Code><Message>{message}</Message></Error>"
-        body = f"<ErrorResponse>{error}<RequestId>fault</RequestId></ErrorResponse>"
-        return query_status, [("Content-Type", "text/xml")], body.encode()
-    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", json_code)]
-    status = rest_status if protocol.startswith("rest") else json_status
-    return status, headers, json.dumps({"__type": json_code, "Message": message, "message": message}).encode()
+        return aws_error(protocol, query_status, query_code, message)
+    return aws_error(protocol, rest_status if protocol.startswith("rest") else json_status, json_code, message)

@@ -63,8 +63,17 @@ def _features_handler(feature: str | None, enable: bool) -> Callable[[IamRespons
     return handler
 
 
-def _caller_arn(resp: BaseResponse) -> str:
+def caller_arn(resp: BaseResponse) -> str:
+    """The ARN moto gives the caller of `resp`'s request."""
     return sts_backends[resp.current_account]["aws"].get_caller_identity(resp.get_access_key(), resp.region)[1]
+
+
+def reply_error(resp: BaseResponse, error: QueryError) -> tuple[int, dict[str, Any], Any]:
+    """The response for `error` in `resp`'s protocol; AccessDenied with HTTP 403, which moto cannot know (the error is
+    not modeled for IAM or STS, so moto would send 400)."""
+    status, headers, body = resp.serialized(ActionResult(error))
+    headers["status"] = 403 if error.code == "AccessDenied" else status
+    return headers["status"], headers, body
 
 
 def assume_root(self: TokenResponse) -> ActionResult:
@@ -87,7 +96,7 @@ def assume_root(self: TokenResponse) -> ActionResult:
     if self.get_access_key() in rootaccess.SESSIONS:
         raise QueryError("AccessDenied", "You cannot use root user credentials to make this call.")
     denied = QueryError(
-        "AccessDenied", f"User: {_caller_arn(self)} is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::{target}:root"
+        "AccessDenied", f"User: {caller_arn(self)} is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::{target}:root"
     )
     backend = registry.org_backend(caller)
     if backend is None:
@@ -103,7 +112,7 @@ def assume_root(self: TokenResponse) -> ActionResult:
         raise denied
     key = iam_backends[target]["aws"].create_temp_access_key()
     token = secrets.token_urlsafe(96)
-    session = rootaccess.issue(target, key.access_key_id, task_match["name"], duration, _caller_arn(self), token)
+    session = rootaccess.issue(target, key.access_key_id, task_match["name"], duration, caller_arn(self), token)
     credentials = {
         "AccessKeyId": key.access_key_id,
         "SecretAccessKey": key.secret_access_key,
@@ -131,9 +140,7 @@ def _guard(original: Callable[[BaseResponse], Any]) -> Callable[[BaseResponse], 
                     f"because no session policy allows the {action} action",
                 )
             if error is not None:
-                status, headers, body = self.serialized(ActionResult(error))
-                headers["status"] = 403 if error.code == "AccessDenied" else status
-                return headers["status"], headers, body
+                return reply_error(self, error)
         return original(self)
 
     return call_action

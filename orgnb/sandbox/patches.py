@@ -5,8 +5,10 @@
 - GetAccountSummary: moto hard-codes root MFA off and no root access keys; the registry holds each account's facts.
 - AWS managed policies: moto loads all of them into every account (slow) or none (its default); AWS always has
   them. The sandbox loads the few the runbook attaches (AdministratorAccess for OrganizationAccountAccessRole...).
-- Account Management (account_api), Organizations membership and handshakes (org_api, handshakes),
+- Account Management (account_api), Organizations membership and handshakes (org_api, handshakes, membership),
   Organizations' account quota (quotas), and a stack set's AutoDeployment (stacksets).
+- Authorization: SCPs refuse what they deny (scp, checked by the server through authz) and refuse to attach what
+  the sandbox cannot evaluate; AssumeRole honours the role's trust policy (trust).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from moto.iam.models import AccountSummary, AWSManagedPolicy, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 from moto.settings import load_iam_aws_managed_policies
 
-from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry, stacksets
+from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry, scp, stacksets, trust
 
 _installed = False
 
@@ -81,4 +83,6 @@ def install() -> None:
     quotas.install()
     creation.install()
     stacksets.install()
+    scp.install()
+    trust.install()
     _installed = True

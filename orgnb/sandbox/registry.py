@@ -92,6 +92,16 @@ def org_backend(account_id: str) -> OrganizationsBackend | None:
     return organizations_backends[mgmt]["aws"] if mgmt else None
 
 
+def containers(backend: OrganizationsBackend, node: Any) -> list[Any]:
+    """The root and the OUs above an account (or OU) of `backend`'s organization, root first."""
+    by_id = {ou.id: ou for ou in backend.ou}  # moto keeps the root among the OUs; its parent_id is None
+    chain, parent = [], by_id.get(node.parent_id)
+    while parent is not None:
+        chain.append(parent)
+        parent = by_id.get(parent.parent_id)
+    return chain[::-1]
+
+
 def fake_account(account_id: str) -> FakeAccount | None:
     """moto's Organizations record of `account_id`, if it belongs to an organization."""
     backend = org_backend(account_id)

@@ -3,11 +3,13 @@
 Admin routes (JSON): GET `/orgnb-api/instance` (instance id, scenario, profiles), GET `/orgnb-api/calls`
 (`?writes=1` for writes only), GET `/orgnb-api/mailbox` (`?address=` for one recipient), ,
 POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up), and
-POST `/orgnb-api/settings` (creation time and concurrency, injected CreateAccount failures, quotas; see apply_settings),
+POST `/orgnb-api/settings` (creation time and concurrency, injected CreateAccount failures, quotas, the principal type
+of AssumeRoot sessions; see apply_settings),
 GET/POST `/orgnb-api/faults` (throttling, a rate limit, n-th call failures, latency; see faults), and
 POST `/orgnb-api/seed` (`{"management_account_id": ..., "ous": 50, "accounts": 1000}`: bulk OUs and accounts for
 benchmarks; see bulk).
-Everything else goes to moto.
+Everything else goes to moto, after injected faults and after the caller's service control policies (authz, scp):
+a request they refuse gets AccessDenied before moto sees it, and is logged with its 403.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import bulk, creation, handshakes, mailbox, membership, registry
-from orgnb.sandbox.calllog import CallLog, operation_of, parse_credential, protocol_of
+from orgnb.sandbox import authz, bulk, creation, handshakes, mailbox, membership, principals, registry
+from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of
 from orgnb.sandbox.faults import Faults, error_response
+from orgnb.sandbox.principals import Principal
 
 ADMIN_PREFIX = "/orgnb-api/"
 StartResponse = Callable[..., Any]
@@ -54,9 +57,10 @@ def set_standalone_profile(account_id: str, changes: dict[str, Any]) -> dict[str
 
 
 def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
-    """Change the emulator's knobs at run time: creation time and concurrency, injected failures, quotas, and the
+    """Change the emulator's knobs at run time: creation time and concurrency, injected failures, quotas, the
     membership rules AWS does not document (membership.py: the created account's wait, the interval between two
-    membership changes, whether a delegated administrator may be transferred)."""
+    membership changes, whether a delegated administrator may be transferred), and aws:PrincipalType in AssumeRoot
+    sessions (see principals)."""
     if "create_account_seconds" in changes:
         creation.SETTINGS["seconds"] = float(changes["create_account_seconds"])
     if "create_account_in_flight" in changes:
@@ -73,6 +77,8 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
         membership.SETTINGS["transfer_refuses_delegated_admin"] = bool(changes["transfer_refuses_delegated_admin"])
     for management_id, limit in (changes.get("account_limits") or {}).items():
         registry.ACCOUNT_LIMITS[management_id] = int(limit)
+    if "assumed_root_principal_type" in changes:
+        principals.SETTINGS["assumed_root_principal_type"] = str(changes["assumed_root_principal_type"])
     return {
         "create_account_seconds": creation.SETTINGS["seconds"],
         "create_account_in_flight": creation.SETTINGS["in_flight"],
@@ -82,6 +88,7 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
         "membership_change_interval_seconds": membership.SETTINGS["membership_change_interval"].total_seconds(),
         "transfer_refuses_delegated_admin": membership.SETTINGS["transfer_refuses_delegated_admin"],
         "account_limits": dict(registry.ACCOUNT_LIMITS),
+        "assumed_root_principal_type": principals.SETTINGS["assumed_root_principal_type"],
     }
 
 
@@ -143,20 +150,35 @@ class SandboxApp:
         credential = parse_credential(environ.get("HTTP_AUTHORIZATION", ""))
         if not credential or path.startswith("/moto-api"):
             return self.inner(environ, start_response)
-        key, service = credential
         headers = {"X-Amz-Target": environ.get("HTTP_X_AMZ_TARGET", ""), "Content-Type": environ.get("CONTENT_TYPE", "")}
         method, query = environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", "")
-        operation = operation_of(method, path, headers, body, service, query)
-        fault = self.faults.decide(f"{service}:{operation}")
-        if fault is not None:
-            status_line, fault_headers, fault_body = error_response(protocol_of(service), fault)
-            start_response(status_line, fault_headers)
+        operation = operation_of(method, path, headers, body, credential.service, query)
+        principal = principals.of_key(credential.key)
+        reply = self._intercept(credential, operation, principal, path, headers["Content-Type"], body)
+        if reply is not None:
+            status_line, reply_headers, reply_body = reply
+            start_response(status_line, reply_headers)
             status.append(int(status_line.split()[0]))
-            result: Iterable[bytes] = [fault_body]
+            result: Iterable[bytes] = [reply_body]
         else:
             result = self.inner(environ, recording_start_response)
-        self.calllog.add(get_account_id_from(key), service, operation, status[0] if status else 0)
+        account = principal.account_id if principal is not None else get_account_id_from(credential.key)
+        self.calllog.add(account, credential.service, operation, status[0] if status else 0)
         return result
+
+    def _intercept(
+        self, credential: Credential, operation: str, principal: Principal | None, path: str, content_type: str, body: bytes
+    ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """An injected fault, or AccessDenied when the caller's SCPs refuse the request (checked before moto sees it,
+        as AWS authorizes before it considers any precondition); None lets the request through."""
+        protocol = protocol_of(credential.service)
+        fault = self.faults.decide(f"{credential.service}:{operation}")
+        if fault is not None:
+            return error_response(protocol, fault)
+        if principal is None:
+            return None
+        message = authz.refusal(principal, credential.service, operation, credential.region, path, content_type, body)
+        return authz.access_denied(protocol, message) if message is not None else None
 
 
 class _QuietHandler(WSGIRequestHandler):

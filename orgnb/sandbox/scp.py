@@ -1,0 +1,126 @@
+"""Service control policies, enforced as AWS enforces them on every principal of a member account.
+
+Sources: Organizations User Guide, "Service control policies (SCPs)" and "SCP evaluation": SCPs apply to the IAM
+users and roles and to the root user of member accounts, never to the management account nor to service-linked
+roles, and only in an organization with all features whose root has the SERVICE_CONTROL_POLICY type enabled; an
+explicit Deny in any SCP on the account's path (the root, each OU from the top down, the account) refuses, and so
+does a level of the path where no attached SCP allows the action. STS API reference, GetCallerIdentity: "No
+permissions are required to perform this operation", even under an explicit deny, so it is never refused here.
+
+The rules are in `refusal`; the server calls it for every request (see authz), and `denial` answers the same
+question for code that has no request in hand. A document the evaluator cannot evaluate never gets attached: see
+`check_evaluable`, which AttachPolicy and UpdatePolicy run (installed by `install`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from moto.organizations.models import OrganizationsBackend, organizations_backends
+
+from orgnb.sandbox import policyeval, principals, registry
+from orgnb.sandbox.exceptions import PolicyNotEvaluable
+from orgnb.sandbox.policyeval import Effect, Request, Value
+from orgnb.sandbox.principals import Principal
+
+SCP_TYPE = "SERVICE_CONTROL_POLICY"
+EXEMPT_ACTIONS = frozenset({"sts:GetCallerIdentity"})
+
+
+def in_scope(account_id: str) -> bool:
+    """True when SCPs could apply to `account_id`: it is a member (not the management account) of an organization."""
+    return account_id in organizations_backends.master_accounts
+
+
+def _enabled(backend: OrganizationsBackend) -> bool:
+    org = backend.org
+    if org is None or org.feature_set != "ALL":
+        return False
+    root = next((ou for ou in backend.ou if ou.id == org.root_id), None)
+    return root is not None and any(t["Type"] == SCP_TYPE and t.get("Status") == "ENABLED" for t in root.policy_types)
+
+
+def levels(account_id: str) -> list[list[str]] | None:
+    """The SCP documents attached at each level of the member's path (root first, the account last), or None when
+    SCPs do not apply to the account."""
+    if not in_scope(account_id):
+        return None
+    backend = organizations_backends[organizations_backends.master_accounts[account_id][0]]["aws"]
+    account = next((a for a in backend.accounts if a.id == account_id), None)
+    if account is None or not _enabled(backend):
+        return None
+    nodes = [*registry.containers(backend, account), account]
+    return [[p.content for p in node.attached_policies if p.type == SCP_TYPE] for node in nodes]
+
+
+def _verdict(content: str, request: Request) -> Effect | None:
+    try:
+        return policyeval.evaluate(policyeval.parse(content), request)
+    except ValueError:  # never attached (check_evaluable); a bulk-seeded oddity denies rather than passes
+        return Effect.DENY
+
+
+def refusal(principal: Principal, action: str, resource: str | None, context: Mapping[str, Value]) -> str | None:
+    """AccessDenied's message when the SCPs over `principal`'s account refuse `action`, else None.
+
+    `resource` None: the sandbox cannot name the request's resource (policyeval explains how statements then match).
+    """
+    if principal.service_linked or action in EXEMPT_ACTIONS:
+        return None
+    path = levels(principal.account_id)
+    if path is None:
+        return None
+    request = Request(action, resource, context)
+    verdicts = [{_verdict(content, request) for content in level} for level in path]
+    prefix = f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource or '*'}"
+    if any(Effect.DENY in level for level in verdicts):
+        return f"{prefix} with an explicit deny in a service control policy"
+    if any(Effect.ALLOW not in level for level in verdicts):
+        return f"{prefix} because no service control policy allows the {action} action"
+    return None
+
+
+def denial(account_id: str, principal_arn: str, action: str) -> str | None:
+    """Would the SCPs of `account_id`'s organization deny `action` to the principal `principal_arn`? The AccessDenied
+    message if so, else None (the resource is taken as unnamed, the region as absent)."""
+    principal = principals.from_arn(account_id, principal_arn)
+    return refusal(principal, action, None, principals.context(principal, None))
+
+
+def check_evaluable(content: str) -> None:
+    """Refuse an SCP document that uses what the sandbox cannot evaluate, naming it.
+
+    InvalidInputException is modeled for both AttachPolicy and UpdatePolicy (MalformedPolicyDocumentException is not
+    modeled for AttachPolicy); its Reason INVALID_RESOURCE_POLICY_JSON is the modeled reason closest to "this policy
+    document cannot be taken". AWS itself would accept the document: the refusal is the sandbox's, and says so.
+    """
+    problems = policyeval.unsupported(content)
+    if problems:
+        raise PolicyNotEvaluable(problems)
+
+
+def _checked_attach(original: Callable[..., Any]) -> Callable[..., Any]:
+    def attach_policy(self: OrganizationsBackend, **kwargs: Any) -> Any:
+        policy = self.get_policy_by_id(kwargs["PolicyId"])
+        if policy.type == SCP_TYPE:
+            check_evaluable(policy.content)
+        return original(self, **kwargs)
+
+    return attach_policy
+
+
+def _checked_update(original: Callable[..., Any]) -> Callable[..., Any]:
+    def update_policy(self: OrganizationsBackend, **kwargs: Any) -> Any:
+        policy = self.get_policy_by_id(kwargs["PolicyId"])
+        if policy.type == SCP_TYPE and policy.attachments and kwargs.get("Content") is not None:
+            check_evaluable(kwargs["Content"])
+        return original(self, **kwargs)
+
+    return update_policy
+
+
+def install() -> None:
+    """AttachPolicy and UpdatePolicy refuse SCPs the sandbox cannot evaluate."""
+    OrganizationsBackend.attach_policy = _checked_attach(OrganizationsBackend.attach_policy)  # type: ignore[method-assign]
+    OrganizationsBackend.update_policy = _checked_update(OrganizationsBackend.update_policy)  # type: ignore[method-assign]
