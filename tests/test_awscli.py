@@ -1,7 +1,7 @@
 """End to end with the AWS CLI, unchanged, against `orgnb sandbox --scenario brownfield`.
 
 The contract test's flows run again, each call made by `aws <service> <operation> --cli-input-json`, and every
-answer is checked against botocore's output shape: all 22 emulated operations answer the AWS CLI in shape.
+answer is checked against botocore's output shape: every emulated operation answers the AWS CLI in shape.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 
 from orgnb.sandbox import Sandbox
 from tests.shapes import shape_problems
-from tests.test_sandbox_contract import EMULATED, member_initialization_flow, migration_flow, root_flow
+from tests.test_sandbox_contract import EMULATED, member_initialization_flow, migration_flow, root_flow, stack_set_flow
 
 ROOT = Path(__file__).resolve().parent.parent
 AWS = Path(sys.executable).parent / "aws"
@@ -108,6 +108,7 @@ def test_all_emulated_operations_answer_the_aws_cli_in_shape(served: dict[str, s
     migration_flow(rec, sandbox)  # type: ignore[arg-type]
     root_flow(rec)  # type: ignore[arg-type]
     member_initialization_flow(rec, sandbox)  # type: ignore[arg-type]
+    stack_set_flow(rec)  # type: ignore[arg-type]
     assert rec.problems == []
     for service, operations in EMULATED.items():
         answered = {op for svc, op in rec.seen if svc == service}

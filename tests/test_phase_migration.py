@@ -177,3 +177,12 @@ def test_a_standalone_window_past_a_day_is_flagged(tmp_path: Path) -> None:
     windows = standalone_windows(load_parameters(BROWNFIELD), inventory, tmp_path).set_index("account")
     assert windows.loc[MEMBER_A, "status"] == "WARN" and windows.loc[MEMBER_A, "hours"] >= 30
     assert windows.loc[MEMBER_B, "status"] == "standing alone"  # left two hours ago, not joined yet
+
+
+def test_a_transfer_refused_by_an_scp_waits_with_the_remedy(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("migration")
+    brownfield.settings(transfer_needs_leave_permission=True)  # the stricter reading of AWS's transfer rules
+    run = applied(planned(tmp_path))
+    assert run.outcome == "pending" and {f"accept:{MEMBER_A}", f"accept:{MEMBER_B}"} <= set(run.result.awaiting)
+    assert "transition OU" in run.result.awaiting[f"accept:{MEMBER_B}"]
+    assert organization_of("old-member-b") == organization_of("old-management")  # nothing half done

@@ -105,3 +105,13 @@ def test_the_old_management_account_cannot_move_while_it_manages(new_org: Sandbo
     h = invite(OLD_MGMT)
     assert code_of(org("old-management").accept_handshake, HandshakeId=h["Id"])[0] == "MasterCannotLeaveOrganizationException"
     assert OLD_MGMT in old_members()
+
+
+def test_the_stricter_reading_makes_a_transfer_need_leave_permission(new_org: Sandbox) -> None:
+    new_org.settings(transfer_needs_leave_permission=True)
+    h = invite(MEMBER_B)
+    code, _ = code_of(org("old-member-b").accept_handshake, HandshakeId=h["Id"])
+    assert code == "AccessDeniedException" and MEMBER_B in old_members()  # the old root's deny-leave SCP applies
+    new_org.settings(transfer_needs_leave_permission=False)
+    org("old-member-b").accept_handshake(HandshakeId=h["Id"])
+    assert MEMBER_B not in old_members()

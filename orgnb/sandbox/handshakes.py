@@ -41,6 +41,7 @@ from orgnb.sandbox.exceptions import (
     OrgInvalidInput,
     OrgNotInUse,
 )
+from orgnb.sandbox.principals import Principal
 
 T = TypeVar("T")
 HANDSHAKE_LIFETIME = timedelta(days=15)
@@ -262,8 +263,8 @@ def invite(caller: str, target: dict[str, str], notes: str | None, tags: list[di
 
 
 @_locked
-def accept(handshake_id: str, caller: str) -> Handshake:
-    """AcceptHandshake."""
+def accept(handshake_id: str, caller: str, principal: Principal | None = None) -> Handshake:
+    """AcceptHandshake by `principal` of account `caller`."""
     h = find(handshake_id, caller)
     if h.action == "APPROVE_ALL_FEATURES" or (h.action == "ENABLE_ALL_FEATURES" and h.parent_id is None):
         return _finish_all_features(h, caller)
@@ -281,7 +282,7 @@ def accept(handshake_id: str, caller: str) -> Handshake:
     if old is not None and old.org.id == h.org_id:
         raise HandshakeConstraintViolation("ALREADY_IN_AN_ORGANIZATION")
     if old is not None:
-        membership.check_transfer(old, caller)
+        membership.check_transfer(old, caller, principal)
     if len(backend.accounts) >= registry.account_limit(h.sender):
         raise HandshakeConstraintViolation("ACCOUNT_NUMBER_LIMIT_EXCEEDED")
     if old is not None:  # a direct transfer: it departs the old organization and joins this one in one step

@@ -17,6 +17,10 @@ management accounts"). Refusals, checked in this order:
   documented);
 - a created account younger than `created_account_wait` (7 days: the Organizations quotas page; botocore's
   LeaveOrganization text says four days, hence a setting): ConstraintViolation WAIT_PERIOD_ACTIVE, as for leaving;
+- with `transfer_needs_leave_permission` (off), an account whose old organization's SCPs deny the caller
+  organizations:LeaveOrganization: AccessDenied. AWS's migration guidance presents the transfer as the way around a
+  DenyLeaveOrganization SCP and documents no such check, but it does not say the departure skips it either: turn
+  it on to rehearse the stricter reading;
 - an account whose membership changed less than `membership_change_interval` ago (1 hour):
   HandshakeConstraintViolation ORGANIZATION_MEMBERSHIP_CHANGE_RATE_LIMIT_EXCEEDED. botocore's model names the reason
   ("You attempted to change the membership of an account too quickly after its previous change") but no figure:
@@ -31,15 +35,18 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import registry
-from orgnb.sandbox.exceptions import HandshakeConstraintViolation, MasterCannotLeave, OrgConstraintViolation
+from orgnb.sandbox import principals, registry, scp
+from orgnb.sandbox.exceptions import HandshakeConstraintViolation, MasterCannotLeave, OrgAccessDenied, OrgConstraintViolation
+from orgnb.sandbox.principals import Principal
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "created_account_wait": timedelta(days=7),
     "membership_change_interval": timedelta(hours=1),
     "transfer_refuses_delegated_admin": True,
+    "transfer_needs_leave_permission": False,
 }
 SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
+LEAVE_ACTION = "organizations:LeaveOrganization"
 
 
 def clear() -> None:
@@ -70,7 +77,7 @@ def check_departure(backend: OrganizationsBackend, account_id: str) -> None:
         raise OrgConstraintViolation("WAIT_PERIOD_ACTIVE", "A created account can leave only after the waiting period.")
 
 
-def check_transfer(backend: OrganizationsBackend, account_id: str) -> None:
+def check_transfer(backend: OrganizationsBackend, account_id: str, caller: Principal | None = None) -> None:
     """Refuse a direct transfer out of `backend`'s organization as AWS would (the module docstring's list, in order)."""
     if backend.org.master_account_id == account_id:
         raise MasterCannotLeave("You can't accept an invitation while you manage an organization: delete it first.")
@@ -82,6 +89,10 @@ def check_transfer(backend: OrganizationsBackend, account_id: str) -> None:
             "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG",
             "A delegated administrator can't move to another organization: deregister it in its organization first.",
         )
+    if SETTINGS["transfer_needs_leave_permission"] and caller is not None:
+        denied = scp.refusal(caller, LEAVE_ACTION, None, principals.context(caller, None))
+        if denied:
+            raise OrgAccessDenied(denied)
     if _too_young(account):
         raise OrgConstraintViolation("WAIT_PERIOD_ACTIVE", "A created account can move only after the waiting period.")
     changed = last_membership_change(account)

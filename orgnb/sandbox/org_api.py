@@ -20,7 +20,7 @@ from moto.organizations import utils
 from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, OrganizationsBackend, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 
-from orgnb.sandbox import handshakes, paging
+from orgnb.sandbox import handshakes, paging, principals
 from orgnb.sandbox.exceptions import AccountNotFound, MasterCannotLeave, OrgAccessDenied, OrgInvalidInput
 
 # Read operations a delegated administrator may call; every other listed operation is the management account's.
@@ -72,7 +72,10 @@ def invite_account_to_organization(self: OrganizationsResponse) -> ActionResult:
 
 def accept_handshake(self: OrganizationsResponse) -> ActionResult:
     """AcceptHandshake."""
-    return ActionResult({"Handshake": handshakes.accept(self.request_params.get("HandshakeId", ""), self.current_account).describe()})
+    principal = principals.of_key(self.get_access_key())
+    return ActionResult(
+        {"Handshake": handshakes.accept(self.request_params.get("HandshakeId", ""), self.current_account, principal).describe()}
+    )
 
 
 def decline_handshake(self: OrganizationsResponse) -> ActionResult:

@@ -73,8 +73,9 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
         membership.SETTINGS["created_account_wait"] = timedelta(days=float(changes["created_account_wait_days"]))
     if "membership_change_interval_seconds" in changes:
         membership.SETTINGS["membership_change_interval"] = timedelta(seconds=float(changes["membership_change_interval_seconds"]))
-    if "transfer_refuses_delegated_admin" in changes:
-        membership.SETTINGS["transfer_refuses_delegated_admin"] = bool(changes["transfer_refuses_delegated_admin"])
+    for flag in ("transfer_refuses_delegated_admin", "transfer_needs_leave_permission"):
+        if flag in changes:
+            membership.SETTINGS[flag] = bool(changes[flag])
     for management_id, limit in (changes.get("account_limits") or {}).items():
         registry.ACCOUNT_LIMITS[management_id] = int(limit)
     if "assumed_root_principal_type" in changes:
@@ -87,6 +88,7 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
         "created_account_wait_days": membership.SETTINGS["created_account_wait"].total_seconds() / 86400,
         "membership_change_interval_seconds": membership.SETTINGS["membership_change_interval"].total_seconds(),
         "transfer_refuses_delegated_admin": membership.SETTINGS["transfer_refuses_delegated_admin"],
+        "transfer_needs_leave_permission": membership.SETTINGS["transfer_needs_leave_permission"],
         "account_limits": dict(registry.ACCOUNT_LIMITS),
         "assumed_root_principal_type": principals.SETTINGS["assumed_root_principal_type"],
     }
