@@ -94,6 +94,7 @@ class HandshakeRecord:
     parent_id: str
     requested_at: datetime | None
     expires_at: datetime | None
+    notes: str = ""  # what the sender wrote in the invitation (its NOTES resource)
 
     @property
     def pending(self) -> bool:
@@ -315,9 +316,16 @@ def read_root(ctx: AwsContext, page_size: int | None = None) -> Root:
 
 def _handshake(raw: dict[str, Any]) -> HandshakeRecord:
     parties = [p["Id"] for p in raw.get("Parties", []) if p.get("Type") != "ORGANIZATION"]
-    parent = next((r["Value"] for r in raw.get("Resources", []) if r.get("Type") == "PARENT_HANDSHAKE"), "")
+    resources = {r.get("Type"): r.get("Value", "") for r in raw.get("Resources", [])}
     return HandshakeRecord(
-        raw["Id"], raw["Action"], raw["State"], ", ".join(parties), parent, raw.get("RequestedTimestamp"), raw.get("ExpirationTimestamp")
+        raw["Id"],
+        raw["Action"],
+        raw["State"],
+        ", ".join(parties),
+        resources.get("PARENT_HANDSHAKE", ""),
+        raw.get("RequestedTimestamp"),
+        raw.get("ExpirationTimestamp"),
+        resources.get("NOTES", ""),
     )
 
 

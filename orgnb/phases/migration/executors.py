@@ -58,7 +58,8 @@ def _pending_if_known(exc: ClientError, what: str, detail: str = "") -> None:
 @executor(Action.INVITE_ACCOUNT)
 def _invite(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     target = {"Id": step.target, "Type": "ACCOUNT"}
-    handshake = ctx.client("organizations").invite_account_to_organization(Target=target, Tags=list(step.params.get("Tags", [])))
+    extra = {"Notes": step.params["Notes"]} if step.params.get("Notes") else {}
+    handshake = ctx.client("organizations").invite_account_to_organization(Target=target, Tags=list(step.params.get("Tags", [])), **extra)
     return {"handshake_id": handshake["Handshake"]["Id"], "expires": str(handshake["Handshake"].get("ExpirationTimestamp", ""))}
 
 
@@ -104,17 +105,17 @@ def _accept_invitation(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     raise OperatorActionPending(f"{step.target} has no open invitation from {org_id}: run this phase again to send one")
 
 
-@executor(Action.WIDEN_POLICY)
-def _widen_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
-    p = step.params
-    old, new = p["OldOrganizationIds"], p["OrganizationId"]
-    written = write_policy(_context(ctx, step), p["Kind"], p["Resource"], old, lambda d: widen_org_ids(d, old, new))
-    return {"widened": written, "resource": p["Resource"]}
+REWRITES = {Action.WIDEN_POLICY: ("widened", widen_org_ids), Action.NARROW_POLICY: ("narrowed", narrow_org_ids)}
 
 
-@executor(Action.NARROW_POLICY)
-def _narrow_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+def _rewrite_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    """Widen or narrow one policy from inside its account (re-read, only organization ids changed)."""
     p = step.params
     old, new = p["OldOrganizationIds"], p["OrganizationId"]
-    written = write_policy(_context(ctx, step), p["Kind"], p["Resource"], old, lambda d: narrow_org_ids(d, old, new))
-    return {"narrowed": written, "resource": p["Resource"]}
+    done, rewrite = REWRITES[step.action]
+    written = write_policy(_context(ctx, step), p["Kind"], p["Resource"], old, lambda d: rewrite(d, old, new))
+    return {done: written, "resource": p["Resource"]}
+
+
+for _action in REWRITES:
+    executor(_action)(_rewrite_policy)

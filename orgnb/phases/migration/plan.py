@@ -14,7 +14,7 @@ from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import Parameters
 from orgnb.phases.account_creation import wanted_ou_paths
-from orgnb.phases.migration.state import MOVED_FROM_TAG, PHASE, MigrationState, MovingAccount
+from orgnb.phases.migration.state import MOVED_FROM_NOTES, MOVED_FROM_TAG, PHASE, MigrationState, MovingAccount
 from orgnb.plan import Action, Plan, Step
 from orgnb.policyrewrite import OrgPolicy
 from orgnb.session import MEMBER_ROLE
@@ -35,8 +35,11 @@ def _invite_steps(m: MovingAccount, org_id: str) -> list[Step]:
     """An invitation, unless one is pending; to an account of another organization, tagged with where it comes from."""
     if m.invite is not None:
         return []
-    tags = [{"Key": MOVED_FROM_TAG, "Value": m.seen_org}] if m.seen_org else []
-    return [_step(m, "invite", Action.INVITE_ACCOUNT, f"invite {m.account_id} to {org_id}", Tags=tags)]
+    if not m.seen_org:
+        return [_step(m, "invite", Action.INVITE_ACCOUNT, f"invite {m.account_id} to {org_id}", Tags=[])]
+    tags = [{"Key": MOVED_FROM_TAG, "Value": m.seen_org}]
+    notes = MOVED_FROM_NOTES.format(account=m.account_id, org=m.seen_org)
+    return [_step(m, "invite", Action.INVITE_ACCOUNT, f"invite {m.account_id} to {org_id}", Tags=tags, Notes=notes)]
 
 
 def _accept_steps(m: MovingAccount, awaiting: list[str]) -> list[Step]:

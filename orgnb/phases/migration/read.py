@@ -12,7 +12,7 @@ from orgnb.inventory import Inventory, caller_identity, describe_organization
 from orgnb.memberrole import read_role_trust
 from orgnb.parameters import ExistingAccount, Parameters
 from orgnb.pathpolicies import PolicyType
-from orgnb.phases.migration.state import KINDS, MOVED_FROM_TAG, MigrationState, MovingAccount
+from orgnb.phases.migration.state import KINDS, MOVED_FROM_TAG, MigrationState, MovingAccount, noted_origin
 from orgnb.policyrewrite import find_org_policies
 from orgnb.session import AwsContext
 from orgnb.transfer_impact import TransferView, collect_transfer, judge_transfer
@@ -66,10 +66,11 @@ def _read_one(base: AwsContext, field: str, spec: ExistingAccount, inventory: In
     declared = KINDS[field.split("[")[0]]
     invite = next((h for h in inventory.handshakes if h.action == "INVITE" and h.pending and spec.account_id in h.target.split(", ")), None)
     member = next((a for a in inventory.accounts if a.id == spec.account_id), None)
-    common: dict[str, Any] = {"field": field, "spec": spec, "declared": declared, "invite": invite}
+    noted = noted_origin(invite.notes) if invite else ""
+    common: dict[str, Any] = {"field": field, "spec": spec, "declared": declared, "invite": invite, "origin": noted}
     try:
         if member is not None:
-            return MovingAccount(**common, joined=True, ou_path=member.ou_path, origin=_origin(base, spec.account_id))
+            return MovingAccount(**{**common, "origin": _origin(base, spec.account_id)}, joined=True, ou_path=member.ou_path)
         if not spec.profile:
             return MovingAccount(**common, error="no profile: it is seen from the new organization only")
         return _outside(base, common, spec, params)

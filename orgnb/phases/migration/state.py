@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -14,10 +15,19 @@ from orgnb.transfer_impact import ImpactItem
 
 PHASE = "migration"
 KINDS = {"invites": "standalone", "migrations": "member", "old_managements": "management"}
-# The tag phase 05 puts on its invitations to accounts of another organization: AWS attaches an invitation's tags
-# to the account when it joins (InviteAccountToOrganization), so the account itself says where it came from.
+# Where an account of another organization comes from, written on the invitation phase 05 sends it: as a tag, which
+# AWS attaches to the account when it joins (InviteAccountToOrganization), and in the notes, which the invitation
+# shows while it is pending (an old management account stands alone between deleting its organization and joining).
 MOVED_FROM_TAG = "orgnb:moved-from"
+MOVED_FROM_NOTES = "orgnb phase 05: {account} moves here from {org}"
+_NOTED_ORIGIN = re.compile(r"^orgnb phase 05: \d{12} moves here from (o-[a-z0-9]{10,32})$")
 MOVES = {"standalone": "joins", "member": "direct transfer", "management": "last: deletes its organization, then joins"}
+
+
+def noted_origin(notes: str) -> str:
+    """The organization an invitation's notes say the account comes from ('' when they say nothing of it)."""
+    found = _NOTED_ORIGIN.match(notes)
+    return found.group(1) if found else ""
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,7 @@ class MovingAccount:
     joined: bool = False  # already a member of the new organization
     ou_path: str = ""
     seen_org: str = ""  # the organization it belongs to now, while outside the new one ('' when standalone or unreadable)
-    origin: str = ""  # once joined: the organization it came from (its MOVED_FROM_TAG)
+    origin: str = ""  # the organization it came from, once joined (its tag) or while invited (the invitation's notes)
     old_members: tuple[str, ...] = ()  # for a management account: the other members of its organization
     delegated: tuple[str, ...] = ()  # services it is a delegated administrator for in its old organization
     invite: HandshakeRecord | None = None  # the pending invitation from the new organization
@@ -49,8 +59,8 @@ class MovingAccount:
 
     @property
     def old_org(self) -> str:
-        """The organization it moves out of: where it is now, or (once joined) where it came from."""
-        return self.origin if self.joined else self.seen_org
+        """The organization it moves out of: where it is now, or where it came from (joined, or alone and invited)."""
+        return self.origin if self.joined else (self.seen_org or self.origin)
 
     @property
     def leaves_first(self) -> bool:
