@@ -25,7 +25,7 @@ from orgnb.remedies import REMEDIES as AWS_REMEDIES
 from orgnb.remedies import remedy_for
 from orgnb.rootcreds import audit_member
 from orgnb.runbook import PhaseRun, start_phase
-from orgnb.sandbox import Sandbox, handshakes, registry
+from orgnb.sandbox import Sandbox, handshake, registry
 from tests.conftest import write_params
 from tests.estates import BROWNFIELD, prepare
 
@@ -51,11 +51,11 @@ def client(profile: str, service: str) -> object:
     return boto3.Session(profile_name=profile).client(service, region_name="us-east-1")
 
 
-def invitations_to(account_id: str, state: str | None = None) -> list[handshakes.Handshake]:
+def invitations_to(account_id: str, state: str | None = None) -> list[handshake.Handshake]:
     """The sandbox's INVITE handshakes naming `account_id` (in `state`, when given)."""
     return [
         h
-        for h in handshakes.HANDSHAKES.values()
+        for h in handshake.HANDSHAKES.values()
         if h.action == "INVITE" and (state is None or h.state == state) and any(p["Id"] == account_id for p in h.describe()["Parties"])
     ]
 

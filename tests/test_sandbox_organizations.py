@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orgnb.sandbox import Sandbox, handshakes
+from orgnb.sandbox import Sandbox, handshake, handshakes
 
 MGMT, STANDALONE, OLD_MGMT, MEMBER_A, MEMBER_B = "111122223333", "222233334444", "333344445555", "444455556666", "555566667777"
 
@@ -155,10 +155,10 @@ def test_decline_cancel_and_transitions(new_org: Sandbox) -> None:
 
 def test_invitations_expire(new_org: Sandbox) -> None:
     h = invite(STANDALONE)["Id"]
-    handshakes.HANDSHAKES[h].requested_at -= timedelta(days=16)
+    handshake.HANDSHAKES[h].requested_at -= timedelta(days=16)
     assert org("standalone").describe_handshake(HandshakeId=h)["Handshake"]["State"] == "EXPIRED"
     assert code_of(org("standalone").accept_handshake, HandshakeId=h)[0] == "InvalidHandshakeTransitionException"
-    handshakes.HANDSHAKES[h].terminal_at -= timedelta(days=31)
+    handshake.HANDSHAKES[h].terminal_at -= timedelta(days=31)
     assert code_of(org("standalone").describe_handshake, HandshakeId=h)[0] == "HandshakeNotFoundException", "gone after 30 days"
 
 

@@ -36,7 +36,7 @@ from moto.core.utils import utcnow
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
 from orgnb.sandbox import principals, registry, scp
-from orgnb.sandbox.exceptions import HandshakeConstraintViolation, MasterCannotLeave, OrgAccessDenied, OrgConstraintViolation
+from orgnb.sandbox.exceptions import HandshakeConstraintViolation, MasterCannotLeave, OrgAccessDenied, OrgConstraintViolation, OrgNotInUse
 from orgnb.sandbox.principals import Principal
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -53,6 +53,22 @@ def clear() -> None:
     """Return the settings to their defaults (on reset)."""
     SETTINGS.clear()
     SETTINGS.update(DEFAULT_SETTINGS)
+
+
+def org_of(caller: str) -> OrganizationsBackend:
+    """The backend of the organization `caller` belongs to; AWSOrganizationsNotInUse when it belongs to none."""
+    backend = registry.org_backend(caller)
+    if backend is None:
+        raise OrgNotInUse()
+    return backend
+
+
+def management_backend(caller: str) -> OrganizationsBackend:
+    """The caller's organization backend when the caller is its management account."""
+    backend = org_of(caller)
+    if backend.org.master_account_id != caller:
+        raise OrgAccessDenied()
+    return backend
 
 
 def _member(backend: OrganizationsBackend, account_id: str) -> FakeAccount:

@@ -20,7 +20,7 @@ from moto.organizations import utils
 from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, OrganizationsBackend, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 
-from orgnb.sandbox import handshakes, paging, principals
+from orgnb.sandbox import allfeatures, handshake, handshakes, membership, paging, principals
 from orgnb.sandbox.exceptions import AccountNotFound, MasterCannotLeave, OrgAccessDenied, OrgInvalidInput
 
 # Read operations a delegated administrator may call; every other listed operation is the management account's.
@@ -90,7 +90,7 @@ def cancel_handshake(self: OrganizationsResponse) -> ActionResult:
 
 def describe_handshake(self: OrganizationsResponse) -> ActionResult:
     """DescribeHandshake."""
-    return ActionResult({"Handshake": handshakes.find(self.request_params.get("HandshakeId", ""), self.current_account).describe()})
+    return ActionResult({"Handshake": handshake.find(self.request_params.get("HandshakeId", ""), self.current_account).describe()})
 
 
 def _list(self: OrganizationsResponse, organization: bool) -> ActionResult:
@@ -117,7 +117,7 @@ def leave_organization(self: OrganizationsResponse) -> EmptyResult:
 
 def enable_all_features(self: OrganizationsResponse) -> ActionResult:
     """EnableAllFeatures."""
-    return ActionResult({"Handshake": handshakes.enable_all_features(self.current_account).describe()})
+    return ActionResult({"Handshake": allfeatures.enable_all_features(self.current_account).describe()})
 
 
 def delete_organization(self: OrganizationsResponse) -> EmptyResult:
@@ -128,7 +128,7 @@ def delete_organization(self: OrganizationsResponse) -> EmptyResult:
 
 def remove_account_from_organization(self: OrganizationsResponse) -> EmptyResult:
     """RemoveAccountFromOrganization."""
-    backend = handshakes.management_backend(self.current_account)
+    backend = membership.management_backend(self.current_account)
     account_id = self.request_params.get("AccountId", "")
     if account_id == self.current_account:
         raise MasterCannotLeave()
