@@ -1,7 +1,8 @@
 """AWS's documented input rules, checked locally so bad input fails before any AWS call.
 
 Sources: the botocore service models (`organizations` CreateAccount, `account` PutAccountName) and the
-CreateAccount documentation's email rules, summarized in shared/aws-api-notes.md §2.15 and §6.2.
+CreateAccount documentation's email rules (Organizations API reference, CreateAccount: Email) and Account
+Management's (StartPrimaryEmailUpdate: PrimaryEmail).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit codes shared by the CLI and CI (RUNBOOK.md, validation stages)."""
+    """Process exit codes shared by the CLI and CI (the README's exit codes)."""
 
     OK = 0
     FAILED = 1

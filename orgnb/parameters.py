@@ -77,7 +77,7 @@ class StrictModel(BaseModel):
 
 
 class ManualId(StrEnum):
-    """Console-only or human steps that an operator attests to (RUNBOOK.md, MANUAL ids)."""
+    """Console-only or human steps that an operator attests to (shown MANUAL until attested)."""
 
     CREDITS_DISCUSSED = "credits_discussed"
     FINANCE_INFORMED = "finance_informed"

@@ -1,6 +1,6 @@
 """What a phase notebook calls: validate, guard, read, plan, apply (headless or confirmed), verify, summarize.
 
-Each method is one notebook cell's worth of work, so a notebook reads as the list of steps RUNBOOK.md names.
+Each method is one notebook cell's worth of work, so a notebook reads as the list of its steps.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """AWS Account Management operations moto lacks, and the organization rules for the ones it has.
 
 Implemented: GetContactInformation, PutContactInformation, PutAccountName, GetAccountInformation; the existing
-alternate-contact operations gain the AccountId rules. Spec: shared/aws-api-notes.md §6.
+alternate-contact operations gain the AccountId rules. Spec: the Account Management API reference and botocore's
+`account` model.
 
-AccountId rules, checked in this order (§6.1): absent → the caller's own account (standalone context, works without
+AccountId rules, checked in this order: absent → the caller's own account (standalone context, works without
 trusted access); present and equal to the management account's own id → AccessDenied; caller not the management
 account (or the delegated administrator for account.amazonaws.com) → AccessDenied; organization not in all-features
 mode or trusted access for account.amazonaws.com off → AccessDenied; target not a member → AccessDenied.
-Choices (unverified, §8): GetAccountInformation reports PENDING_CLOSURE accounts as ACTIVE; a primary-email OTP
+Choices AWS does not document: GetAccountInformation reports PENDING_CLOSURE accounts as ACTIVE; a primary-email OTP
 is 6 letters and digits, lives 24 hours, and a new StartPrimaryEmailUpdate replaces the pending one.
 """
 
@@ -40,7 +41,7 @@ NEW_PATHS = (
     "startPrimaryEmailUpdate",
     "acceptPrimaryEmailUpdate",
 )
-OTP_LIFETIME = timedelta(hours=24)  # unverified (aws-api-notes §8.10): long enough for an operator to read the mail
+OTP_LIFETIME = timedelta(hours=24)  # AWS does not document it: long enough for an operator to read the mail
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _MGMT_SELF = "The management account can only be managed using the standalone context from the management account."
 

@@ -1,9 +1,11 @@
 """CreateAccount as AWS runs it: a request that stays IN_PROGRESS, a limit on requests in flight, FAILED reasons.
 
-Spec: shared/aws-api-notes.md §2.15. Settings (sandbox-wide, changeable through the admin API):
+Spec: CreateAccount and DescribeCreateAccountStatus in the Organizations API reference and botocore's model.
+Settings (sandbox-wide, changeable through the admin API):
 - `seconds`: how long a request stays IN_PROGRESS (0: it finishes at once, as moto does);
 - `in_flight`: requests one organization may have IN_PROGRESS (5, from the older Organizations quotas page).
-Choices [E]: a sixth request in flight is refused with ConstraintViolationException(ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED);
+Choices where AWS is silent: a sixth request in flight is refused with
+ConstraintViolationException(ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED);
 EMAIL_ALREADY_EXISTS, CONCURRENT_ACCOUNT_MODIFICATION and ACCOUNT_LIMIT_EXCEEDED are decided when the request is made
 and reported when it finishes; `fail_next` makes the next request fail with a reason of the operator's choice.
 Requests are resolved lazily, whenever the organization's requests or accounts are read.

@@ -1,7 +1,8 @@
 """IAM centralized root access, STS AssumeRoot, and IAM calls served from the root credential store.
 
-Spec: shared/aws-api-notes.md §3-§5. Every request made with AssumeRoot credentials is checked before it reaches
-its handler: an expired session gets ExpiredToken, an action outside the task policy AccessDenied.
+Spec: the IAM API reference (Enable/DisableOrganizationsRoot*, ListOrganizationsFeatures), STS AssumeRoot, and
+the IAM user guide's "Centrally manage root access for member accounts". Every request made with AssumeRoot
+credentials is checked before it reaches its handler: an expired session gets ExpiredToken, an action outside the task policy AccessDenied.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _TARGET = re.compile(r"^(?:(?P<id>\d{12})|arn:aws[\w-]*:iam::(?P<arn_id>\d{12}):
 
 
 def _org_feature_backend(caller: str, enabling: bool) -> Any:
-    """The organization backend after the §3 checks, in order."""
+    """The organization backend after the checks IAM documents for these operations, in order."""
     backend = registry.org_backend(caller)
     if backend is None:
         raise QueryError(
@@ -77,7 +78,7 @@ def reply_error(resp: BaseResponse, error: QueryError) -> tuple[int, dict[str, A
 
 
 def assume_root(self: TokenResponse) -> ActionResult:
-    """STS AssumeRoot (§5): checks in order, then credentials that act inside the target account as its root."""
+    """STS AssumeRoot: checks in order, then credentials that act inside the target account as its root."""
     duration = self._get_int_param("DurationSeconds", 900)
     if duration > 900:
         raise QueryError(

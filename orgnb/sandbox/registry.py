@@ -29,7 +29,7 @@ _CLONED_CONTACT_FIELDS = (
 
 @dataclass
 class RootCredentials:
-    """A root user's credentials, as IAM shows them in a root session (aws-api-notes §4.1)."""
+    """A root user's credentials, as IAM shows them in a root session (IAM's root-user credentials, read in an AssumeRoot session)."""
 
     login_profile: datetime | None = None
     access_keys: list[dict[str, Any]] = field(default_factory=list)  # {AccessKeyId, Status, CreateDate}

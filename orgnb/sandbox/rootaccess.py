@@ -1,9 +1,9 @@
 """Centralized root access: the organization's root features, AssumeRoot sessions and their task policies.
 
-Spec: shared/aws-api-notes.md §3-§5. Choices where AWS is silent ([E] there): the feature that guards each task
-policy (IAM* → RootCredentialsManagement, S3/SQS → RootSessions); a root session's IAM user name is the account
-id; GetCallerIdentity in a root session answers the account's root ARN; an explicit UserName in a root session is
-denied.
+Spec: the IAM user guide's "Centrally manage root access for member accounts" and STS AssumeRoot. Choices where
+AWS is silent: the feature that guards each task policy (IAM* → RootCredentialsManagement, S3/SQS → RootSessions);
+a root session's IAM user name is the account id; GetCallerIdentity in a root session answers the account's root
+ARN; an explicit UserName in a root session is denied.
 """
 
 from __future__ import annotations
