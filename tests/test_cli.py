@@ -107,6 +107,9 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
     phases = [p.name for p in PHASES if p.implemented]
     assert [Path(r).name.split("-", 1)[1] for r in records] == [*phases, "member-initialization"]
     assert "migration: outcome applied, 22 applied, 22 writes, exit 0" in result.stdout and "payment method" not in result.stdout
+    migration = json.loads(Path(records[4], "record.json").read_text())["operations"]  # every scope: caller, profiles, roles
+    assert not [op for ops in migration.values() for op in ops if op == "organizations:LeaveOrganization"]
+    assert sum(ops.get("organizations:AcceptHandshake", 0) for ops in migration.values()) == 4
     assert result.stdout.count("operator: read the passcode sent to") == 4
     assert "member-initialization: outcome pending" in result.stdout
     assert "member-initialization: outcome applied, 4 applied, 4 writes, exit 0" in result.stdout
