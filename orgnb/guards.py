@@ -125,6 +125,12 @@ def profile_context(base: AwsContext, profile: str) -> AwsContext:
     return ctx
 
 
+def account_context(base: AwsContext, account_id: str, profile: str | None) -> AwsContext:
+    """A context acting inside `account_id`: through `profile` when given, else through OrganizationAccountAccessRole
+    from `base` (the management account)."""
+    return profile_context(base, profile) if profile else base.inside(account_id)
+
+
 def check_reachable(ctx: AwsContext) -> None:
     """Refuse within seconds, saying which, when AWS cannot be reached or the credentials are missing, expired or
     rejected (sts:GetCallerIdentity, which needs no permission)."""

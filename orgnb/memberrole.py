@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from orgnb.apply import executor
-from orgnb.guards import profile_context
+from orgnb.guards import account_context
 from orgnb.orgrefs import load_policy
 from orgnb.plan import Action, Step
 from orgnb.session import MEMBER_ROLE, AwsContext
@@ -126,8 +126,7 @@ def read_member_role(ctx: AwsContext, account_id: str, profile: str | None) -> t
     """The role of a member, read through `profile` when given, else through the role itself from the management
     account; (None, why) when it cannot be read."""
     try:
-        inside = profile_context(ctx, profile) if profile else ctx.inside(account_id)
-        return read_role_trust(inside), ""
+        return read_role_trust(account_context(ctx, account_id, profile)), ""
     except (ClientError, BotoCoreError, ProfileNotFound) as exc:
         code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
         if profile:
@@ -135,19 +134,13 @@ def read_member_role(ctx: AwsContext, account_id: str, profile: str | None) -> t
         return None, f"the management account cannot assume it ({code}: missing, or trusting another account)"
 
 
-def _inside(ctx: AwsContext, step: Step) -> AwsContext:
-    """Where a role step acts: through the account's profile, or through the role itself."""
-    profile = step.params.get("Profile")
-    return profile_context(ctx, profile) if profile else ctx.inside(step.target)
-
-
 @executor(Action.CREATE_MEMBER_ROLE)
 def _create_member_role(ctx: AwsContext, step: Step) -> dict[str, Any]:
-    create_role(_inside(ctx, step), step.params["ManagementAccountId"])
+    create_role(account_context(ctx, step.target, step.params.get("Profile")), step.params["ManagementAccountId"])
     return {"role": MEMBER_ROLE, "trusts": step.params["ManagementAccountId"]}
 
 
 @executor(Action.REPOINT_MEMBER_ROLE)
 def _repoint_member_role(ctx: AwsContext, step: Step) -> dict[str, Any]:
-    before = repoint_role(_inside(ctx, step), step.params["ManagementAccountId"])
+    before = repoint_role(account_context(ctx, step.target, step.params.get("Profile")), step.params["ManagementAccountId"])
     return {"trusted_before": list(before), "trusts": step.params["ManagementAccountId"]}

@@ -53,18 +53,21 @@ class PathPolicy:
     content: str  # the policy document, JSON text
     aws_managed: bool
 
-    def denies(self, action: str) -> bool:
-        """True when a Deny statement names `action` (wildcards as IAM matches them), whatever its conditions: the
-        plan names the policy; whether a condition spares the account, AWS decides at apply."""
+    def denial(self, action: str) -> str:
+        """Whether a Deny statement names `action` (wildcards as IAM matches them): "always" when one has no
+        condition, "conditionally" when each has one (AWS decides at the call), "" when none does."""
         statements = load_policy(self.content).get("Statement") or []
+        found = ""
         for statement in [statements] if isinstance(statements, dict) else statements:
             if statement.get("Effect") != "Deny":
                 continue
-            if "Action" in statement and _matches(statement["Action"], action):
-                return True
-            if "NotAction" in statement and not _matches(statement["NotAction"], action):
-                return True
-        return False
+            named = ("Action" in statement and _matches(statement["Action"], action)) or (
+                "NotAction" in statement and not _matches(statement["NotAction"], action)
+            )
+            if named and not statement.get("Condition"):
+                return "always"
+            found = found or ("conditionally" if named else "")
+        return found
 
 
 def _matches(patterns: str | list[str], action: str) -> bool:

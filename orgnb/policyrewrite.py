@@ -97,7 +97,7 @@ def narrow_org_ids(document: str | dict[str, Any], old_ids: Collection[str], new
     return _rewrite_values(document, narrow)
 
 
-def _documents(ctx: AwsContext) -> list[tuple[str, str, str]]:
+def policy_documents(ctx: AwsContext) -> list[tuple[str, str, str]]:
     """(kind, resource, document) for every role trust policy, bucket policy and key policy in the account."""
     found: list[tuple[str, str, str]] = []
     for page in ctx.client("iam").get_paginator("list_roles").paginate():
@@ -121,7 +121,7 @@ def find_org_policies(ctx: AwsContext, account_id: str, old_org_ids: Collection[
     if not old_org_ids:
         return []
     found = []
-    for kind, resource, document in _documents(ctx):
+    for kind, resource, document in policy_documents(ctx):
         named = tuple(sorted(o for o in old_org_ids if org_references(document, [o])))
         if named:
             left = org_references(narrow_org_ids(document, named, "-"), named)  # what narrowing cannot reach
@@ -131,7 +131,7 @@ def find_org_policies(ctx: AwsContext, account_id: str, old_org_ids: Collection[
 
 def write_policy(ctx: AwsContext, kind: str, resource: str, old_org_ids: Collection[str], rewrite: Callable[[str], str]) -> bool:
     """Read the document again, apply `rewrite`, write it back from inside the account; False when nothing changed."""
-    current = next((d for k, r, d in _documents(ctx) if k == kind and r == resource), None)
+    current = next((d for k, r, d in policy_documents(ctx) if k == kind and r == resource), None)
     if current is None or not org_references(current, old_org_ids):
         return False
     document = rewrite(current)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,10 +13,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgnb.errors import ApplyRefused
-from orgnb.inventory import Account, CallerIdentity, Inventory, caller_identity
-from orgnb.parameters import load_parameters
+from orgnb.inventory import Account, CallerIdentity, Inventory, Organization, caller_identity
+from orgnb.parameters import Transfer, load_parameters
 from orgnb.phases.catalog import apply_phase
-from orgnb.phases.migration import plan_migration, read_migration, standalone_windows
+from orgnb.phases.migration import MigrationState, MovingAccount, plan_migration, read_migration, standalone_windows
 from orgnb.plan import Action
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox
@@ -104,22 +105,36 @@ def test_transfer_leave_names_the_denying_scp_waits_and_resumes_once_it_is_lifte
     text = BROWNFIELD.read_text().replace("    profile: old-member-a\n", "    profile: old-member-a\n    transfer: leave\n")
     params = write_params(tmp_path, text)
     first = planned(tmp_path, params, "1")
-    assert f"leave:{MEMBER_A}" in {s.id for s in first.plan.steps if s.irreversible}
-    assert any(MEMBER_A in n and "deny-leave" in n and "transition OU" in n for n in first.plan.notes)
+    [waits] = [a for a in first.plan.awaiting if a.startswith(MEMBER_A)]
+    assert "deny-leave" in waits and "transition OU" in waits
+    assert not [s for s in first.plan.steps if s.group == MEMBER_A], "nothing is done before a refusal AWS is sure to give"
     applied(first)
-    assert first.outcome == "pending" and list(first.result.awaiting) == [f"leave:{MEMBER_A}"]
-    assert "AccessDenied" in first.result.awaiting[f"leave:{MEMBER_A}"] and "transition OU" in first.result.awaiting[f"leave:{MEMBER_A}"]
+    assert first.outcome == "pending"
     old_org = organization_of("old-management")
     assert organization_of("old-member-a") == old_org and organization_of("old-member-b") != old_org  # the others went on
+    old = client("old-management", "organizations")
+    assert old.list_delegated_services_for_account(AccountId=MEMBER_A)["DelegatedServices"], "still its GuardDuty administrator"
 
-    old = client("old-management", "organizations")  # the old organization's change control lifts the SCP
+    # the old organization's change control lifts the SCP
     deny_leave = next(p["Id"] for p in old.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] if p["Name"] == "deny-leave")
     old.detach_policy(PolicyId=deny_leave, TargetId=old.list_roots()["Roots"][0]["Id"])
-    second = applied(planned(tmp_path, params, "2"))
+    second = planned(tmp_path, params, "2")
+    assert f"leave:{MEMBER_A}" in {s.id for s in second.plan.steps if s.irreversible}
+    applied(second)
     assert second.outcome == "applied" and organization_of("old-member-a") == organization_of("management")
     assert Counter(h.target for h in second.inventory.handshakes if h.action == "INVITE")[MEMBER_A] == 1  # no duplicate
     windows = standalone_windows(second.params, second.inventory, tmp_path / "reports").set_index("account")
     assert list(windows.index) == [MEMBER_A] and windows.loc[MEMBER_A, "status"] == "OK"
+
+
+def test_an_old_management_account_waits_while_a_member_cannot_move_in_this_run(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("migration")
+    params = write_params(tmp_path, BROWNFIELD.read_text().replace("    profile: old-member-b\n", ""))  # its owner accepts
+    run = planned(tmp_path, params)
+    assert not [s for s in run.plan.steps if s.group == OLD_MGMT] and not [s for s in run.plan.steps if s.action == Action.NARROW_POLICY]
+    assert any(a.startswith(OLD_MGMT) and MEMBER_B in a for a in run.plan.awaiting)
+    applied(run)
+    assert run.outcome == "pending" and organization_of("old-management") == organization_of("old-member-b")  # not deleted
 
 
 def test_without_a_profile_the_owner_must_accept_and_no_second_invitation_is_sent(brownfield: Sandbox, tmp_path: Path) -> None:
@@ -186,3 +201,25 @@ def test_a_transfer_refused_by_an_scp_waits_with_the_remedy(brownfield: Sandbox,
     assert run.outcome == "pending" and {f"accept:{MEMBER_A}", f"accept:{MEMBER_B}"} <= set(run.result.awaiting)
     assert "transition OU" in run.result.awaiting[f"accept:{MEMBER_B}"]
     assert organization_of("old-member-b") == organization_of("old-management")  # nothing half done
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ({"status": "SUSPENDED"}, "is SUSPENDED"),
+        ({"created_at": datetime.now(UTC) - timedelta(days=2)}, "run again on"),
+        ({"leave_denials": ("deny-leave (p-abcd1234) at root",), "spec": "leave"}, "transition OU"),
+    ],
+)
+def test_a_refusal_aws_is_sure_to_give_plans_nothing_for_the_account(facts: dict, expected: str) -> None:
+    params = load_parameters(BROWNFIELD)
+    spec = params.migrations[0]
+    if facts.pop("spec", None) == "leave":
+        spec = spec.model_copy(update={"transfer": Transfer.LEAVE})
+    delegated = ("guardduty.amazonaws.com",)
+    member = MovingAccount("migrations[0]", spec, "member", seen_org="o-old0000000", delegated=delegated, role=None, **facts)
+    org = Organization("o-new0000000", "arn", "ALL", "111122223333", "aws+management-account@example.com")
+    inventory = Inventory(CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/operator", "AIDA"), org)
+    plan = plan_migration(params, replace(inventory, migration=MigrationState((member,))))
+    assert not [s for s in plan.steps if s.target == MEMBER_A]  # no invitation, and no deregistration before the refusal
+    assert any(a.startswith(MEMBER_A) and expected in a for a in plan.awaiting)

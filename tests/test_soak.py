@@ -3,6 +3,7 @@ pre-flight refusals and the apply lease, each through the real notebooks in a re
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,13 +12,17 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from botocore.exceptions import ProfileNotFound
 
 from orgnb.errors import ExitCode
 from orgnb.lease import EXPIRES, HOLDER, RUN
+from orgnb.memberrole import read_role_trust
 from orgnb.phases import PHASES
+from orgnb.policyrewrite import policy_documents
 from orgnb.rehearsal import run_phases
 from orgnb.runner import patched_environ, run_phase
 from orgnb.sandbox import Sandbox
+from orgnb.session import make_context
 from tests.conftest import real_looking_profile
 
 pytestmark = pytest.mark.soak
@@ -26,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BROWNFIELD = ROOT / "parameters" / "brownfield.yaml"
 EXAMPLE = ROOT / "parameters" / "example.yaml"
 PHASE_NAMES = [p.name for p in PHASES if p.implemented]
+MOVED_PROFILES = ("standalone", "old-member-a", "old-member-b", "old-management")
 THROTTLED = {"throttle": {"*": 0.3}, "latency_ms": {"*": 5}, "seed": 3}
 
 
@@ -46,7 +52,25 @@ def end_state() -> dict[str, Any]:
                 walk(ou["Id"], ous[-1])
 
     walk(root, "")
-    return {"accounts": accounts, "ous": sorted(ous)}
+    return {"accounts": accounts, "ous": sorted(ous), "inside": inside_accounts(org.describe_organization()["Organization"]["Id"])}
+
+
+def inside_accounts(new_org: str) -> dict[str, Any]:
+    """Inside each account the scenario brings in: the policies naming an organization (the new one as NEW, any other
+    as OLD) and whom its OrganizationAccountAccessRole trusts."""
+    found: dict[str, Any] = {}
+    for profile in MOVED_PROFILES:
+        try:
+            ctx = make_context(profile, "us-east-1")
+        except ProfileNotFound:  # greenfield has none
+            continue
+        documents = [
+            (kind, re.sub(r"\bo-[a-z0-9]{10,32}\b", "OLD", doc.replace(new_org, "NEW")))
+            for kind, _, doc in policy_documents(ctx)
+            if "o-" in doc
+        ]
+        found[profile] = {"policies": sorted(documents), "member_role": read_role_trust(ctx).describe()}
+    return found
 
 
 def finished(results: list[Any]) -> list[str]:

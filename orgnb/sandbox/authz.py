@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from orgnb.sandbox import principals, scp
-from orgnb.sandbox.faults import aws_error
 from orgnb.sandbox.principals import Kind, Principal
 
 IAM_PREFIXES = {"monitoring": "cloudwatch", "email": "ses", "tagging": "tag"}
@@ -44,7 +42,6 @@ ACTION_NAMES = {
     "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
     "lambda:Invoke": "lambda:InvokeFunction",
 }
-_DENIED_CODES = {"query": "AccessDenied", "rest-xml": "AccessDenied", "ec2": "UnauthorizedOperation"}
 _KEY_ID = re.compile(r"^(?:mrk-)?[0-9a-f-]{32,36}$")
 Params = dict[str, Any]
 
@@ -73,11 +70,12 @@ def request_params(content_type: str, body: bytes) -> Params:
 
 def _iam(params: Params, path: str, principal: Principal, region: str) -> str | None:
     account = principal.account_id
+    where = params.get("Path") or "/"  # CreateRole / CreateUser name the path the new one will have
     if params.get("RoleName"):
         role = principals.iam_role(account, params["RoleName"])
-        return role.arn if role else f"arn:aws:iam::{account}:role/{params['RoleName']}"
+        return role.arn if role else f"arn:aws:iam::{account}:role{where}{params['RoleName']}"
     if params.get("UserName"):
-        return principals.from_arn(account, f"arn:aws:iam::{account}:user/{params['UserName']}").arn
+        return principals.from_arn(account, f"arn:aws:iam::{account}:user{where}{params['UserName']}").arn
     if params.get("PolicyArn"):
         return str(params["PolicyArn"])
     return principal.arn if principal.kind is Kind.ROOT else None  # a root session acts on the root user
@@ -127,10 +125,3 @@ def refusal(principal: Principal, service: str, operation: str, region: str, pat
     if params.get("ExternalId"):
         context["sts:externalid"] = str(params["ExternalId"])
     return scp.refusal(principal, action_of(service, operation), resource, context)
-
-
-def access_denied(protocol: str, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
-    """The 403 AccessDenied response in `protocol`'s shape."""
-    code = _DENIED_CODES.get(protocol, "AccessDeniedException")
-    text = f"You are not authorized to perform this operation. {message}" if protocol == "ec2" else message
-    return aws_error(protocol, "403 Forbidden", code, text, str(uuid.uuid4()))

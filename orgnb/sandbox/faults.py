@@ -7,7 +7,8 @@ bucket, as AWS throttles an account's request rate: a call finding the bucket em
 protocol sends them, so botocore sees (and retries) them as it would from AWS:
 - throttled: JSON `TooManyRequestsException` (400), query `Throttling` (400), REST `TooManyRequestsException` (429);
 - failed: `ServiceUnavailable`/`ServiceException` with HTTP 503;
-- refused (`refuse: [key, ...]`): query `AccessDenied`, JSON and REST `AccessDeniedException`, with HTTP 403.
+- refused (`refuse: [key, ...]`): `AccessDenied` (query, REST-XML), `UnauthorizedOperation` (EC2), JSON and
+  REST-JSON `AccessDeniedException`, with HTTP 403.
 A seeded random generator makes a throttling pattern repeatable.
 """
 
@@ -17,6 +18,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -128,15 +130,9 @@ _ERRORS = {
         "503 Service Unavailable",
         "The service is unavailable. Try again later.",
     ),
-    "refused": (
-        "AccessDenied",
-        "AccessDeniedException",
-        "403 Forbidden",
-        "403 Forbidden",
-        "403 Forbidden",
-        "not authorized to perform this action",
-    ),
 }
+# AccessDenied as each protocol names it (EC2 has its own code); JSON and REST-JSON services: AccessDeniedException
+_DENIED_CODES = {"query": "AccessDenied", "rest-xml": "AccessDenied", "ec2": "UnauthorizedOperation"}
 
 
 def aws_error(
@@ -157,8 +153,17 @@ def aws_error(
     return status_line, [("Content-Type", "text/xml")], body.encode()
 
 
+def access_denied(protocol: str, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The 403 AccessDenied response in `protocol`'s shape."""
+    code = _DENIED_CODES.get(protocol, "AccessDeniedException")
+    text = f"You are not authorized to perform this operation. {message}" if protocol == "ec2" else message
+    return aws_error(protocol, "403 Forbidden", code, text, str(uuid.uuid4()))
+
+
 def error_response(protocol: str, fault: str) -> tuple[str, list[tuple[str, str]], bytes]:
     """The status line, headers and body AWS sends for a throttled, failed or refused call in `protocol`."""
+    if fault == "refused":
+        return access_denied(protocol, "not authorized to perform this action")
     query_code, json_code, query_status, json_status, rest_status, message = _ERRORS[fault]
     if protocol == "query":
         return aws_error(protocol, query_status, query_code, message)

@@ -15,12 +15,12 @@ management accounts"). Refusals, checked in this order:
   CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG (setting `transfer_refuses_delegated_admin`, on: AWS's migration
   guidance says to deregister first, as LeaveOrganization requires; whether the transfer itself refuses is not
   documented);
-- a created account younger than `created_account_wait` (7 days: the Organizations quotas page; botocore's
-  LeaveOrganization text says four days, hence a setting): ConstraintViolation WAIT_PERIOD_ACTIVE, as for leaving;
 - with `transfer_needs_leave_permission` (off), an account whose old organization's SCPs deny the caller
   organizations:LeaveOrganization: AccessDenied. AWS's migration guidance presents the transfer as the way around a
   DenyLeaveOrganization SCP and documents no such check, but it does not say the departure skips it either: turn
   it on to rehearse the stricter reading;
+- a created account younger than `created_account_wait` (7 days: the Organizations quotas page; botocore's
+  LeaveOrganization text says four days, hence a setting): ConstraintViolation WAIT_PERIOD_ACTIVE, as for leaving;
 - an account whose membership changed less than `membership_change_interval` ago (1 hour):
   HandshakeConstraintViolation ORGANIZATION_MEMBERSHIP_CHANGE_RATE_LIMIT_EXCEEDED. botocore's model names the reason
   ("You attempted to change the membership of an account too quickly after its previous change") but no figure:

@@ -28,7 +28,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from orgnb.sandbox import authz, bulk, creation, handshakes, mailbox, membership, principals, registry
 from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of
-from orgnb.sandbox.faults import Faults, error_response
+from orgnb.sandbox.faults import Faults, access_denied, error_response
 from orgnb.sandbox.principals import Principal
 
 ADMIN_PREFIX = "/orgnb-api/"
@@ -180,7 +180,7 @@ class SandboxApp:
         if principal is None:
             return None
         message = authz.refusal(principal, credential.service, operation, credential.region, path, content_type, body)
-        return authz.access_denied(protocol, message) if message is not None else None
+        return access_denied(protocol, message) if message is not None else None
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -13,8 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from orgnb.apply import executor
-from orgnb.errors import OperatorActionPending, PreflightRefused
-from orgnb.guards import profile_context
+from orgnb.errors import OperatorActionPending
+from orgnb.guards import account_context
 from orgnb.phases.migration.plan import LEAVE_REMEDY
 from orgnb.plan import Action, Step
 from orgnb.policyrewrite import narrow_org_ids, widen_org_ids, write_policy
@@ -29,17 +29,15 @@ OPERATOR_REMEDIES = {
     "ACCOUNT_CANNOT_LEAVE_WITHOUT_PHONE_VERIFICATION": "verify the account's phone number in the console, then run this phase again",
     "WAIT_PERIOD_ACTIVE": "a created account can change organizations only some days after its creation: run this phase again later",
     "ORGANIZATION_MEMBERSHIP_CHANGE_RATE_LIMIT_EXCEEDED": "the account changed organizations too recently: run this phase again later",
-    "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG": "it is still a delegated administrator of its organization: deregister it "
-    "there (list that organization's management account under old_managements with its profile, and this phase does it), then run again",
+    "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG": "it is still a delegated administrator of its organization: have that "
+    "organization's management account deregister it (Organizations console, Services), then run this phase again",
     "AccessDenied": f"an SCP of its organization (or the caller's own policy) refuses it: {LEAVE_REMEDY}",
 }
 
 
 def _context(ctx: AwsContext, step: Step) -> AwsContext:
-    profile = step.params.get("Profile")
-    if not profile:
-        raise PreflightRefused(f"step {step.id} needs a profile that acts inside the account")
-    return profile_context(ctx, profile)
+    """Inside the step's account: through its profile, or (a joined account its profile no longer reaches) its role."""
+    return account_context(ctx, step.target, step.params.get("Profile"))
 
 
 def _refusal(exc: ClientError) -> str:

@@ -9,6 +9,7 @@ account (its management account included) has moved in, its policies narrowed to
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
@@ -20,6 +21,9 @@ from orgnb.policyrewrite import OrgPolicy
 from orgnb.session import MEMBER_ROLE
 
 ORDER = {"member": 0, "standalone": 1, "management": 2}
+# How long AWS makes a created account wait before it may leave its organization: botocore's LeaveOrganization text
+# says four days, the Organizations quotas page seven; the plan waits for the longer.
+CREATED_ACCOUNT_WAIT = timedelta(days=7)
 LEAVE_REMEDY = (
     "move the account, through the old organization's change control, to an OU where no SCP denies "
     "organizations:LeaveOrganization (a transition OU), or detach the denying policy; then run this phase again"
@@ -74,23 +78,24 @@ def _deregister_steps(m: MovingAccount) -> list[Step]:
     ]
 
 
-def _departure_steps(m: MovingAccount, migrating: set[str], awaiting: list[str], notes: list[str]) -> list[Step] | None:
-    """What must happen in the old organization before the account accepts; None when it cannot go yet."""
+def _departure_steps(m: MovingAccount, departing: set[str], awaiting: list[str], notes: list[str]) -> list[Step] | None:
+    """What must happen in the old organization before the account accepts; None when it cannot go yet. An old
+    management account goes only when each of its members moves in this run (`departing`: their accepts are planned)."""
     if m.is_management:
-        remaining = [a for a in m.old_members if a not in migrating]
+        remaining = [a for a in m.old_members if a not in departing]
         if remaining:
             awaiting.append(
-                f"{m.account_id} manages {m.seen_org}, which still has members {', '.join(remaining)}: move or remove them first"
+                f"{m.account_id} manages {m.seen_org}, whose members {', '.join(remaining)} do not move in this run: it goes once "
+                "they have (list them under migrations, with a profile, or remove them from its organization)"
             )
             return None
         what = f"delete {m.seen_org} (its members have moved by then; it stands alone until it accepts)"
         return [_step(m, "delete-organization", Action.DELETE_ORGANIZATION, what, True, Profile=m.spec.profile, OrganizationId=m.seen_org)]
     steps = _deregister_steps(m)
     if m.leaves_first:
-        if m.leave_denials:
+        if m.leave_doubts:
             notes.append(
-                f"{m.account_id}: {', '.join(m.leave_denials)} in {m.seen_org} deny leaving it, so AWS refuses the leave. "
-                f"Remedy: {LEAVE_REMEDY}"
+                f"{m.account_id}: {', '.join(m.leave_doubts)} in {m.seen_org} deny leaving under a condition: AWS decides at the leave"
             )
         what = f"leave {m.seen_org} from inside (transfer: leave; it stands alone until it accepts)"
         steps.append(
@@ -106,6 +111,20 @@ def _departure_steps(m: MovingAccount, migrating: set[str], awaiting: list[str],
             )
         )
     return steps
+
+
+def _refusal_ahead(m: MovingAccount, now: datetime) -> str:
+    """A refusal AWS is known to give before anything is changed for it ('' when none is foreseen)."""
+    if m.status and m.status != "ACTIVE":
+        return f"{m.account_id} is {m.status} in {m.seen_org}: AWS moves only active accounts"
+    if m.created_at is not None and now - m.created_at < CREATED_ACCOUNT_WAIT:
+        ready = (m.created_at + CREATED_ACCOUNT_WAIT).date()
+        when = m.created_at.date()
+        return f"{m.account_id} was created by {m.seen_org} on {when}: AWS moves a created account after a wait; run again on {ready}"
+    if m.leaves_first and m.leave_denials:
+        denials = ", ".join(m.leave_denials)
+        return f"{m.account_id}: {denials} in {m.seen_org} deny leaving it, so AWS refuses the leave. Remedy: {LEAVE_REMEDY}"
+    return ""
 
 
 def _kind_mismatch(m: MovingAccount, notes: list[str]) -> str:
@@ -130,23 +149,33 @@ def _role_steps(m: MovingAccount, management_id: str, notes: list[str]) -> list[
         return []
     if not m.role.exists or m.role.trusts_only(management_id):
         return []
+    if f":assumed-role/{MEMBER_ROLE}/" in m.profile_arn:
+        notes.append(
+            f"{m.account_id}: profile {m.spec.profile} reaches it through {MEMBER_ROLE}, which will trust {management_id} alone: "
+            "later runs act through the management account's role instead; point the profile's source at the management account"
+        )
     what = f"make {MEMBER_ROLE} trust {management_id} only (it trusts {', '.join(m.role.trusted)})"
-    return [_step(m, "member-role", Action.REPOINT_MEMBER_ROLE, what, Profile=m.spec.profile, ManagementAccountId=management_id)]
+    return [_step(m, "member-role", Action.REPOINT_MEMBER_ROLE, what, ManagementAccountId=management_id, **_inside_profile(m))]
+
+
+def _inside_profile(m: MovingAccount) -> dict[str, str]:
+    """The Profile parameter of a step inside the account (none: the executor goes through the management account's role)."""
+    return {"Profile": m.inside_profile} if m.inside_profile else {}
 
 
 def _account_steps(
-    m: MovingAccount, org_id: str, management_id: str, migrating: set[str], awaiting: list[str], notes: list[str]
+    m: MovingAccount, org_id: str, management_id: str, departing: set[str], awaiting: list[str], notes: list[str]
 ) -> list[Step]:
     steps: list[Step] = []
     if not m.joined:
-        mismatch = _kind_mismatch(m, notes)
-        if mismatch:
-            awaiting.append(mismatch)
+        blocked = _kind_mismatch(m, notes) or _refusal_ahead(m, datetime.now(UTC))
+        if blocked:
+            awaiting.append(blocked)  # nothing is done for it, not even what would come before AWS's refusal
             return []
-        departing = _departure_steps(m, migrating, awaiting, notes) if m.seen_org else []
-        if departing is None:
+        before = _departure_steps(m, departing, awaiting, notes) if m.seen_org else []
+        if before is None:
             return []
-        steps += _invite_steps(m, org_id) + departing + _accept_steps(m, awaiting)
+        steps += _invite_steps(m, org_id) + before + _accept_steps(m, awaiting)
     if not (m.joined or any(s.action == Action.ACCEPT_INVITATION for s in steps)):
         return steps  # the owner's acceptance comes first
     if m.spec.ou and m.ou_path != m.spec.ou:
@@ -163,7 +192,7 @@ def _policy_step(m: MovingAccount, p: OrgPolicy, action: Action, org_id: str, af
         m.account_id,
         f"{p.kind} {p.resource}: name {names}",
         {
-            "Profile": m.spec.profile,
+            **_inside_profile(m),
             "Kind": p.kind,
             "Resource": p.resource,
             "OldOrganizationIds": list(p.old_org_ids),
@@ -187,7 +216,9 @@ def _policy_steps(
     for old in sorted({m.old_org for m in state.accounts} - {"", org_id}):
         accounts = state.of_org(old)
         moving = any(not m.joined for m in accounts)
-        gone = all(m.joined or m.account_id in joining for m in accounts) and any(m.declared == "management" for m in accounts)
+        # gone once its management account has joined, or joins in this run (it deletes its organization first, and
+        # that waits for every member of it)
+        gone = any(m.declared == "management" and (m.joined or m.account_id in joining) for m in accounts)
         groups = tuple(m.account_id for m in accounts)
         for m in accounts:
             for p in m.policies:
@@ -199,8 +230,8 @@ def _policy_steps(
                     awaiting.append(
                         f"{m.account_id} {p.kind} {p.resource} names {', '.join(p.old_org_ids)} in {', '.join(p.manual)}: remap by hand"
                     )
-            if not m.spec.profile:
-                notes.append(f"{m.account_id}: no profile, so its policies naming {old} are not read or rewritten")
+            if m.role is None:
+                notes.append(f"{m.account_id}: not readable from inside, so its policies naming {old} are not read or rewritten")
         if not gone and any(m.policies for m in accounts):
             notes.append(f"policies naming {old} keep both ids until every account of {old}, its management account last, has moved in")
     return widen, narrow
@@ -220,15 +251,15 @@ def plan_migration(params: Parameters, inventory: Inventory) -> Plan:
         for path in wanted_ou_paths(params)
         if path not in existing
     ]
-    migrating = {m.account_id for m in params.migrations}
     accounts: list[Step] = []
-    for m in sorted(state.accounts, key=lambda m: ORDER[m.declared]):
+    for m in sorted(state.accounts, key=lambda m: ORDER[m.declared]):  # members first: their old management waits for them
         if m.error and not m.joined and m.spec.profile:
             awaiting.append(f"{m.account_id}: {m.error}")
             continue
         if m.error:
             notes.append(f"{m.account_id}: {m.error}")
-        accounts += _account_steps(m, org.id, org.management_account_id, migrating, awaiting, notes)
+        joining = {s.target for s in accounts if s.action == Action.ACCEPT_INVITATION}
+        accounts += _account_steps(m, org.id, org.management_account_id, joining, awaiting, notes)
     joining = {s.target for s in accounts if s.action == Action.ACCEPT_INVITATION}
     widen, narrow = _policy_steps(state, org.id, joining, awaiting, notes)
     for h in inventory.handshakes:

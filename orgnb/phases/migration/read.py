@@ -14,17 +14,24 @@ from orgnb.parameters import ExistingAccount, Parameters
 from orgnb.pathpolicies import PolicyType
 from orgnb.phases.migration.state import KINDS, MOVED_FROM_TAG, MigrationState, MovingAccount, noted_origin
 from orgnb.policyrewrite import find_org_policies
-from orgnb.session import AwsContext
+from orgnb.session import MEMBER_ROLE, AwsContext
 from orgnb.transfer_impact import TransferView, collect_transfer, judge_transfer
 
 UNREADABLE = (ClientError, BotoCoreError, ProfileNotFound)
 LEAVE_ACTION = "organizations:LeaveOrganization"
 
 
-def _leave_denials(view: TransferView) -> tuple[str, ...]:
-    """The SCPs on the account's old path that deny leaving, named `name (id) at level`."""
-    found = [p for p in view.old_policies if p.type == PolicyType.SCP and p.denies(LEAVE_ACTION)]
+def _leave_denials(view: TransferView, how: str) -> tuple[str, ...]:
+    """The SCPs on the account's old path that deny leaving `how` ("always", "conditionally"), as `name (id) at level`."""
+    found = [p for p in view.old_policies if p.type == PolicyType.SCP and p.denial(LEAVE_ACTION) == how]
     return tuple(f"{p.name} ({p.policy_id}) at {p.level}" for p in found)
+
+
+def _standing(old_management: AwsContext, account_id: str) -> dict[str, Any]:
+    """Its state in the old organization, and when that organization created it (DescribeAccount)."""
+    account = old_management.client("organizations").describe_account(AccountId=account_id)["Account"]
+    created = account.get("JoinedTimestamp") if account.get("JoinedMethod") == "CREATED" else None
+    return {"status": account.get("State") or account.get("Status", ""), "created_at": created}
 
 
 def _origin(ctx: AwsContext, account_id: str) -> str:
@@ -37,9 +44,10 @@ def _outside(base: AwsContext, common: dict[str, Any], spec: ExistingAccount, pa
     """An account outside the new organization, read from inside through its profile, and what moving it breaks
     (read through its old organization's management account)."""
     ctx = profile_context(base, spec.profile or "")
-    seen_as = caller_identity(ctx).account_id
-    if seen_as != spec.account_id:
-        return MovingAccount(**common, error=f"profile {spec.profile} acts in {seen_as}, not {spec.account_id}")
+    caller = caller_identity(ctx)
+    if caller.account_id != spec.account_id:
+        return MovingAccount(**common, error=f"profile {spec.profile} acts in {caller.account_id}, not {spec.account_id}")
+    common["profile_arn"] = caller.arn
     org = describe_organization(ctx)
     if org is None:
         return MovingAccount(**common)
@@ -51,13 +59,16 @@ def _outside(base: AwsContext, common: dict[str, Any], spec: ExistingAccount, pa
             **common, seen_org=org.id, old_members=others, is_management=True, old_management_profile=spec.profile or "", impact=impact
         )
     mgmt_profile = next((m.profile for m in params.old_managements if m.account_id == org.management_account_id and m.profile), "")
-    view = collect_transfer(profile_context(base, mgmt_profile) if mgmt_profile else None, base, spec.account_id, spec.ou)
+    old_management = profile_context(base, mgmt_profile) if mgmt_profile else None
+    view = collect_transfer(old_management, base, spec.account_id, spec.ou)
     return MovingAccount(
         **common,
+        **(_standing(old_management, spec.account_id) if old_management else {}),
         seen_org=org.id,
         delegated=view.delegated,
         old_management_profile=mgmt_profile,
-        leave_denials=_leave_denials(view),
+        leave_denials=_leave_denials(view, "always"),
+        leave_doubts=_leave_denials(view, "conditionally"),
         impact=judge_transfer(view, params.attestations),
     )
 
@@ -78,16 +89,30 @@ def _read_one(base: AwsContext, field: str, spec: ExistingAccount, inventory: In
         return MovingAccount(**common, error=f"cannot read it through {spec.profile}: {exc}")
 
 
+def _read_inside(ctx: AwsContext, m: MovingAccount, old: set[str], via_role: bool) -> MovingAccount:
+    policies = tuple(find_org_policies(ctx, m.account_id, old))
+    return replace(m, policies=policies, role=read_role_trust(ctx), via_role=via_role)
+
+
 def _inside(base: AwsContext, m: MovingAccount, new_org: str) -> MovingAccount:
-    """Its policies naming its old organization and its OrganizationAccountAccessRole, read from inside."""
-    if not m.spec.profile or (m.error and not m.joined):
+    """Its policies naming its old organization and its OrganizationAccountAccessRole, read from inside: through its
+    profile, or, once it has joined and the profile does not reach it (no profile, or one that went through the role
+    this phase re-points), through the management account's role."""
+    if m.error and not m.joined:
         return m
+    old = {m.old_org} - {"", new_org}
+    why = "no profile"
+    if m.spec.profile:
+        try:
+            return _read_inside(profile_context(base, m.spec.profile), m, old, via_role=False)
+        except UNREADABLE as exc:
+            why = f"{m.spec.profile}: {exc}"
+    if not m.joined:
+        return replace(m, error=f"its policies or role could not be read ({why})")
     try:
-        ctx = profile_context(base, m.spec.profile)
-        old = {m.old_org} - {"", new_org}
-        return replace(m, policies=tuple(find_org_policies(ctx, m.account_id, old)), role=read_role_trust(ctx))
+        return _read_inside(base.inside(m.account_id), m, old, via_role=True)
     except UNREADABLE as exc:
-        return replace(m, error=f"its policies or role could not be read through {m.spec.profile}: {exc}")
+        return replace(m, error=f"its policies or role could not be read ({why}; through its {MEMBER_ROLE}: {exc})")
 
 
 def read_migration(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:

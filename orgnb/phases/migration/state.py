@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -48,7 +49,12 @@ class MovingAccount:
     role: RoleTrust | None = None  # its OrganizationAccountAccessRole (None: no profile, or unreadable)
     is_management: bool = False  # it manages the organization it is in
     old_management_profile: str = ""  # the profile of its old organization's management account
-    leave_denials: tuple[str, ...] = ()  # SCPs on its path in the old organization that deny leaving it
+    leave_denials: tuple[str, ...] = ()  # SCPs on its path in the old organization that always deny leaving it
+    leave_doubts: tuple[str, ...] = ()  # SCPs there that deny leaving under a condition (AWS decides at the call)
+    status: str = ""  # its state in the old organization, read by that organization's management account
+    created_at: datetime | None = None  # when the old organization created it (None: it was invited, or unread)
+    profile_arn: str = ""  # whom its profile acts as, while it is outside
+    via_role: bool = False  # joined, and reached through the management account's role (its profile no longer reaches it)
     impact: tuple[ImpactItem, ...] = ()  # what moving out of its old organization breaks
     error: str = ""
 
@@ -61,6 +67,11 @@ class MovingAccount:
     def old_org(self) -> str:
         """The organization it moves out of: where it is now, or where it came from (joined, or alone and invited)."""
         return self.origin if self.joined else (self.seen_org or self.origin)
+
+    @property
+    def inside_profile(self) -> str | None:
+        """The profile steps inside the account act through (None: through the management account's role)."""
+        return None if self.via_role else self.spec.profile
 
     @property
     def leaves_first(self) -> bool:

@@ -54,7 +54,7 @@ def _inside(m: MovingAccount, management_id: str) -> list[dict[str, str]]:
             m,
             "policies that name the old organization",
             "PLANNED" if m.policies else "PASS",
-            f"widened, then narrowed: {policies}" if policies else "none found",
+            f"widened; narrowed once the old organization is gone: {policies}" if policies else "none found",
         )
     ]
     if m.role is None:
