@@ -1,12 +1,21 @@
 """CreateAccount as a pipeline: up to AWS's limit of requests in flight, polled with backoff, slots refilled at once.
 
 AWS runs at most five CreateAccount requests per organization at a time and answers a sixth with
-ConstraintViolationException(ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED). Each request takes minutes, so accounts are
-created in waves of five: the makespan for N accounts is about ceil(N/5) creation times, not N.
+ConstraintViolationException(ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED) ("You attempted to exceed the number of accounts
+that can be in progress at a time", botocore's ConstraintViolationException documentation). Each request takes
+minutes, so accounts are created in waves of five: the makespan for N accounts is about ceil(N/5) creation times.
 
-One poll round is one ListCreateAccountStatus(IN_PROGRESS) call; a request that has left that list is described
-once to learn how it ended. The wait between rounds starts short, grows while nothing changes and resets when
-something finishes. A request AWS reports as FAILED is journaled with a remedy and the other accounts carry on.
+The same reason once read "You attempted to exceed the number of accounts that you can create in one day", and
+AWS's daily creation quota is not documented apart from it, so the pipeline tells the two apart by what is running:
+refused while requests are IN_PROGRESS (ours or anyone's), it waits a round for a slot; refused with none running,
+the day's quota is spent and it stops, saying when to come back. ConcurrentModificationException ("Try again
+later") and throttling wait a round without that conclusion.
+
+Every request answers IN_PROGRESS (AWS performs it "in the background"); the submission is journaled with that
+state. One poll round is one ListCreateAccountStatus(IN_PROGRESS) call; a request that has left that list is
+described once to learn how it ended. The wait between rounds starts short (a failing request, e.g.
+EMAIL_ALREADY_EXISTS, ends within seconds), grows while nothing changes and resets when something finishes. A
+request AWS reports as FAILED is journaled with a remedy and the other accounts carry on.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -61,7 +71,7 @@ def remedy(reason: str) -> str:
 class PollSchedule:
     """How long to wait between poll rounds: `first`, times `factor` while nothing changes, at most `cap` seconds."""
 
-    first: float = 5.0
+    first: float = 1.0
     factor: float = 1.5
     cap: float = 30.0
 
@@ -111,11 +121,18 @@ class Progress:
 OnCreated = Callable[[Step, str], dict[str, Any]]  # (step, new account id) -> extra result fields (e.g. the OU it was moved to)
 MAX_UNCERTAIN = 5  # CreateAccount calls without an answer before a step is given up (the next run reconciles it)
 _SLOT_REASONS = {"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"}
-_THROTTLED = {"TooManyRequestsException", "ThrottlingException", "Throttling"}
-DAILY_QUOTA_REMEDY = (
-    "AWS refuses new CreateAccount requests and none is running: the organization reached its daily account-creation "
-    "quota. Run the phase again tomorrow, or ask AWS Support to raise the quota"
-)
+# AWS did not take the request and says nothing about slots or the quota: send it again next round
+_BUSY = {"TooManyRequestsException", "ThrottlingException", "Throttling", "ConcurrentModificationException"}
+DAY = timedelta(days=1)
+
+
+def daily_quota_remedy(first_today: datetime | None) -> str:
+    """What to do when the day's creation quota is spent; `first_today` is the earliest request of the last 24 hours."""
+    when = f"after {(first_today + DAY):%Y-%m-%d %H:%M} UTC, a day after the first of the last day's requests" if first_today else ""
+    return (
+        "AWS refuses new CreateAccount requests and none is running: the organization reached its daily account-creation "
+        f"quota. Run the phase again tomorrow{f' ({when})' if when else ''}, or ask AWS Support to raise the quota"
+    )
 
 
 @dataclass
@@ -160,7 +177,7 @@ class Pipeline:
                 if not (self._queue or self._flying):
                     return
                 if refused and not self._flying and not self._refresh():
-                    self._fail_queue(f"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED: {DAILY_QUOTA_REMEDY}")
+                    self._fail_queue(f"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED: {daily_quota_remedy(self._first_today())}")
                     return
                 self.sleep(delay)
                 self.log.heartbeat()  # a batch can outlast the lease: renew it while waiting
@@ -188,6 +205,16 @@ class Pipeline:
         pages = self.orgs.get_paginator("list_create_account_status").paginate(States=["IN_PROGRESS"])
         self._running = {s["AccountName"]: s["Id"] for page in pages for s in page["CreateAccountStatuses"]}
         return len(self._running)
+
+    def _first_today(self) -> datetime | None:
+        """When the earliest CreateAccount request of the last 24 hours was made (None if it cannot be read)."""
+        try:
+            pages = self.orgs.get_paginator("list_create_account_status").paginate()
+            since = datetime.now(UTC) - DAY
+            times = [s["RequestedTimestamp"] for page in pages for s in page["CreateAccountStatuses"] if s["RequestedTimestamp"] > since]
+        except (ClientError, BotoCoreError):
+            return None
+        return min(times).astimezone(UTC) if times else None
 
     def _reconcile(self, step: Step, begun: bool = False) -> bool:
         """Finish or adopt the step from what AWS already has; False when it must be submitted."""
@@ -241,7 +268,7 @@ class Pipeline:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             reason = str(exc.response.get("Reason", ""))
-            if code in _THROTTLED:  # AWS did not take the request: send it again next round
+            if code in _BUSY:  # AWS did not take the request: send it again next round
                 self.log.progress(step, "deferred", error=error_text(exc))
                 return "throttled"
             if reason in _SLOT_REASONS:
@@ -257,8 +284,8 @@ class Pipeline:
         except BotoCoreError as exc:  # no answer: the request may or may not exist
             self.log.progress(step, "deferred", error=f"{error_text(exc)}; checking whether AWS made the request anyway")
             return "uncertain"
-        self.log.progress(step, "submitted", request_id=status["Id"])
-        self.progress.say(f"{name}: request {status['Id']} submitted")
+        self.log.progress(step, "submitted", request_id=status["Id"], state=status["State"])
+        self.progress.say(f"{name}: request {status['Id']} submitted, {status['State']}")
         creation = Creation(step, status["Id"])
         if status["State"] == "IN_PROGRESS":
             self._flying[status["Id"]] = creation

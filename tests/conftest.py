@@ -7,7 +7,9 @@ import io
 import os
 import secrets
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,6 +130,18 @@ def write_params(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "params.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def created_account(org: Any, **request: Any) -> str:
+    """CreateAccount, then DescribeCreateAccountStatus until the request has ended, as the runbook waits for it; the
+    new account's id (the request must succeed)."""
+    request_id = org.create_account(**request)["CreateAccountStatus"]["Id"]
+    status = org.describe_create_account_status(CreateAccountRequestId=request_id)["CreateAccountStatus"]
+    while status["State"] == "IN_PROGRESS":
+        time.sleep(0.05)
+        status = org.describe_create_account_status(CreateAccountRequestId=request_id)["CreateAccountStatus"]
+    assert status["State"] == "SUCCEEDED", status
+    return str(status["AccountId"])
 
 
 def real_looking_profile(config: Path, name: str) -> Path:

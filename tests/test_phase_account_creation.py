@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
@@ -20,7 +22,7 @@ from orgnb.phases.catalog import apply_phase
 from orgnb.plan import Action
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox, creation
-from tests.conftest import write_params
+from tests.conftest import created_account, write_params
 from tests.estates import BROWNFIELD, prepare
 
 MGMT = "111122223333"
@@ -71,9 +73,8 @@ def test_plan_then_apply_places_every_account_and_a_rerun_writes_nothing(brownfi
 
 def test_an_existing_account_is_matched_by_email_in_any_case_and_moved(brownfield: Sandbox, tmp_path: Path) -> None:
     prepare("account-creation")
-    made = orgs().create_account(Email="AWS+Widget-Prod@Example.COM", AccountName="Widget prod (by hand)")["CreateAccountStatus"]
+    account_id = created_account(orgs(), Email="AWS+Widget-Prod@Example.COM", AccountName="Widget prod (by hand)")
     run = planned(tmp_path)
-    account_id = made["AccountId"]
     assert [s.id for s in run.plan.steps] == [*OUS, f"move:{account_id}", CREATES[0], CREATES[2]]
     run.apply()
     run.verify(plan_account_creation)
@@ -105,7 +106,7 @@ def test_an_account_that_appears_after_the_plan_is_placed_not_created(brownfield
     prepare("account-creation")
     run = planned(tmp_path)
     assert CREATES[2] in [s.id for s in run.plan.steps]
-    made = orgs().create_account(Email="aws+widget-test@example.com", AccountName="Widget test")["CreateAccountStatus"]
+    made = created_account(orgs(), Email="aws+widget-test@example.com", AccountName="Widget test")
     with pytest.raises(ApplyRefused, match="AWS changed since plan"):
         run.apply()
     assert run.ctx.counter.write_total == 0
@@ -114,7 +115,7 @@ def test_an_account_that_appears_after_the_plan_is_placed_not_created(brownfield
     again.apply()
     again.verify(plan_account_creation)
     assert again.outcome == "applied" and again.ctx.counter.writes["organizations:CreateAccount"] == 2
-    assert [a.ou_path for a in again.inventory.accounts if a.id == made["AccountId"]] == ["Workloads/Test"]
+    assert [a.ou_path for a in again.inventory.accounts if a.id == made] == ["Workloads/Test"]
 
 
 def test_a_create_account_answer_lost_is_checked_before_submitting_again(brownfield: Sandbox, tmp_path: Path) -> None:
@@ -129,13 +130,44 @@ def test_a_create_account_answer_lost_is_checked_before_submitting_again(brownfi
     assert len(checked) == 1 and "ServiceException" in checked[0]["error"]
 
 
-def test_the_daily_creation_quota_stops_cleanly_with_its_remedy(brownfield: Sandbox, tmp_path: Path) -> None:
+def test_against_the_default_sandbox_requests_are_shown_and_journaled_in_progress(
+    brownfield: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CreateAccount answers IN_PROGRESS, as AWS does: the run says so, journals it, and waits for each request."""
     prepare("account-creation")
-    brownfield.settings(create_account_in_flight=0)  # every request refused, none running: the daily quota
+    capsys.readouterr()
     run = planned(tmp_path)
     run.apply()
-    assert sorted(run.result.failed) == sorted(CREATES)
-    assert all("daily account-creation quota" in error for error in run.result.failed.values())
+    out = capsys.readouterr().out
+    for name in ("Org Ops", "Widget prod", "Widget test"):
+        assert re.search(rf"{name}: request car-[a-z0-9]+ submitted, IN_PROGRESS", out), out
+    submitted = [e for e in run.journal.entries() if e["event"] == "submitted"]
+    assert sorted(e["step"] for e in submitted) == sorted(CREATES) and {e["state"] for e in submitted} == {"IN_PROGRESS"}
+    ends = {e["step"]: e["event"] for e in run.journal.entries() if e.get("step") in CREATES}
+    assert ends == dict.fromkeys(CREATES, "done")
+    run.verify(plan_account_creation)
+    assert run.outcome == "applied"
+
+
+def test_the_daily_creation_quota_stops_cleanly_with_its_remedy(
+    brownfield: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused while its own requests run, the pipeline waits for them; refused with none running, the day's quota is
+    spent: it stops and says when to come back."""
+    prepare("account-creation")
+    brownfield.settings(create_account_daily_quota=2)
+    run = planned(tmp_path)
+    run.apply()
+    out = capsys.readouterr().out
+    assert sorted(run.result.applied) == sorted(s.id for s in run.plan.steps if s.id != CREATES[2])
+    assert list(run.result.failed) == [CREATES[2]]
+    error = run.result.failed[CREATES[2]]
+    assert error.startswith("ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED") and "daily account-creation quota" in error
+    tomorrow = min(r.requested_at for r in creation.REQUESTS.values() if r.management_id == MGMT) + timedelta(days=1)
+    assert f"Run the phase again tomorrow (after {tomorrow:%Y-%m-%d %H:%M} UTC" in error
+    assert "Widget test: ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED" in out and "tomorrow" in out
+    events = [e["event"] for e in run.journal.entries() if e.get("step") == CREATES[2]]
+    assert "deferred" in events and events[-1] == "failed", "it waited for the others before concluding"
     assert run.journal.interrupted_steps() == []
     run.verify(plan_account_creation)
     assert run.outcome == "incomplete"
@@ -164,9 +196,11 @@ def test_the_pipeline_keeps_five_requests_in_flight_and_never_more(brownfield: S
     assert not [e for e in run.journal.entries() if e["event"] == "deferred"]
 
 
-def test_slots_taken_elsewhere_defer_submissions_until_free(brownfield: Sandbox, tmp_path: Path) -> None:
+@pytest.mark.parametrize("error", ["ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED", "ConcurrentModificationException"])
+def test_slots_taken_elsewhere_defer_submissions_until_free(brownfield: Sandbox, tmp_path: Path, error: str) -> None:
+    """A full pipeline, whichever error AWS gives for it, means waiting a round: never the daily quota's stop."""
     prepare("account-creation")
-    brownfield.settings(create_account_seconds=3, account_limits={MGMT: 30})
+    brownfield.settings(create_account_seconds=3, account_limits={MGMT: 30}, create_account_in_flight_error=error)
     for i in range(5):  # another operator's requests fill every slot for a while
         orgs().create_account(Email=f"other+{i}@example.com", AccountName=f"Other {i}")
     brownfield.settings(create_account_seconds=0.2)
@@ -175,7 +209,7 @@ def test_slots_taken_elsewhere_defer_submissions_until_free(brownfield: Sandbox,
     run.verify(plan_account_creation)
     assert run.outcome == "applied"
     deferred = [e for e in run.journal.entries() if e["event"] == "deferred"]
-    assert deferred and "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED" in deferred[0]["error"]
+    assert deferred and error in deferred[0]["error"]
 
 
 def test_a_failed_request_gets_its_remedy_and_the_others_carry_on(

@@ -7,6 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgnb.sandbox import Sandbox
+from tests.conftest import created_account
 
 MEMBER_A, MEMBER_B, OLD_MGMT = "444455556666", "555566667777", "333344445555"
 CONTACT = {
@@ -136,8 +137,9 @@ def test_account_quota_is_served_and_enforced(sandbox: Sandbox) -> None:
     org = client("management", "organizations")
     org.create_organization(FeatureSet="ALL")
     assert quotas.get_service_quota(ServiceCode="organizations", QuotaCode="L-E619E033")["Quota"]["Value"] == 10.0
+    sandbox.settings(create_account_seconds=0)  # each request ends on the first read after it
     for n in range(9):
-        org.create_account(AccountName=f"a{n}", Email=f"aws+a{n}@example.com")
+        created_account(org, AccountName=f"a{n}", Email=f"aws+a{n}@example.com")
     err = error_of(org.create_account, AccountName="one-too-many", Email="aws+x@example.com")
     assert err.response["Error"]["Code"] == "ConstraintViolationException"
     assert err.response["Reason"] == "ACCOUNT_NUMBER_LIMIT_EXCEEDED"

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgnb.sandbox import Sandbox, handshake, handshakes
+from tests.conftest import created_account
 
 MGMT, STANDALONE, OLD_MGMT, MEMBER_A, MEMBER_B = "111122223333", "222233334444", "333344445555", "444455556666", "555566667777"
 
@@ -116,7 +117,7 @@ def test_leave_preconditions(brownfield: Sandbox) -> None:
     )
     assert code_of(org("old-management").leave_organization)[0] == "MasterCannotLeaveOrganizationException"
     assert code_of(org("standalone").leave_organization)[0] == "AWSOrganizationsNotInUseException"
-    created = org("old-management").create_account(AccountName="new", Email="new@example.com")["CreateAccountStatus"]["AccountId"]
+    created = created_account(org("old-management"), AccountName="new", Email="new@example.com")
     assert code_of(org("old-management").remove_account_from_organization, AccountId=created) == (
         "ConstraintViolationException",
         "WAIT_PERIOD_ACTIVE",

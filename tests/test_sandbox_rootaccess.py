@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgnb.sandbox import Sandbox
+from tests.conftest import created_account
 
 OLD_MGMT, MEMBER_A, MEMBER_B = "333344445555", "444455556666", "555566667777"
 TASK = "arn:aws:iam::aws:policy/root-task/"
@@ -117,7 +118,7 @@ def test_assume_root_refusals(central: Sandbox) -> None:
 
 def test_accounts_created_under_central_management_have_no_root_password(central: Sandbox) -> None:
     org = client("old-management", "organizations")
-    created = org.create_account(AccountName="fresh", Email="fresh@example.com")["CreateAccountStatus"]["AccountId"]
+    created = created_account(org, AccountName="fresh", Email="fresh@example.com")
     audit = root_session(created, "IAMAuditRootUserCredentials").client("iam")
     assert code_of(audit.get_login_profile) == "NoSuchEntity"
 

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgnb.sandbox import Sandbox, scp
+from tests.conftest import created_account
 
 MGMT, OLD_MGMT, MEMBER_A, MEMBER_B = "111122223333", "333344445555", "444455556666", "555566667777"
 OPERATOR = "arn:aws:iam::{}:user/orgnb-operator"
@@ -151,7 +152,7 @@ def root_member(brownfield: Sandbox) -> str:
     """A member of a new organization under centralized root access, with SCPs enabled: its account id."""
     org = client("management", "organizations")
     org.create_organization(FeatureSet="ALL")
-    member = org.create_account(AccountName="workload", Email="workload@example.com")["CreateAccountStatus"]["AccountId"]
+    member = created_account(org, AccountName="workload", Email="workload@example.com")
     org.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
     client("management", "iam").enable_organizations_root_credentials_management()
     org.enable_policy_type(RootId=org.list_roots()["Roots"][0]["Id"], PolicyType="SERVICE_CONTROL_POLICY")

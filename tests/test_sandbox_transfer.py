@@ -7,6 +7,7 @@ import boto3
 import pytest
 
 from orgnb.sandbox import Sandbox
+from tests.conftest import created_account
 from tests.test_sandbox_organizations import MEMBER_A, MEMBER_B, MGMT, OLD_MGMT, STANDALONE, code_of, invite, org
 
 
@@ -71,8 +72,8 @@ def test_the_delegated_administrator_rule_is_a_setting(new_org: Sandbox) -> None
 
 def test_a_young_or_closed_created_account_cannot_move(new_org: Sandbox) -> None:
     old = org("old-management")
-    young = old.create_account(AccountName="young", Email="young@example.com")["CreateAccountStatus"]["AccountId"]
-    closed = old.create_account(AccountName="closed", Email="closed@example.com")["CreateAccountStatus"]["AccountId"]
+    young = created_account(old, AccountName="young", Email="young@example.com")
+    closed = created_account(old, AccountName="closed", Email="closed@example.com")
     young_org = inside_created(young).client("organizations", region_name="us-east-1")
     closed_org = inside_created(closed).client("organizations", region_name="us-east-1")
     old.close_account(AccountId=closed)

@@ -6,12 +6,14 @@ import pytest
 from orgnb.inventory import collect_inventory
 from orgnb.sandbox import Sandbox
 from orgnb.session import CallCounter, make_context
+from tests.conftest import created_account
 
 
 def build_tree(sandbox: Sandbox, accounts_per_ou: int = 2) -> dict[str, str]:
     """Organization with Workloads/{Prod,Test} and Security, and a few accounts in each; returns path -> ou id."""
     org = boto3.Session(profile_name="management").client("organizations")
     org.create_organization(FeatureSet="ALL")
+    sandbox.settings(create_account_seconds=0)  # each request ends on the first read after it
     root = org.list_roots()["Roots"][0]["Id"]
     ids = {"": root}
     for path in ("Workloads", "Security", "Workloads/Prod", "Workloads/Test"):
@@ -20,8 +22,8 @@ def build_tree(sandbox: Sandbox, accounts_per_ou: int = 2) -> dict[str, str]:
     for path in ("Workloads/Prod", "Workloads/Test", "Security"):
         for n in range(accounts_per_ou):
             slug = f"{path.replace('/', '-').lower()}-{n}"
-            status = org.create_account(AccountName=slug, Email=f"aws+{slug}@example.com")["CreateAccountStatus"]
-            org.move_account(AccountId=status["AccountId"], SourceParentId=root, DestinationParentId=ids[path])
+            account_id = created_account(org, AccountName=slug, Email=f"aws+{slug}@example.com")
+            org.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=ids[path])
     return ids
 
 
@@ -52,7 +54,7 @@ def test_acting_inside_a_member_account(sandbox: Sandbox) -> None:
     ctx = make_context("management", "us-east-1")
     org = ctx.client("organizations")
     org.create_organization(FeatureSet="ALL")
-    member = org.create_account(AccountName="Org Ops", Email="aws+org-ops@example.com")["CreateAccountStatus"]["AccountId"]
+    member = created_account(org, AccountName="Org Ops", Email="aws+org-ops@example.com")
     inside = ctx.inside(member)
     assert inside.client("sts").get_caller_identity()["Account"] == member
     assert inside.counter is ctx.counter  # one run, one count

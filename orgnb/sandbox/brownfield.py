@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -35,7 +36,7 @@ def seed_old_organization(builder: Any) -> OldOrganization:
     with builder.fixed_account_ids([builder.scenario.account(p).account_id for p in builder.scenario.members]):
         for profile in builder.scenario.members:
             member = builder.scenario.account(profile)
-            org.create_account(AccountName=member.name, Email=member.email)
+            _wait_for(org, org.create_account(AccountName=member.name, Email=member.email)["CreateAccountStatus"]["Id"])
     _age_members(builder)
     production = org.create_organizational_unit(ParentId=root, Name="Production")["OrganizationalUnit"]["Id"]
     org.move_account(AccountId=builder.scenario.account("old-member-a").account_id, SourceParentId=root, DestinationParentId=production)
@@ -50,6 +51,12 @@ def seed_old_organization(builder: Any) -> OldOrganization:
         AccountId=builder.scenario.account("old-member-a").account_id, ServicePrincipal="guardduty.amazonaws.com"
     )
     return OldOrganization(str(created["Id"]), str(created["Arn"]), str(production))
+
+
+def _wait_for(org: Any, request_id: str) -> None:
+    """Poll a CreateAccount request until it ends, as an operator would (it ends at once while seeding)."""
+    while org.describe_create_account_status(CreateAccountRequestId=request_id)["CreateAccountStatus"]["State"] == "IN_PROGRESS":
+        time.sleep(0.01)
 
 
 def _age_members(builder: Any) -> None:

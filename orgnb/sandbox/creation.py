@@ -1,20 +1,40 @@
-"""CreateAccount as AWS runs it: a request that stays IN_PROGRESS, a limit on requests in flight, FAILED reasons.
+"""CreateAccount as AWS runs it: never finished in its own response, a limit on requests in flight, a daily quota,
+FAILED reasons.
 
-Spec: CreateAccount and DescribeCreateAccountStatus in the Organizations API reference and botocore's model.
-Settings (sandbox-wide, changeable through the admin API):
-- `seconds`: how long a request stays IN_PROGRESS (0: it finishes at once, as moto does);
-- `in_flight`: requests one organization may have IN_PROGRESS (5, from the older Organizations quotas page).
-Choices where AWS is silent: a sixth request in flight is refused with
-ConstraintViolationException(ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED);
-EMAIL_ALREADY_EXISTS, CONCURRENT_ACCOUNT_MODIFICATION and ACCOUNT_LIMIT_EXCEEDED are decided when the request is made
-and reported when it finishes; `fail_next` makes the next request fail with a reason of the operator's choice.
+Spec: CreateAccount, DescribeCreateAccountStatus and ConstraintViolationException in the Organizations API reference
+and botocore's model. CreateAccount "is an asynchronous request that Amazon Web Services performs in the
+background": its response is IN_PROGRESS (botocore's CreateAccount example), and the request ends SUCCEEDED or
+FAILED on a later DescribeCreateAccountStatus or ListCreateAccountStatus. Input is checked first (createinput).
+Settings (sandbox-wide, changeable through the admin API, see apply_settings):
+- `seconds`: how long a request stays IN_PROGRESS, 0.5 by default. AWS takes minutes; half a second keeps a
+  rehearsal's waves within the runbook's first poll (one second) while every request is still seen IN_PROGRESS.
+  0 makes a request end on the first read after it (never in its own response);
+- `in_flight`: requests one organization may have IN_PROGRESS (5, from the older Organizations quotas page), and
+  `in_flight_error`, what a request beyond it gets. By default ConstraintViolationException with
+  ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED, which botocore's ConstraintViolationException documentation gives as "You
+  attempted to exceed the number of accounts that can be in progress at a time". The alternative,
+  ConcurrentModificationException ("The target of the operation is currently being modified by a different
+  request. Try again later."), is in CreateAccount's error list and is what the setting offers. The FailureReason
+  CONCURRENT_ACCOUNT_MODIFICATION is not offered: its documented meaning is a second request with the same
+  information, emulated as such below;
+- `daily_quota`: requests (those that did not fail) one organization may make in 24 hours; None (the default) for
+  no quota, as AWS publishes no figure. Beyond it: the same ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED, whose documentation
+  read "You attempted to exceed the number of accounts that you can create in one day" in older botocore and SDK
+  releases. The two refusals therefore look alike on the wire: a client tells them apart by whether any request is
+  still IN_PROGRESS (a full pipeline frees up; a spent quota does not);
+- `fail_next`: the next requests fail with reasons of the operator's choice.
+Decided when the request is made and reported when it finishes: INVALID_EMAIL (see createinput),
+EMAIL_ALREADY_EXISTS, CONCURRENT_ACCOUNT_MODIFICATION (the same email in flight) and ACCOUNT_LIMIT_EXCEEDED.
 Requests are resolved lazily, whenever the organization's requests or accounts are read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import string
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,10 +43,19 @@ from moto.core.utils import unix_time, utcnow
 from moto.moto_api._internal import mock_random
 from moto.organizations.models import OrganizationsBackend
 
-from orgnb.sandbox import paging, registry
-from orgnb.sandbox.exceptions import OrgConstraintViolation, OrgError
+from orgnb.sandbox import createinput, paging, registry
+from orgnb.sandbox.exceptions import OrgConcurrentModification, OrgConstraintViolation, OrgError
 
-SETTINGS: dict[str, Any] = {"seconds": 0.0, "in_flight": 5, "fail_next": []}
+RATE_LIMIT = "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"
+IN_FLIGHT_ERRORS = (RATE_LIMIT, OrgConcurrentModification.code)
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "seconds": 0.5,
+    "in_flight": 5,
+    "in_flight_error": RATE_LIMIT,
+    "daily_quota": None,
+    "fail_next": [],
+}
+SETTINGS: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)
 
 
 @dataclass
@@ -68,16 +97,63 @@ LOCK = threading.RLock()
 def clear() -> None:
     """Forget every request and return the settings to their defaults (on reset)."""
     REQUESTS.clear()
-    SETTINGS.update(seconds=0.0, in_flight=5, fail_next=[])
+    SETTINGS.update(copy.deepcopy(DEFAULT_SETTINGS))
+
+
+def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply the admin route's `create_account_*` changes; the CreateAccount settings by their admin names."""
+    if "create_account_seconds" in changes:
+        SETTINGS["seconds"] = float(changes["create_account_seconds"])
+    if "create_account_in_flight" in changes:
+        SETTINGS["in_flight"] = int(changes["create_account_in_flight"])
+    if "create_account_in_flight_error" in changes:
+        if changes["create_account_in_flight_error"] not in IN_FLIGHT_ERRORS:
+            raise ValueError(f"create_account_in_flight_error must be one of {', '.join(IN_FLIGHT_ERRORS)}")
+        SETTINGS["in_flight_error"] = str(changes["create_account_in_flight_error"])
+    if "create_account_daily_quota" in changes:
+        quota = changes["create_account_daily_quota"]
+        SETTINGS["daily_quota"] = None if quota is None else int(quota)
+    if "create_account_fail_next" in changes:
+        SETTINGS["fail_next"] = list(changes["create_account_fail_next"])
+    return {f"create_account_{name}": value for name, value in SETTINGS.items()}
+
+
+@contextlib.contextmanager
+def instant() -> Iterator[None]:
+    """Requests made in the block end on the first read after them (a scenario's seed builds years of history)."""
+    before = SETTINGS["seconds"]
+    SETTINGS["seconds"] = 0.0
+    try:
+        yield
+    finally:
+        SETTINGS["seconds"] = before
 
 
 def _in_flight(mgmt: str) -> list[CreateRequest]:
     return [r for r in REQUESTS.values() if r.management_id == mgmt and r.state == "IN_PROGRESS"]
 
 
+def _made_today(mgmt: str) -> list[CreateRequest]:
+    since = utcnow() - timedelta(days=1)
+    return [r for r in REQUESTS.values() if r.management_id == mgmt and r.requested_at > since and r.state != "FAILED"]
+
+
+def _check_capacity(mgmt: str) -> None:
+    """Refuse a request beyond the daily quota or the limit in flight (see the module docstring)."""
+    quota = SETTINGS["daily_quota"]
+    if quota is not None and len(_made_today(mgmt)) >= quota:
+        raise OrgConstraintViolation(RATE_LIMIT, "You attempted to exceed the number of accounts that you can create in one day.")
+    if len(_in_flight(mgmt)) >= SETTINGS["in_flight"]:
+        if SETTINGS["in_flight_error"] == OrgConcurrentModification.code:
+            raise OrgConcurrentModification()
+        raise OrgConstraintViolation(RATE_LIMIT, "You attempted to exceed the number of accounts that can be in progress at a time.")
+
+
 def _failure(backend: OrganizationsBackend, email: str) -> str | None:
     if SETTINGS["fail_next"]:
         return str(SETTINGS["fail_next"].pop(0))
+    if not createinput.email_is_valid(email):
+        return "INVALID_EMAIL"
     if registry.by_email(email) is not None or any(a.email.lower() == email.lower() for a in backend.accounts):
         return "EMAIL_ALREADY_EXISTS"
     if any(r.kwargs["Email"].lower() == email.lower() for r in _in_flight(backend.account_id)):
@@ -88,22 +164,20 @@ def _failure(backend: OrganizationsBackend, email: str) -> str | None:
 
 
 def submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) -> CreateRequest:
-    """Accept a CreateAccount request (or refuse it when too many are in flight)."""
+    """Accept a CreateAccount request, IN_PROGRESS (or refuse it: the daily quota, the limit in flight)."""
     with LOCK:
         return _submit(backend, create, kwargs)
 
 
 def _submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) -> CreateRequest:
     _resolve(backend, create)  # requests whose time has come free their slots
-    if len(_in_flight(backend.account_id)) >= SETTINGS["in_flight"]:
-        raise OrgConstraintViolation("ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED", "Too many CreateAccount requests are in progress.")
+    _check_capacity(backend.account_id)
     now = utcnow()
     request_id = "car-" + "".join(mock_random.choice(string.ascii_lowercase + string.digits) for _ in range(12))
     request = CreateRequest(request_id, backend.account_id, dict(kwargs), now, now + timedelta(seconds=float(SETTINGS["seconds"])))
     request.failure = _failure(backend, kwargs["Email"])
     REQUESTS[request.id] = request
-    resolve(backend, create)
-    return request
+    return request  # never resolved here: AWS answers IN_PROGRESS, whatever the creation time
 
 
 def resolve(backend: OrganizationsBackend, create: Any) -> None:
@@ -149,6 +223,7 @@ def install() -> None:
     def create_account(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
         if self.org is None:
             return original_create(self, **kwargs)  # moto's AWSOrganizationsNotInUse
+        createinput.check_request(kwargs)
         if len(self.accounts) >= registry.account_limit(self.account_id):
             raise OrgConstraintViolation(
                 "ACCOUNT_NUMBER_LIMIT_EXCEEDED", "You have reached the limit on the number of accounts in your organization."

@@ -90,6 +90,21 @@ class OrganizationNotEmpty(OrgError):
     message = "To delete an organization, you must first remove all accounts except the management account."
 
 
+class AccountAlreadyClosed(OrgError):
+    code = "AccountAlreadyClosedException"
+    message = "You attempted to close an account that is already closed."
+
+
+class OrgConflict(OrgError):
+    code = "ConflictException"
+    message = "The request failed because it conflicts with the current state of the specified resource."
+
+
+class OrgConcurrentModification(OrgError):
+    code = "ConcurrentModificationException"
+    message = "The target of the operation is currently being modified by a different request. Try again later."
+
+
 class OrgReasonError(ServiceException):
     """organizations: an error whose model shape has a Reason member."""
 

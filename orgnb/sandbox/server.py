@@ -57,16 +57,12 @@ def set_standalone_profile(account_id: str, changes: dict[str, Any]) -> dict[str
 
 
 def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
-    """Change the emulator's knobs at run time: creation time and concurrency, injected failures, quotas, the
+    """Change the emulator's knobs at run time: CreateAccount's time, limits, quotas and injected failures
+    (creation), the account quota, the
     membership rules AWS does not document (membership.py: the created account's wait, the interval between two
     membership changes, whether a delegated administrator may be transferred), and aws:PrincipalType in AssumeRoot
     sessions (see principals)."""
-    if "create_account_seconds" in changes:
-        creation.SETTINGS["seconds"] = float(changes["create_account_seconds"])
-    if "create_account_in_flight" in changes:
-        creation.SETTINGS["in_flight"] = int(changes["create_account_in_flight"])
-    if "create_account_fail_next" in changes:
-        creation.SETTINGS["fail_next"] = list(changes["create_account_fail_next"])
+    accounts = creation.apply_settings(changes)
     if "daily_invitations" in changes:
         handshakes.SETTINGS["daily_invitations"] = int(changes["daily_invitations"])
     if "created_account_wait_days" in changes:
@@ -81,9 +77,7 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
     if "assumed_root_principal_type" in changes:
         principals.SETTINGS["assumed_root_principal_type"] = str(changes["assumed_root_principal_type"])
     return {
-        "create_account_seconds": creation.SETTINGS["seconds"],
-        "create_account_in_flight": creation.SETTINGS["in_flight"],
-        "create_account_fail_next": creation.SETTINGS["fail_next"],
+        **accounts,
         "daily_invitations": handshakes.SETTINGS["daily_invitations"],
         "created_account_wait_days": membership.SETTINGS["created_account_wait"].total_seconds() / 86400,
         "membership_change_interval_seconds": membership.SETTINGS["membership_change_interval"].total_seconds(),
