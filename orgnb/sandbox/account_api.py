@@ -28,7 +28,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.sts.models import sts_backends
 
-from orgnb.sandbox import mailbox, registry
+from orgnb.sandbox import closure, mailbox, registry
 from orgnb.sandbox.exceptions import AccountAccessDenied, AccountConflict, AccountResourceNotFound, AccountValidation
 
 SERVICE_PRINCIPAL = "account.amazonaws.com"
@@ -145,8 +145,7 @@ def put_account_name(self: AccountResponse) -> EmptyResult:
 def get_account_information(self: AccountResponse) -> ActionResult:
     """GetAccountInformation."""
     entry = registry.record(target_account(self, "GetAccountInformation"))
-    member = registry.fake_account(entry.account_id)
-    state = {"SUSPENDED": "SUSPENDED", "CLOSED": "CLOSED"}.get(member.state if member else "ACTIVE", "ACTIVE")
+    state = {"SUSPENDED": "SUSPENDED", "CLOSED": "CLOSED"}.get(closure.state_of(entry.account_id), "ACTIVE")
     return ActionResult(
         {"AccountId": entry.account_id, "AccountName": entry.name, "AccountCreatedDate": entry.created_at, "AccountState": state}
     )

@@ -25,6 +25,11 @@ management accounts"). Refusals, checked in this order:
   HandshakeConstraintViolation ORGANIZATION_MEMBERSHIP_CHANGE_RATE_LIMIT_EXCEEDED. botocore's model names the reason
   ("You attempted to change the membership of an account too quickly after its previous change") but no figure:
   the hour is the sandbox's guess, and leaving then joining (the older path) is not limited by it.
+
+A closed account (PENDING_CLOSURE or SUSPENDED, see closure) cannot leave or be removed either: AWS keeps it in the
+organization, SUSPENDED, until it is permanently closed (Organizations user guide, closing a member account). Neither
+LeaveOrganization's nor RemoveAccountFromOrganization's documentation names the case; of the errors both model,
+the sandbox answers ConstraintViolation ACCOUNT_CANNOT_LEAVE_ORGANIZATION, as it does for the transfer.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import principals, registry, scp
+from orgnb.sandbox import closure, principals, registry, scp
 from orgnb.sandbox.exceptions import HandshakeConstraintViolation, MasterCannotLeave, OrgAccessDenied, OrgConstraintViolation, OrgNotInUse
 from orgnb.sandbox.principals import Principal
 
@@ -83,8 +88,14 @@ def _too_young(account: FakeAccount) -> bool:
     return account.joined_method == "CREATED" and utcnow() - account.create_time < SETTINGS["created_account_wait"]
 
 
+def _refuse_closed(account_id: str, doing: str) -> None:
+    if closure.state_of(account_id) != "ACTIVE":
+        raise OrgConstraintViolation("ACCOUNT_CANNOT_LEAVE_ORGANIZATION", f"A closed or suspended account can't {doing}.")
+
+
 def check_departure(backend: OrganizationsBackend, account_id: str) -> None:
     """What LeaveOrganization and RemoveAccountFromOrganization check before the standalone sign-up steps."""
+    _refuse_closed(account_id, "leave its organization")
     if _is_delegated_admin(backend, account_id):
         raise OrgConstraintViolation(
             "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG", "A delegated administrator can't leave the organization."
@@ -98,8 +109,7 @@ def check_transfer(backend: OrganizationsBackend, account_id: str, caller: Princ
     if backend.org.master_account_id == account_id:
         raise MasterCannotLeave("You can't accept an invitation while you manage an organization: delete it first.")
     account = _member(backend, account_id)
-    if account.state != "ACTIVE":
-        raise OrgConstraintViolation("ACCOUNT_CANNOT_LEAVE_ORGANIZATION", "A closed or suspended account can't change organizations.")
+    _refuse_closed(account_id, "change organizations")
     if SETTINGS["transfer_refuses_delegated_admin"] and _is_delegated_admin(backend, account_id):
         raise OrgConstraintViolation(
             "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG",

@@ -6,7 +6,8 @@
 - AWS managed policies: moto loads all of them into every account (slow) or none (its default); AWS always has
   them. The sandbox loads the few the runbook attaches (AdministratorAccess for OrganizationAccountAccessRole...).
 - Account Management (account_api), Organizations membership and handshakes (org_api, handshakes, membership),
-  Organizations' account quota (quotas), and a stack set's AutoDeployment (stacksets).
+  CreateAccount and CloseAccount (creation, closure), Organizations' account quota (quotas), and a stack set's
+  AutoDeployment (stacksets).
 - Authorization: SCPs refuse what they deny (scp, checked by the server through authz) and refuse to attach what
   the sandbox cannot evaluate; AssumeRole honours the role's trust policy (trust).
 """
@@ -21,7 +22,7 @@ from moto.iam.models import AccountSummary, AWSManagedPolicy, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 from moto.settings import load_iam_aws_managed_policies
 
-from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry, scp, stacksets, trust
+from orgnb.sandbox import account_api, closure, creation, iam_api, org_api, quotas, registry, scp, stacksets, trust
 
 _installed = False
 
@@ -82,6 +83,7 @@ def install() -> None:
     iam_api.install()
     quotas.install()
     creation.install()
+    closure.install()
     stacksets.install()
     scp.install()
     trust.install()

@@ -3,7 +3,7 @@
 Admin routes (JSON): GET `/orgnb-api/instance` (instance id, scenario, profiles), GET `/orgnb-api/calls`
 (`?writes=1` for writes only), GET `/orgnb-api/mailbox` (`?address=` for one recipient), ,
 POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up), and
-POST `/orgnb-api/settings` (creation time and concurrency, injected CreateAccount failures, quotas, the principal type
+POST `/orgnb-api/settings` (CreateAccount's and CloseAccount's times and limits, injected CreateAccount failures, quotas, the principal type
 of AssumeRoot sessions; see apply_settings),
 GET/POST `/orgnb-api/faults` (throttling, a rate limit, n-th call failures, latency; see faults), and
 POST `/orgnb-api/seed` (`{"management_account_id": ..., "ous": 50, "accounts": 1000}`: bulk OUs and accounts for
@@ -26,7 +26,7 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import authz, bulk, creation, handshakes, mailbox, membership, principals, registry
+from orgnb.sandbox import authz, bulk, closure, creation, handshakes, mailbox, membership, principals, registry
 from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of
 from orgnb.sandbox.faults import Faults, access_denied, error_response
 from orgnb.sandbox.principals import Principal
@@ -57,12 +57,12 @@ def set_standalone_profile(account_id: str, changes: dict[str, Any]) -> dict[str
 
 
 def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
-    """Change the emulator's knobs at run time: CreateAccount's time, limits, quotas and injected failures
-    (creation), the account quota, the
+    """Change the emulator's knobs at run time: CreateAccount's and CloseAccount's times, limits, quotas and injected
+    failures (creation, closure), the account quota, the
     membership rules AWS does not document (membership.py: the created account's wait, the interval between two
     membership changes, whether a delegated administrator may be transferred), and aws:PrincipalType in AssumeRoot
     sessions (see principals)."""
-    accounts = creation.apply_settings(changes)
+    accounts = {**creation.apply_settings(changes), **closure.apply_settings(changes)}
     if "daily_invitations" in changes:
         handshakes.SETTINGS["daily_invitations"] = int(changes["daily_invitations"])
     if "created_account_wait_days" in changes:
