@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -86,11 +88,33 @@ def test_account_summary_serves_the_scenarios_root_facts(brownfield: Sandbox) ->
 
 
 def test_contact_information_in_the_standalone_context(brownfield: Sandbox) -> None:
+    """Every account signed up through the console has the contact its owner gave; the fresh management account's
+    is its founder's, not yet the organization's planned one."""
     account = client("management", "account")
-    assert error_of(account.get_contact_information).response["Error"]["Code"] == "ResourceNotFoundException"
+    signed_up = account.get_contact_information()["ContactInformation"]
+    assert (signed_up["FullName"], signed_up["PhoneNumber"]) == ("Dana Whitfield", "+1 206 555 0147")
+    for profile in ("standalone", "old-management"):
+        info = client(profile, "account").get_contact_information()["ContactInformation"]
+        assert info["CompanyName"] == "Example Corp" and info["PhoneNumber"].startswith("+1 ")
     account.put_contact_information(ContactInformation=CONTACT)
     assert account.get_contact_information()["ContactInformation"] == CONTACT
-    assert client("standalone", "account").get_contact_information()["ContactInformation"]["CompanyName"] == "Example Corp"
+
+
+def test_a_created_account_gets_the_management_accounts_company_and_address(brownfield: Sandbox) -> None:
+    info = client("old-member-a", "account").get_contact_information()["ContactInformation"]
+    legacy = client("old-management", "account").get_contact_information()["ContactInformation"]
+    assert info == {k: legacy[k] for k in ("CompanyName", "AddressLine1", "City", "StateOrRegion", "PostalCode", "CountryCode")}
+
+
+def test_account_information_answers_each_accounts_own_creation_date(brownfield: Sandbox) -> None:
+    now = datetime.now(UTC)
+    created = {
+        p: client(p, "account").get_account_information()["AccountCreatedDate"] for p in ("management", "standalone", "old-member-a")
+    }
+    assert now - created["management"] < timedelta(days=30) and now - created["standalone"] > timedelta(days=365)
+    assert now - created["old-member-a"] > timedelta(days=3 * 365 - 1)
+    joined = client("old-management", "organizations").describe_account(AccountId=MEMBER_A)["Account"]["JoinedTimestamp"]
+    assert joined == created["old-member-a"], "a created account joined its organization when it was created"
 
 
 def test_contact_information_is_validated(brownfield: Sandbox) -> None:

@@ -20,6 +20,7 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -66,12 +67,16 @@ def _seed_ids(scenario: str) -> None:
 
 
 def _register(account: SandboxAccount) -> None:
-    """Put a scenario account's facts in the registry."""
+    """Put a scenario account's facts in the registry; a member made by its seed's CreateAccount keeps what creation
+    gave it (its creation date, the contact cloned from its management account)."""
+    made = registry.REGISTRY.get(account.account_id)
+    contact = dict(account.contact_information) if account.contact_information else None
     registry.REGISTRY[account.account_id] = registry.AccountRecord(
         account.account_id,
         account.name,
         account.email,
-        contact_information=dict(account.contact_information) if account.contact_information else None,
+        created_at=made.created_at if made else datetime.now(UTC) - timedelta(days=account.created_days_ago),
+        contact_information=contact or (made.contact_information if made else None),
         root=rootaccess.seed_root_credentials(account),
         payment_method=account.payment_method,
     )

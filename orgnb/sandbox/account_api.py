@@ -8,6 +8,8 @@ AccountId rules, checked in this order: absent → the caller's own account (sta
 trusted access); present and equal to the management account's own id → AccessDenied; caller not the management
 account (or the delegated administrator for account.amazonaws.com) → AccessDenied; organization not in all-features
 mode or trusted access for account.amazonaws.com off → AccessDenied; target not a member → AccessDenied.
+GetAccountInformation answers the account's own creation date (AccountCreatedDate: "The date and time the account
+was created"), kept in the registry.
 Choices AWS does not document: GetAccountInformation reports PENDING_CLOSURE accounts as ACTIVE; a primary-email OTP
 is 6 letters and digits, lives 24 hours, and a new StartPrimaryEmailUpdate replaces the pending one.
 """

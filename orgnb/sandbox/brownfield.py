@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any, NamedTuple
 
 IMAGE_ID = "ami-0abcdef1234567890"  # the sandbox does not load moto's default image catalogue (slow, unused)
@@ -60,13 +60,19 @@ def _wait_for(org: Any, request_id: str) -> None:
 
 
 def _age_members(builder: Any) -> None:
-    """The old members were created years ago (long past the wait before a created account may leave)."""
+    """The old members were created long ago, as the scenario says (long past the wait before a created account may
+    leave): in Organizations and in the registry alike."""
     from moto.core.utils import utcnow
     from moto.organizations.models import organizations_backends
 
+    from orgnb.sandbox import registry
+
     backend = organizations_backends[builder.scenario.account("old-management").account_id]["aws"]
-    for account in backend.accounts:
-        account.create_time = utcnow() - timedelta(days=3 * 365)
+    for profile in builder.scenario.members:
+        member = builder.scenario.account(profile)
+        account = next(a for a in backend.accounts if a.id == member.account_id)
+        account.create_time = utcnow() - timedelta(days=member.created_days_ago)
+        registry.record(account.id).created_at = account.create_time.replace(tzinfo=UTC)
 
 
 def seed_org_references(builder: Any, org_id: str) -> None:

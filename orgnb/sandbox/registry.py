@@ -117,6 +117,7 @@ def record(account_id: str) -> AccountRecord:
     member = fake_account(account_id)
     entry = AccountRecord(account_id, member.name if member else account_id, member.email if member else f"{account_id}@example.com")
     if member is not None and member.joined_method == "CREATED":
+        entry.created_at = member.create_time.replace(tzinfo=UTC)  # moto's times are naive UTC
         # "the information required of standalone accounts is not automatically collected" for created accounts
         entry.payment_method = entry.phone_verified = entry.eula_accepted = False
     org = org_backend(account_id)

@@ -20,7 +20,8 @@ class SandboxAccount:
     root_password: bool = True
     root_certificate: bool = False
     payment_method: bool = True
-    contact_information: dict[str, str] | None = None
+    contact_information: dict[str, str] | None = None  # what its owner gave at sign-up (None: created by CreateAccount)
+    created_days_ago: int = 0
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,34 @@ _LEGACY_ADDRESS = {
     "PhoneNumber": "+1 206 555 0100",
 }
 
+# Whoever signed an account up gave a contact (the console asks for one); the management account's is the person
+# who opened it, which phase 02 replaces with the organization's planned primary contact.
+_FOUNDER = {
+    "FullName": "Dana Whitfield",
+    "CompanyName": "Example Corp",
+    "AddressLine1": "1 Example Street",
+    "AddressLine2": "Floor 4",
+    "City": "Seattle",
+    "StateOrRegion": "WA",
+    "PostalCode": "98101",
+    "CountryCode": "US",
+    "PhoneNumber": "+1 206 555 0147",
+}
+_GADGET_DEVELOPER = {
+    "FullName": "Sam Okafor",
+    "CompanyName": "Example Corp",
+    "AddressLine1": "200 Harbor Way",
+    "City": "Tacoma",
+    "StateOrRegion": "WA",
+    "PostalCode": "98402",
+    "CountryCode": "US",
+    "PhoneNumber": "+1 253 555 0119",
+}
+
 # The management account id matches parameters/example.yaml; 111122223333 is AWS's documentation example id.
-MANAGEMENT = SandboxAccount("management", "111122223333", "Example Corp", "aws+management-account@example.com")
+MANAGEMENT = SandboxAccount(
+    "management", "111122223333", "Example Corp", "aws+management-account@example.com", contact_information=_FOUNDER, created_days_ago=3
+)
 
 GREENFIELD = Scenario(
     name="greenfield",
@@ -75,7 +102,14 @@ BROWNFIELD = Scenario(
     ),
     accounts=(
         MANAGEMENT,
-        SandboxAccount("standalone", "222233334444", "Gadget sandbox", "gadget-dev@example.com", contact_information=_LEGACY_ADDRESS),
+        SandboxAccount(
+            "standalone",
+            "222233334444",
+            "Gadget sandbox",
+            "gadget-dev@example.com",
+            contact_information=_GADGET_DEVELOPER,
+            created_days_ago=400,
+        ),
         SandboxAccount(
             "old-management",
             "333344445555",
@@ -83,11 +117,20 @@ BROWNFIELD = Scenario(
             "legacy-aws@example.com",
             root_mfa=False,
             contact_information=_LEGACY_ADDRESS,
+            created_days_ago=6 * 365,
         ),
         SandboxAccount(
-            "old-member-a", "444455556666", "Legacy prod", "legacy-prod@example.com", root_access_keys=True, root_certificate=True
+            "old-member-a",
+            "444455556666",
+            "Legacy prod",
+            "legacy-prod@example.com",
+            root_access_keys=True,
+            root_certificate=True,
+            created_days_ago=3 * 365,
         ),
-        SandboxAccount("old-member-b", "555566667777", "Legacy data", "legacy-data@example.com", payment_method=False),
+        SandboxAccount(
+            "old-member-b", "555566667777", "Legacy data", "legacy-data@example.com", payment_method=False, created_days_ago=3 * 365
+        ),
     ),
     seed=_seed_brownfield,
     members={"old-member-a": "old-management", "old-member-b": "old-management"},
