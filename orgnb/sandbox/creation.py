@@ -41,7 +41,8 @@ from typing import Any
 
 from moto.core.utils import unix_time, utcnow
 from moto.moto_api._internal import mock_random
-from moto.organizations.models import OrganizationsBackend
+from moto.organizations import utils
+from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
 from orgnb.sandbox import createinput, paging, registry
 from orgnb.sandbox.exceptions import OrgConcurrentModification, OrgConstraintViolation, OrgError
@@ -71,6 +72,7 @@ class CreateRequest:
     failure: str | None = None
     account_id: str | None = None
     completed_at: datetime | None = None
+    account: FakeAccount | None = None  # the account it makes, prepared when the request is (see _prepare)
 
     def describe(self) -> dict[str, Any]:
         """The CreateAccountStatus shape."""
@@ -163,37 +165,56 @@ def _failure(backend: OrganizationsBackend, email: str) -> str | None:
     return None
 
 
-def submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) -> CreateRequest:
+def submit(backend: OrganizationsBackend, kwargs: dict[str, Any]) -> CreateRequest:
     """Accept a CreateAccount request, IN_PROGRESS (or refuse it: the daily quota, the limit in flight)."""
     with LOCK:
-        return _submit(backend, create, kwargs)
+        return _submit(backend, kwargs)
 
 
-def _submit(backend: OrganizationsBackend, create: Any, kwargs: dict[str, Any]) -> CreateRequest:
-    _resolve(backend, create)  # requests whose time has come free their slots
+def _prepare(backend: OrganizationsBackend, request: CreateRequest) -> None:
+    """Make the account a successful request will add (its id, its role) when the request is made, so the sandbox's
+    seeded ids follow the order of requests, whenever the reads that finish them come."""
+    request.account = FakeAccount(backend.org, **request.kwargs)  # type: ignore[arg-type]
+    request.account.create_account_status_id = request.id
+
+
+def _join(backend: OrganizationsBackend, account: FakeAccount, now: datetime) -> None:
+    """The prepared account joins the organization, as moto's create_account adds it."""
+    account.create_time = now
+    backend.accounts.append(account)
+    for policy_id in (utils.DEFAULT_SCP_POLICY_ID, utils.DEFAULT_RCP_POLICY_ID):
+        backend.attach_policy(PolicyId=policy_id, TargetId=account.id)
+    organizations_backends.master_accounts[account.id] = (backend.account_id, backend.partition)
+    registry.record(account.id)  # its root credentials depend on today's settings
+
+
+def _submit(backend: OrganizationsBackend, kwargs: dict[str, Any]) -> CreateRequest:
+    _resolve(backend)  # requests whose time has come free their slots
     _check_capacity(backend.account_id)
     now = utcnow()
     request_id = "car-" + "".join(mock_random.choice(string.ascii_lowercase + string.digits) for _ in range(12))
     request = CreateRequest(request_id, backend.account_id, dict(kwargs), now, now + timedelta(seconds=float(SETTINGS["seconds"])))
     request.failure = _failure(backend, kwargs["Email"])
+    if request.failure is None:
+        _prepare(backend, request)
     REQUESTS[request.id] = request
     return request  # never resolved here: AWS answers IN_PROGRESS, whatever the creation time
 
 
-def resolve(backend: OrganizationsBackend, create: Any) -> None:
+def resolve(backend: OrganizationsBackend) -> None:
     """Finish every request of the organization whose time has come."""
     with LOCK:
-        _resolve(backend, create)
+        _resolve(backend)
 
 
-def _resolve(backend: OrganizationsBackend, create: Any) -> None:
+def _resolve(backend: OrganizationsBackend) -> None:
     now = utcnow()
     for request in sorted(_in_flight(backend.account_id), key=lambda r: r.requested_at):
         if now < request.ready_at:
             continue
-        if request.failure is None:
-            account = create(backend, **request.kwargs)
-            request.account_id = account["CreateAccountStatus"]["AccountId"]
+        if request.account is not None:
+            _join(backend, request.account, now)
+            request.account_id = request.account.id
             request.state = "SUCCEEDED"
         else:
             request.state = "FAILED"
@@ -215,11 +236,6 @@ def install() -> None:
     """Route CreateAccount and its status operations through the requests; reads of accounts resolve them first."""
     original_create = OrganizationsBackend.create_account
 
-    def create(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
-        result = original_create(self, **kwargs)
-        registry.record(result["CreateAccountStatus"]["AccountId"])  # its root credentials depend on today's settings
-        return result
-
     def create_account(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
         if self.org is None:
             return original_create(self, **kwargs)  # moto's AWSOrganizationsNotInUse
@@ -228,22 +244,22 @@ def install() -> None:
             raise OrgConstraintViolation(
                 "ACCOUNT_NUMBER_LIMIT_EXCEEDED", "You have reached the limit on the number of accounts in your organization."
             )
-        return {"CreateAccountStatus": submit(self, create, kwargs).describe()}
+        return {"CreateAccountStatus": submit(self, kwargs).describe()}
 
     def describe_create_account_status(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
-        resolve(self, create)
+        resolve(self)
         request = REQUESTS.get(kwargs.get("CreateAccountRequestId", ""))
         if request is None or request.management_id != self.account_id:
             raise CreateAccountStatusNotFound()
         return {"CreateAccountStatus": request.describe()}
 
     def list_create_account_status(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
-        resolve(self, create)
+        resolve(self)
         return paging.page(statuses(self.account_id, kwargs.get("States")), kwargs, "CreateAccountStatuses")
 
     def resolving(original: Any) -> Any:
         def method(self: OrganizationsBackend, *args: Any, **kwargs: Any) -> Any:
-            resolve(self, create)
+            resolve(self)
             return original(self, *args, **kwargs)
 
         return method
