@@ -61,18 +61,20 @@ def _wait_for(org: Any, request_id: str) -> None:
 
 def _age_members(builder: Any) -> None:
     """The old members were created long ago, as the scenario says (long past the wait before a created account may
-    leave): in Organizations and in the registry alike."""
+    leave): in Organizations and in the registry alike. The old organization dates from its first member."""
     from moto.core.utils import utcnow
     from moto.organizations.models import organizations_backends
 
     from orgnb.sandbox import registry
 
-    backend = organizations_backends[builder.scenario.account("old-management").account_id]["aws"]
+    management = builder.scenario.account("old-management").account_id
+    backend = organizations_backends[management]["aws"]
+    by_id = {a.id: a for a in backend.accounts}
     for profile in builder.scenario.members:
         member = builder.scenario.account(profile)
-        account = next(a for a in backend.accounts if a.id == member.account_id)
-        account.create_time = utcnow() - timedelta(days=member.created_days_ago)
-        registry.record(account.id).created_at = account.create_time.replace(tzinfo=UTC)
+        by_id[member.account_id].create_time = utcnow() - timedelta(days=member.created_days_ago)
+        registry.record(member.account_id).created_at = by_id[member.account_id].create_time.replace(tzinfo=UTC)
+    by_id[management].create_time = min(a.create_time for a in backend.accounts)  # its JoinedTimestamp
 
 
 def seed_org_references(builder: Any, org_id: str) -> None:
