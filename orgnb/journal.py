@@ -12,6 +12,10 @@ import pandas as pd
 
 from orgnb.redact import Scrubber, redact, run_scrubber
 
+# What a step's milestones between begin and done record (a CreateAccount request and its state, a move), shown in
+# the table's detail column.
+MILESTONE_FIELDS = ("request_id", "state", "account_id", "ou")
+
 
 class Journal:
     """Appends redacted JSON entries to `path`; a run killed at any point leaves every finished line."""
@@ -67,7 +71,7 @@ class Journal:
                 "ts": e["ts"],
                 "event": e["event"],
                 "step": e.get("step", ""),
-                "detail": e.get("error") or e.get("reason") or e.get("result") or "",
+                "detail": e.get("error") or e.get("reason") or e.get("result") or {k: e[k] for k in MILESTONE_FIELDS if k in e} or "",
             }
             for e in self.entries()
         ]

@@ -143,6 +143,8 @@ def test_against_the_default_sandbox_requests_are_shown_and_journaled_in_progres
         assert re.search(rf"{name}: request car-[a-z0-9]+ submitted, IN_PROGRESS", out), out
     submitted = [e for e in run.journal.entries() if e["event"] == "submitted"]
     assert sorted(e["step"] for e in submitted) == sorted(CREATES) and {e["state"] for e in submitted} == {"IN_PROGRESS"}
+    table = run.journal.frame()
+    assert [d["state"] for d in table[table["event"] == "submitted"]["detail"]] == ["IN_PROGRESS"] * 3  # as the notebook shows it
     ends = {e["step"]: e["event"] for e in run.journal.entries() if e.get("step") in CREATES}
     assert ends == dict.fromkeys(CREATES, "done")
     run.verify(plan_account_creation)
