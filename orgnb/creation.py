@@ -20,6 +20,7 @@ request AWS reports as FAILED is journaled with a remedy and the other accounts 
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -128,7 +129,10 @@ DAY = timedelta(days=1)
 
 def daily_quota_remedy(first_today: datetime | None) -> str:
     """What to do when the day's creation quota is spent; `first_today` is the earliest request of the last 24 hours."""
-    when = f"after {(first_today + DAY):%Y-%m-%d %H:%M} UTC, a day after the first of the last day's requests" if first_today else ""
+    when = ""
+    if first_today is not None:
+        ready = datetime.fromtimestamp(math.ceil((first_today + DAY).timestamp() / 60) * 60, UTC)  # never early
+        when = f"after {ready:%Y-%m-%d %H:%M} UTC, a day after the first of the last day's requests"
     return (
         "AWS refuses new CreateAccount requests and none is running: the organization reached its daily account-creation "
         f"quota. Run the phase again tomorrow{f' ({when})' if when else ''}, or ask AWS Support to raise the quota"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -165,8 +165,10 @@ def test_the_daily_creation_quota_stops_cleanly_with_its_remedy(
     assert list(run.result.failed) == [CREATES[2]]
     error = run.result.failed[CREATES[2]]
     assert error.startswith("ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED") and "daily account-creation quota" in error
-    tomorrow = min(r.requested_at for r in creation.REQUESTS.values() if r.management_id == MGMT) + timedelta(days=1)
-    assert f"Run the phase again tomorrow (after {tomorrow:%Y-%m-%d %H:%M} UTC" in error
+    first = min(r.requested_at for r in creation.REQUESTS.values() if r.management_id == MGMT)
+    said = re.search(r"Run the phase again tomorrow \(after (\S+ \S+) UTC", error)
+    assert said, error
+    assert timedelta(0) <= datetime.strptime(said[1], "%Y-%m-%d %H:%M") - (first + timedelta(days=1)) < timedelta(minutes=1)
     assert "Widget test: ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED" in out and "tomorrow" in out
     events = [e["event"] for e in run.journal.entries() if e.get("step") == CREATES[2]]
     assert "deferred" in events and events[-1] == "failed", "it waited for the others before concluding"
