@@ -39,7 +39,8 @@ def seed_old_organization(builder: Any) -> OldOrganization:
     _age_members(builder)
     production = org.create_organizational_unit(ParentId=root, Name="Production")["OrganizationalUnit"]["Id"]
     org.move_account(AccountId=builder.scenario.account("old-member-a").account_id, SourceParentId=root, DestinationParentId=production)
-    for principal in ("cloudtrail.amazonaws.com", "sso.amazonaws.com"):
+    # GuardDuty's trusted access first: AWS refuses a delegated administrator for a service without it
+    for principal in ("cloudtrail.amazonaws.com", "sso.amazonaws.com", "guardduty.amazonaws.com"):
         org.enable_aws_service_access(ServicePrincipal=principal)
     org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
     policy = org.create_policy(

@@ -90,6 +90,26 @@ class OrganizationNotEmpty(OrgError):
     message = "To delete an organization, you must first remove all accounts except the management account."
 
 
+class SourceParentNotFound(OrgError):
+    code = "SourceParentNotFoundException"
+    message = "We can't find a source root or OU with the ParentId that you specified."
+
+
+class DestinationParentNotFound(OrgError):
+    code = "DestinationParentNotFoundException"
+    message = "We can't find the destination container (a root or OU) with the ParentId that you specified."
+
+
+class DuplicateAccount(OrgError):
+    code = "DuplicateAccountException"
+    message = "That account is already present in the specified destination."
+
+
+class PolicyTypeNotAvailable(OrgError):
+    code = "PolicyTypeNotAvailableForOrganizationException"
+    message = "You can't use the specified policy type with the feature set currently enabled for this organization."
+
+
 class OrgReasonError(ServiceException):
     """organizations: an error whose model shape has a Reason member."""
 

@@ -7,6 +7,7 @@
   them. The sandbox loads the few the runbook attaches (AdministratorAccess for OrganizationAccountAccessRole...).
 - Account Management (account_api), Organizations membership and handshakes (org_api, handshakes, membership),
   Organizations' account quota (quotas), and a stack set's AutoDeployment (stacksets).
+- Organization rules: what needs all features, delegated administrators, MoveAccount's parents (orgrules).
 - Authorization: SCPs refuse what they deny (scp, checked by the server through authz) and refuse to attach what
   the sandbox cannot evaluate; AssumeRole honours the role's trust policy (trust).
 """
@@ -21,7 +22,7 @@ from moto.iam.models import AccountSummary, AWSManagedPolicy, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 from moto.settings import load_iam_aws_managed_policies
 
-from orgnb.sandbox import account_api, creation, iam_api, org_api, quotas, registry, scp, stacksets, trust
+from orgnb.sandbox import account_api, creation, iam_api, org_api, orgrules, quotas, registry, scp, stacksets, trust
 
 _installed = False
 
@@ -85,4 +86,5 @@ def install() -> None:
     stacksets.install()
     scp.install()
     trust.install()
+    orgrules.install()
     _installed = True
