@@ -61,6 +61,13 @@ def clear() -> None:
     SETTINGS.update(DEFAULT_SETTINGS)
 
 
+def configure(changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply `changes` to this module's settings (server.apply_settings); the settings as the admin route shows them."""
+    if "single_administrator_services" in changes:
+        SETTINGS["single_administrator_services"] = tuple(changes["single_administrator_services"])
+    return {"single_administrator_services": list(SETTINGS["single_administrator_services"])}
+
+
 def require_all_features(backend: OrganizationsBackend, params: dict[str, Any]) -> None:
     """Refuse an operation a consolidated-billing organization cannot perform."""
     if backend.org.feature_set != "ALL":

@@ -26,7 +26,7 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import authz, bulk, creation, handshakes, mailbox, membership, orgrules, principals, registry
+from orgnb.sandbox import allfeatures, authz, bulk, creation, handshakes, mailbox, membership, orgrules, principals, registry
 from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of
 from orgnb.sandbox.faults import Faults, access_denied, error_response
 from orgnb.sandbox.principals import Principal
@@ -60,7 +60,8 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
     """Change the emulator's knobs at run time: creation time and concurrency, injected failures, quotas, the
     membership rules AWS does not document (membership.py: the created account's wait, the interval between two
     membership changes, whether a delegated administrator may be transferred), aws:PrincipalType in AssumeRoot
-    sessions (see principals), and the services that allow one delegated administrator (orgrules)."""
+    sessions (see principals), the services that allow one delegated administrator (orgrules), and how a request to
+    enable all features lives (allfeatures)."""
     if "create_account_seconds" in changes:
         creation.SETTINGS["seconds"] = float(changes["create_account_seconds"])
     if "create_account_in_flight" in changes:
@@ -80,8 +81,6 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
         registry.ACCOUNT_LIMITS[management_id] = int(limit)
     if "assumed_root_principal_type" in changes:
         principals.SETTINGS["assumed_root_principal_type"] = str(changes["assumed_root_principal_type"])
-    if "single_administrator_services" in changes:
-        orgrules.SETTINGS["single_administrator_services"] = tuple(changes["single_administrator_services"])
     return {
         "create_account_seconds": creation.SETTINGS["seconds"],
         "create_account_in_flight": creation.SETTINGS["in_flight"],
@@ -93,7 +92,8 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
         "transfer_needs_leave_permission": membership.SETTINGS["transfer_needs_leave_permission"],
         "account_limits": dict(registry.ACCOUNT_LIMITS),
         "assumed_root_principal_type": principals.SETTINGS["assumed_root_principal_type"],
-        "single_administrator_services": list(orgrules.SETTINGS["single_administrator_services"]),
+        **orgrules.configure(changes),
+        **allfeatures.configure(changes),
     }
 
 
