@@ -89,6 +89,13 @@ def protocol_of(signing_name: str) -> str:
     return str(model.protocol) if model is not None else "json"
 
 
+def query_compatible(signing_name: str) -> bool:
+    """True for a JSON service that also names its errors as its older query protocol did (awsQueryCompatible in
+    its model, as SQS): its errors carry the query code in the x-amzn-query-error header, which botocore reads."""
+    model = _service_model(signing_name)
+    return model is not None and "awsQueryCompatible" in model.metadata
+
+
 class Credential(NamedTuple):
     """The credential scope of a SigV4 signature."""
 

@@ -136,9 +136,10 @@ _DENIED_CODES = {"query": "AccessDenied", "rest-xml": "AccessDenied", "ec2": "Un
 
 
 def aws_error(
-    protocol: str, status_line: str, code: str, message: str, request_id: str = "fault"
+    protocol: str, status_line: str, code: str, message: str, request_id: str = "fault", query_code: str | None = None
 ) -> tuple[str, list[tuple[str, str]], bytes]:
-    """The status line, headers and body of an AWS error in `protocol`'s wire shape (query, ec2, rest-xml, or JSON)."""
+    """The status line, headers and body of an AWS error in `protocol`'s wire shape (query, ec2, rest-xml, or JSON;
+    `query_code`, for a query-compatible JSON service, is the code its x-amzn-query-error header gives)."""
     text = escape(message, quote=False)
     error = f"<Code>{code}</Code><Message>{text}</Message>"
     if protocol == "query":
@@ -149,15 +150,21 @@ def aws_error(
         body = f"<Error>{error}<RequestId>{request_id}</RequestId></Error>"
     else:
         headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+        headers += [("x-amzn-query-error", f"{query_code};Sender")] if query_code else []
         return status_line, headers, json.dumps({"__type": code, "Message": message, "message": message}).encode()
     return status_line, [("Content-Type", "text/xml")], body.encode()
 
 
-def access_denied(protocol: str, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+def access_denied(protocol: str, message: str, query_compatible: bool = False) -> tuple[str, list[tuple[str, str]], bytes]:
     """The 403 AccessDenied response in `protocol`'s shape."""
     code = _DENIED_CODES.get(protocol, "AccessDeniedException")
     text = f"You are not authorized to perform this operation. {message}" if protocol == "ec2" else message
-    return aws_error(protocol, "403 Forbidden", code, text, str(uuid.uuid4()))
+    return aws_error(protocol, "403 Forbidden", code, text, str(uuid.uuid4()), "AccessDenied" if query_compatible else None)
+
+
+def expired_token(protocol: str, message: str, query_compatible: bool = False) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The 400 ExpiredToken response (temporary credentials past their expiration) in `protocol`'s shape."""
+    return aws_error(protocol, "400 Bad Request", "ExpiredToken", message, str(uuid.uuid4()), "ExpiredToken" if query_compatible else None)
 
 
 def error_response(protocol: str, fault: str) -> tuple[str, list[tuple[str, str]], bytes]:

@@ -26,9 +26,9 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import allfeatures, authz, bulk, creation, handshakes, mailbox, membership, orgrules, principals, registry
-from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of
-from orgnb.sandbox.faults import Faults, access_denied, error_response
+from orgnb.sandbox import allfeatures, authz, bulk, creation, handshakes, mailbox, membership, orgrules, principals, registry, rootaccess
+from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of, query_compatible
+from orgnb.sandbox.faults import Faults, access_denied, error_response, expired_token
 from orgnb.sandbox.principals import Principal
 
 ADMIN_PREFIX = "/orgnb-api/"
@@ -174,16 +174,21 @@ class SandboxApp:
     def _intercept(
         self, credential: Credential, operation: str, principal: Principal | None, path: str, content_type: str, body: bytes
     ) -> tuple[str, list[tuple[str, str]], bytes] | None:
-        """An injected fault, or AccessDenied when the caller's SCPs refuse the request (checked before moto sees it,
-        as AWS authorizes before it considers any precondition); None lets the request through."""
-        protocol = protocol_of(credential.service)
+        """An injected fault; ExpiredToken or AccessDenied for a root session's request its task policy does not
+        allow; AccessDenied when the caller's SCPs refuse the request (all checked before moto sees it, as AWS
+        authorizes before it considers any precondition); None lets the request through."""
+        protocol, compatible = protocol_of(credential.service), query_compatible(credential.service)
         fault = self.faults.decide(f"{credential.service}:{operation}")
         if fault is not None:
             return error_response(protocol, fault)
+        refused = rootaccess.refusal(credential.key, authz.action_of(credential.service, operation))
+        if refused is not None:
+            reply = access_denied if refused[0] == "AccessDenied" else expired_token
+            return reply(protocol, refused[1], compatible)
         if principal is None:
             return None
         message = authz.refusal(principal, credential.service, operation, credential.region, path, content_type, body)
-        return access_denied(protocol, message) if message is not None else None
+        return access_denied(protocol, message, compatible) if message is not None else None
 
 
 class _QuietHandler(WSGIRequestHandler):
