@@ -5,7 +5,7 @@ Admin routes (JSON): GET `/orgnb-api/instance` (instance id, scenario, profiles)
 POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up), and
 POST `/orgnb-api/settings` (creation time and concurrency, injected CreateAccount failures, quotas, the principal type
 of AssumeRoot sessions; see apply_settings),
-GET/POST `/orgnb-api/faults` (throttling, a rate limit, n-th call failures, latency; see faults), and
+GET/POST `/orgnb-api/faults` (throttling, a rate limit, n-th call failures, latency, empty List pages; see faults), and
 POST `/orgnb-api/seed` (`{"management_account_id": ..., "ous": 50, "accounts": 1000}`: bulk OUs and accounts for
 benchmarks; see bulk).
 Everything else goes to moto, after injected faults and after the caller's service control policies (authz, scp):
@@ -26,22 +26,47 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import allfeatures, authz, bulk, creation, handshakes, mailbox, membership, orgrules, principals, registry, rootaccess
+from orgnb.sandbox import (
+    allfeatures,
+    authz,
+    bulk,
+    creation,
+    handshakes,
+    mailbox,
+    membership,
+    orgrules,
+    paging,
+    principals,
+    registry,
+    rootaccess,
+)
 from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of, query_compatible
 from orgnb.sandbox.faults import Faults, access_denied, error_response, expired_token
 from orgnb.sandbox.principals import Principal
 
 ADMIN_PREFIX = "/orgnb-api/"
 StartResponse = Callable[..., Any]
+Reply = tuple[str, list[tuple[str, str]], bytes]
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
     body = stream.read(int(length)) if length else (stream.read() if environ.get("wsgi.input_terminated") else b"")
+    return _set_body(environ, body)
+
+
+def _set_body(environ: dict[str, Any], body: bytes) -> bytes:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
+
+
+def _capture(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> Reply:
+    """What `app` answers `environ`: its status line, headers and whole body."""
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+    body = b"".join(app(environ, lambda status_line, headers, exc_info=None: started.append((status_line, headers))))
+    return started[0][0], started[0][1], body
 
 
 STANDALONE_FIELDS = ("payment_method", "phone_verified", "eula_accepted")
@@ -145,7 +170,7 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith(ADMIN_PREFIX):
             return self._admin(environ, start_response)
-        body = _read_body(environ)
+        body = _set_body(environ, paging.restore_token(_read_body(environ)))  # a token from an empty page: the page held back
         status: list[int] = []
 
         def recording_start_response(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -160,6 +185,7 @@ class SandboxApp:
         operation = operation_of(method, path, headers, body, credential.service, query)
         principal = principals.of_key(credential.key)
         reply = self._intercept(credential, operation, principal, path, headers["Content-Type"], body)
+        reply = reply or self._empty_page(environ, credential.service, operation, body)
         if reply is not None:
             status_line, reply_headers, reply_body = reply
             start_response(status_line, reply_headers)
@@ -171,9 +197,20 @@ class SandboxApp:
         self.calllog.add(account, credential.service, operation, status[0] if status else 0)
         return result
 
+    def _empty_page(self, environ: dict[str, Any], service: str, operation: str, body: bytes) -> Reply | None:
+        """An empty page with a NextToken (the `empty_page` fault) in place of a List page moto serves, or None."""
+        key = paging.empty_page_key(service, operation)
+        if key is None or not self.faults.empties(f"{service}:{operation}"):
+            return None
+        status_line, headers, served = _capture(self.inner, environ)
+        if not status_line.startswith("200"):
+            return status_line, headers, served  # AWS answers a failing call with its error, not an empty page
+        self.faults.count_empty(f"{service}:{operation}")
+        return status_line, [("Content-Type", environ.get("CONTENT_TYPE") or "application/x-amz-json-1.1")], paging.empty_page(key, body)
+
     def _intercept(
         self, credential: Credential, operation: str, principal: Principal | None, path: str, content_type: str, body: bytes
-    ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    ) -> Reply | None:
         """An injected fault; ExpiredToken or AccessDenied for a root session's request its task policy does not
         allow; AccessDenied when the caller's SCPs refuse the request (all checked before moto sees it, as AWS
         authorizes before it considers any precondition); None lets the request through."""
