@@ -277,14 +277,14 @@ def cmd_policy(args: argparse.Namespace) -> int:
 def _lease_target(args: argparse.Namespace) -> tuple[Any, str]:
     """The management account's context (guarded) and its organization's root id, from the parameters file."""
     from orgnb.guards import check_reachable, check_sandbox_mix
+    from orgnb.listing import first
     from orgnb.session import make_context
 
     params = load_parameters(args.file)
     ctx = make_context(params.organization.profile, params.organization.region)
     check_sandbox_mix(ctx)
     check_reachable(ctx)
-    roots = ctx.client("organizations").list_roots()["Roots"]
-    return ctx, roots[0]["Id"]
+    return ctx, first(ctx.client("organizations"), "list_roots", "Roots")["Id"]
 
 
 def cmd_lease_show(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgnb.errors import LeaseHeld
+from orgnb.listing import listed
 from orgnb.session import AwsContext
 
 HOLDER, RUN, EXPIRES = "orgnb:lease-holder", "orgnb:lease-run", "orgnb:lease-expires"
@@ -43,7 +44,7 @@ def _now() -> datetime:
 
 def read_lease(ctx: AwsContext, root_id: str) -> Lease | None:
     """The lease tags on the root, or None when there are none (or they are unreadable as a lease)."""
-    tags = {t["Key"]: t["Value"] for t in ctx.client("organizations").list_tags_for_resource(ResourceId=root_id)["Tags"]}
+    tags = {t["Key"]: t["Value"] for t in listed(ctx.client("organizations"), "list_tags_for_resource", "Tags", ResourceId=root_id)}
     if not {HOLDER, RUN, EXPIRES} <= set(tags):
         return None
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from orgnb.pathpolicies import listed
+from orgnb.listing import listed
 from orgnb.session import AwsContext
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from orgnb.inventory import read_root
+from orgnb.listing import first, listed
 from orgnb.orgrefs import load_policy
 from orgnb.session import AwsContext
 
@@ -75,17 +75,12 @@ def _matches(patterns: str | list[str], action: str) -> bool:
     return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in ([patterns] if isinstance(patterns, str) else patterns))
 
 
-def listed(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
-    """Every item under `key` of every page of `operation`."""
-    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
-
-
 def account_path(ctx: AwsContext, account_id: str) -> tuple[PathLevel, ...]:
     """The root, each OU down to `account_id`, and the account (ListParents, DescribeOrganizationalUnit)."""
     org = ctx.client("organizations")
-    upward = [org.list_parents(ChildId=account_id)["Parents"][0]]
+    upward = [first(org, "list_parents", "Parents", ChildId=account_id)]
     while upward[-1]["Type"] != "ROOT":
-        upward.append(org.list_parents(ChildId=upward[-1]["Id"])["Parents"][0])
+        upward.append(first(org, "list_parents", "Parents", ChildId=upward[-1]["Id"]))
     *ous, root = upward
     levels, path = [PathLevel("root", root["Id"])], ""
     for ou in reversed(ous):

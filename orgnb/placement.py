@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from orgnb.errors import OrgnbError
+from orgnb.listing import first
 from orgnb.session import AwsContext
 
 
@@ -33,7 +34,7 @@ class OuResolver:
     def root_id(self) -> str:
         """The organization's root id."""
         if "" not in self._ids:
-            self._ids[""] = self.orgs.list_roots()["Roots"][0]["Id"]
+            self._ids[""] = first(self.orgs, "list_roots", "Roots")["Id"]
         return self._ids[""]
 
     def _child(self, parent_id: str, name: str) -> str | None:
@@ -71,7 +72,7 @@ class OuResolver:
     def move(self, account_id: str, path: str) -> bool:
         """Move an account to the OU at `path` from wherever it is now; False when it is already there."""
         destination = self.id_for(path)
-        source = self.orgs.list_parents(ChildId=account_id)["Parents"][0]["Id"]
+        source = first(self.orgs, "list_parents", "Parents", ChildId=account_id)["Id"]
         if source == destination:
             return False
         self.orgs.move_account(AccountId=account_id, SourceParentId=source, DestinationParentId=destination)

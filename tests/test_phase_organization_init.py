@@ -74,3 +74,26 @@ def test_waiting_for_member_approval_exits_4(brownfield: Sandbox, tmp_path: Path
     result = run_phase("organization-init", params, apply=True, reports_dir=tmp_path)
     assert (result.exit_code, result.outcome) == (ExitCode.PENDING, "pending")
     assert "awaiting: all-features request h-" in outputs_text(result.record_dir / "notebook.ipynb")
+
+
+def test_a_declined_request_names_both_recoveries_and_a_cancelled_one_is_sent_again(brownfield: Sandbox, tmp_path: Path) -> None:
+    import boto3
+
+    params = Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml"
+    org = boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
+    member = boto3.Session(profile_name="standalone").client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    member.accept_handshake(
+        HandshakeId=org.invite_account_to_organization(Target={"Id": "222233334444", "Type": "ACCOUNT"})["Handshake"]["Id"]
+    )
+    parent = org.enable_all_features()["Handshake"]["Id"]
+    member.decline_handshake(HandshakeId=member.list_handshakes_for_account()["Handshakes"][0]["Id"])
+    requests = lambda: [c.status for c in brownfield.calls() if c.operation == "EnableAllFeatures"]  # noqa: E731
+    declined = run_phase("organization-init", params, apply=True, reports_dir=tmp_path)
+    assert declined.exit_code == ExitCode.PENDING and requests() == [200], "only the request made above"
+    text = outputs_text(declined.record_dir / "notebook.ipynb")
+    assert "222233334444 declined; remove it from the organization, or cancel" in text and f"CancelHandshake {parent}" in text
+    org.cancel_handshake(HandshakeId=parent)
+    again = run_phase("organization-init", params, apply=True, reports_dir=tmp_path)
+    assert again.exit_code == ExitCode.PENDING and requests() == [200, 200], "the phase sent a new request"
+    assert "waiting for 222233334444 to accept" in outputs_text(again.record_dir / "notebook.ipynb")

@@ -47,6 +47,7 @@ def test_brownfield_accounts_and_old_organization(brownfield: Sandbox) -> None:
     assert principals == {
         "cloudtrail.amazonaws.com",
         "sso.amazonaws.com",
+        "guardduty.amazonaws.com",
         "ram.amazonaws.com",
         "member.org.stacksets.cloudformation.amazonaws.com",
     }

@@ -74,7 +74,6 @@ def paid(sandbox: Sandbox, account_id: str) -> None:
 def migration_flow(rec: Recorder, sandbox: Sandbox) -> None:
     org = rec.client("management", "organizations")
     org.create_organization(FeatureSet="CONSOLIDATED_BILLING")
-    org.enable_aws_service_access(ServicePrincipal="account.amazonaws.com")
     standalone = org.invite_account_to_organization(Target={"Id": STANDALONE, "Type": "ACCOUNT"}, Notes="join us")["Handshake"]
     rec.client("standalone", "organizations").list_handshakes_for_account()
     rec.client("standalone", "organizations").describe_handshake(HandshakeId=standalone["Id"])
@@ -104,6 +103,7 @@ def migration_flow(rec: Recorder, sandbox: Sandbox) -> None:
     approve = org.list_handshakes_for_account(Filter={"ActionType": "APPROVE_ALL_FEATURES"})["Handshakes"][0]
     org.accept_handshake(HandshakeId=approve["Id"])
     assert org.describe_handshake(HandshakeId=parent["Id"])["Handshake"]["State"] == "ACCEPTED"
+    org.enable_aws_service_access(ServicePrincipal="account.amazonaws.com")  # trusted access needs all features
 
 
 def root_flow(rec: Recorder) -> None:

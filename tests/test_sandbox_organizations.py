@@ -260,3 +260,75 @@ def test_a_member_leaving_does_not_block_all_features(brownfield: Sandbox) -> No
     parent = mgmt.enable_all_features()["Handshake"]
     org("standalone").leave_organization()
     assert mgmt.describe_handshake(HandshakeId=parent["Id"])["Handshake"]["State"] == "OPEN", "no member left to ask"
+
+
+def consolidated_billing_with_standalone() -> dict:
+    """A consolidated-billing organization whose invited member (standalone) is asked to approve all features."""
+    mgmt = org("management")
+    mgmt.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    org("standalone").accept_handshake(HandshakeId=invite(STANDALONE)["Id"])
+    return mgmt.enable_all_features()["Handshake"]
+
+
+def child_of(profile: str) -> dict:
+    return org(profile).list_handshakes_for_account(Filter={"ActionType": "ENABLE_ALL_FEATURES"})["Handshakes"][0]
+
+
+def state_of(handshake_id: str) -> str:
+    return org("management").describe_handshake(HandshakeId=handshake_id)["Handshake"]["State"]
+
+
+def test_a_declined_request_is_resolved_by_removing_the_account(brownfield: Sandbox) -> None:
+    parent = consolidated_billing_with_standalone()
+    assert org("standalone").decline_handshake(HandshakeId=child_of("standalone")["Id"])["Handshake"]["State"] == "DECLINED"
+    assert state_of(parent["Id"]) == "REQUESTED"
+    assert code_of(org("management").accept_handshake, HandshakeId=parent["Id"])[0] == "InvalidHandshakeTransitionException"
+    org("management").remove_account_from_organization(AccountId=STANDALONE)
+    assert state_of(parent["Id"]) == "OPEN", "the account that declined is no longer asked"
+    approve = org("management").list_handshakes_for_account(Filter={"ActionType": "APPROVE_ALL_FEATURES"})["Handshakes"][0]
+    org("management").accept_handshake(HandshakeId=approve["Id"])
+    assert org("management").describe_organization()["Organization"]["FeatureSet"] == "ALL"
+
+
+def test_a_declined_request_is_sent_again_by_cancelling_and_restarting(brownfield: Sandbox) -> None:
+    parent = consolidated_billing_with_standalone()
+    declined = child_of("standalone")["Id"]
+    org("standalone").decline_handshake(HandshakeId=declined)
+    mgmt = org("management")
+    assert code_of(mgmt.enable_all_features) == (
+        "HandshakeConstraintViolationException",
+        "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION",
+    )
+    assert mgmt.cancel_handshake(HandshakeId=parent["Id"])["Handshake"]["State"] == "CANCELED"
+    again = mgmt.enable_all_features()["Handshake"]
+    assert again["Id"] != parent["Id"] and state_of(declined) == "DECLINED"
+    org("standalone").accept_handshake(HandshakeId=child_of("standalone")["Id"])
+    assert state_of(again["Id"]) == "OPEN"
+
+
+def test_an_expired_request_no_longer_blocks_invitations_or_a_new_request(brownfield: Sandbox) -> None:
+    parent = consolidated_billing_with_standalone()
+    assert code_of(invite, OLD_MGMT) == ("HandshakeConstraintViolationException", "INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES")
+    for h in handshake.HANDSHAKES.values():
+        h.requested_at -= timedelta(days=16)
+    assert state_of(parent["Id"]) == "EXPIRED"
+    assert org("standalone").describe_handshake(HandshakeId=child_of("standalone")["Id"])["Handshake"]["State"] == "EXPIRED"
+    assert invite(OLD_MGMT)["State"] == "OPEN", "invitations are open again"
+    assert org("management").enable_all_features()["Handshake"]["State"] == "REQUESTED", "a new request may be made"
+
+
+def test_starting_the_request_cancels_pending_invitations(brownfield: Sandbox) -> None:
+    mgmt = org("management")
+    mgmt.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    pending = invite(OLD_MGMT)["Id"]
+    mgmt.enable_all_features()
+    assert state_of(pending) == "CANCELED"
+    assert code_of(org("old-management").accept_handshake, HandshakeId=pending)[0] == "InvalidHandshakeTransitionException"
+
+
+def test_the_request_lifetime_and_invitations_meanwhile_are_settings(brownfield: Sandbox) -> None:
+    assert brownfield.settings()["all_features_request_days"] == 15 and brownfield.settings()["invite_during_all_features"] is False
+    brownfield.settings(all_features_request_days=90, invite_during_all_features=True)
+    parent = consolidated_billing_with_standalone()
+    assert parent["ExpirationTimestamp"] - parent["RequestedTimestamp"] == timedelta(days=90)
+    assert invite(OLD_MGMT)["State"] == "OPEN"

@@ -139,3 +139,44 @@ def test_expired_credentials_are_refused_at_once_saying_so(central: Sandbox) -> 
     time.sleep(1.1)
     with pytest.raises(PreflightRefused, match=r"have expired \(ExpiredToken\)"):
         check_reachable(ctx)
+
+
+def denied(call, *args, **kwargs) -> tuple[str, int]:
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value.response["Error"]["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_the_audit_task_reads_the_account_summary_and_the_delete_task_does_not(central: Sandbox) -> None:
+    audit = root_session(MEMBER_A, "IAMAuditRootUserCredentials").client("iam")
+    assert audit.get_account_summary()["SummaryMap"]["AccountMFAEnabled"] == 1
+    delete = root_session(MEMBER_A, "IAMDeleteRootUserCredentials").client("iam")
+    assert denied(delete.get_account_summary) == ("AccessDenied", 403)
+
+
+def test_s3_and_sqs_root_sessions_stay_within_their_task_policy(central: Sandbox) -> None:
+    client("old-management", "iam").enable_organizations_root_sessions()
+    bucket = "legacy-prod-artifacts"  # old-member-a's, with a bucket policy
+    queue = client("old-member-a", "sqs").create_queue(QueueName="locked")["QueueUrl"]
+    s3 = root_session(MEMBER_A, "S3UnlockBucketPolicy").client("s3")
+    assert bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert "aws:PrincipalOrgID" in s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert denied(s3.delete_bucket, Bucket=bucket) == ("AccessDenied", 403)
+    assert denied(s3.put_object, Bucket=bucket, Key="k", Body=b"x") == ("AccessDenied", 403)
+    assert denied(root_session(MEMBER_A, "S3UnlockBucketPolicy").client("iam").list_access_keys) == ("AccessDenied", 403)
+    client("old-member-a", "s3").head_bucket(Bucket=bucket)  # still there
+    sqs = root_session(MEMBER_A, "SQSUnlockQueuePolicy").client("sqs")
+    assert sqs.get_queue_url(QueueName="locked")["QueueUrl"] == queue
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"DelaySeconds": "0"})
+    assert denied(sqs.delete_queue, QueueUrl=queue) == ("AccessDenied", 403)
+    assert denied(sqs.send_message, QueueUrl=queue, MessageBody="x") == ("AccessDenied", 403)
+    assert client("old-member-a", "sqs").list_queues()["QueueUrls"] == [queue]
+
+
+def test_assume_root_needs_trusted_access_for_iam(central: Sandbox) -> None:
+    sts = client("old-management", "sts")
+    arn = {"arn": TASK + "IAMAuditRootUserCredentials"}
+    sts.assume_root(TargetPrincipal=MEMBER_A, TaskPolicyArn=arn)
+    client("old-management", "organizations").disable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    assert code_of(sts.assume_root, TargetPrincipal=MEMBER_A, TaskPolicyArn=arn) == "AccessDenied"

@@ -25,6 +25,7 @@ from orgnb.inventory import (
     describe_organization,
     walk_tree,
 )
+from orgnb.listing import first
 from orgnb.memberrole import trusted_principals
 from orgnb.orgrefs import load_policy, org_references
 from orgnb.parameters import ExistingAccount, Parameters
@@ -163,7 +164,7 @@ def _policies(org: Any, policy_types: tuple[str, ...]) -> tuple[tuple[str, str, 
 def read_org_features(ctx: AwsContext, organization: Organization) -> OrgFeatures:
     """Service access, policy types and policies, delegated administrators and the tree of an organization."""
     org = ctx.client("organizations")
-    root = org.list_roots()["Roots"][0]
+    root = first(org, "list_roots", "Roots")
     policy_types = tuple(p["Type"] for p in root.get("PolicyTypes", []) if p.get("Status") == "ENABLED")
     principals = tuple(
         s["ServicePrincipal"]

@@ -88,7 +88,13 @@ def all_features_wait(inventory: Inventory) -> str:
     if request is None:
         return "each invited member account must accept its ENABLE_ALL_FEATURES handshake (console or AcceptHandshake)"
     children = [h for h in inventory.handshakes if h.parent_id == request.id]
-    waiting = [h.target for h in children if h.state != "ACCEPTED"]
+    declined = [h.target for h in children if h.state == "DECLINED"]
+    if declined:
+        return (
+            f"all-features request {request.id}: {', '.join(declined)} declined; remove it from the organization, or cancel "
+            f"the request (CancelHandshake {request.id}) and run this phase again to send a new one"
+        )
+    waiting = [h.target for h in children if h.pending]
     who = ", ".join(waiting) or "the management account"
     return f"all-features request {request.id}: waiting for {who} to accept (expires {request.expires_at})"
 

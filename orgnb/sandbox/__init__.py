@@ -28,7 +28,19 @@ from typing import Any
 import boto3
 
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
-from orgnb.sandbox import account_api, closure, creation, handshakes, mailbox, membership, patches, principals, registry, rootaccess
+from orgnb.sandbox import (
+    account_api,
+    closure,
+    creation,
+    handshakes,
+    mailbox,
+    membership,
+    orgrules,
+    patches,
+    principals,
+    registry,
+    rootaccess,
+)
 from orgnb.sandbox.calllog import Call, CallLog
 from orgnb.sandbox.faults import Faults
 from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
@@ -56,6 +68,7 @@ def _reset_moto() -> None:
     account_api.PENDING_EMAILS.clear()
     creation.clear()
     closure.clear()
+    orgrules.clear()
 
 
 def _seed_ids(scenario: str) -> None:

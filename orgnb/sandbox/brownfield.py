@@ -40,7 +40,8 @@ def seed_old_organization(builder: Any) -> OldOrganization:
     _age_members(builder)
     production = org.create_organizational_unit(ParentId=root, Name="Production")["OrganizationalUnit"]["Id"]
     org.move_account(AccountId=builder.scenario.account("old-member-a").account_id, SourceParentId=root, DestinationParentId=production)
-    for principal in ("cloudtrail.amazonaws.com", "sso.amazonaws.com"):
+    # GuardDuty's trusted access first: AWS refuses a delegated administrator for a service without it
+    for principal in ("cloudtrail.amazonaws.com", "sso.amazonaws.com", "guardduty.amazonaws.com"):
         org.enable_aws_service_access(ServicePrincipal=principal)
     org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
     policy = org.create_policy(
@@ -61,7 +62,8 @@ def _wait_for(org: Any, request_id: str) -> None:
 
 def _age_members(builder: Any) -> None:
     """The old members were created long ago, as the scenario says (long past the wait before a created account may
-    leave): in Organizations and in the registry alike. The old organization dates from its first member."""
+    leave): in Organizations and in the registry alike. The old organization dates from an hour before its first member
+    (the management account's JoinedTimestamp; no two accounts share one, as moto pages ListAccounts by it)."""
     from moto.core.utils import utcnow
     from moto.organizations.models import organizations_backends
 
@@ -70,11 +72,11 @@ def _age_members(builder: Any) -> None:
     management = builder.scenario.account("old-management").account_id
     backend = organizations_backends[management]["aws"]
     by_id = {a.id: a for a in backend.accounts}
-    for profile in builder.scenario.members:
+    for n, profile in enumerate(builder.scenario.members):
         member = builder.scenario.account(profile)
-        by_id[member.account_id].create_time = utcnow() - timedelta(days=member.created_days_ago)
+        by_id[member.account_id].create_time = utcnow() - timedelta(days=member.created_days_ago, minutes=n)
         registry.record(member.account_id).created_at = by_id[member.account_id].create_time.replace(tzinfo=UTC)
-    by_id[management].create_time = min(a.create_time for a in backend.accounts)  # its JoinedTimestamp
+    by_id[management].create_time = min(a.create_time for a in backend.accounts) - timedelta(hours=1)  # its JoinedTimestamp
 
 
 def seed_org_references(builder: Any, org_id: str) -> None:

@@ -35,7 +35,7 @@ _SESSION = botocore.session.get_session()
 
 
 @cache
-def _service_model(signing_name: str) -> ServiceModel | None:
+def service_model(signing_name: str) -> ServiceModel | None:
     """The model of the service that signs as `signing_name`: the service of that name when it matches (most do),
     else the first that does (loading every model takes seconds, so that is the last resort)."""
     available = _SESSION.get_available_services()
@@ -49,7 +49,7 @@ def _service_model(signing_name: str) -> ServiceModel | None:
 @cache
 def _rest_routes(signing_name: str) -> tuple[tuple[str, re.Pattern[str], frozenset[str], str], ...]:
     """(method, path regex, required query keys, operation) for a REST service, most specific first."""
-    model = _service_model(signing_name)
+    model = service_model(signing_name)
     if model is not None and model.protocol.startswith("rest"):
         routes = []
         for op_name in model.operation_names:
@@ -85,8 +85,15 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes, s
 
 def protocol_of(signing_name: str) -> str:
     """The wire protocol of the service that signs as `signing_name` (json, query, rest-json, ...)."""
-    model = _service_model(signing_name)
+    model = service_model(signing_name)
     return str(model.protocol) if model is not None else "json"
+
+
+def query_compatible(signing_name: str) -> bool:
+    """True for a JSON service that also names its errors as its older query protocol did (awsQueryCompatible in
+    its model, as SQS): its errors carry the query code in the x-amzn-query-error header, which botocore reads."""
+    model = service_model(signing_name)
+    return model is not None and "awsQueryCompatible" in model.metadata
 
 
 class Credential(NamedTuple):

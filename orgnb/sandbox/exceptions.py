@@ -105,6 +105,26 @@ class OrgConcurrentModification(OrgError):
     message = "The target of the operation is currently being modified by a different request. Try again later."
 
 
+class SourceParentNotFound(OrgError):
+    code = "SourceParentNotFoundException"
+    message = "We can't find a source root or OU with the ParentId that you specified."
+
+
+class DestinationParentNotFound(OrgError):
+    code = "DestinationParentNotFoundException"
+    message = "We can't find the destination container (a root or OU) with the ParentId that you specified."
+
+
+class DuplicateAccount(OrgError):
+    code = "DuplicateAccountException"
+    message = "That account is already present in the specified destination."
+
+
+class PolicyTypeNotAvailable(OrgError):
+    code = "PolicyTypeNotAvailableForOrganizationException"
+    message = "You can't use the specified policy type with the feature set currently enabled for this organization."
+
+
 class OrgReasonError(ServiceException):
     """organizations: an error whose model shape has a Reason member."""
 

@@ -9,7 +9,11 @@ protocol sends them, so botocore sees (and retries) them as it would from AWS:
 - failed: `ServiceUnavailable`/`ServiceException` with HTTP 503;
 - refused (`refuse: [key, ...]`): `AccessDenied` (query, REST-XML), `UnauthorizedOperation` (EC2), JSON and
   REST-JSON `AccessDeniedException`, with HTTP 403.
-A seeded random generator makes a throttling pattern repeatable.
+An empty page (`empty_page: {key: fraction}`) answers a fraction of the List calls whose documentation warns of
+them (every Organizations List* operation: "These operations can occasionally return an empty set of results even
+when more results are available. Continue making requests until NextToken returns null.") with no items and a
+NextToken, when the call would have succeeded; see paging. Other calls are never emptied.
+A seeded random generator makes a throttling (and emptying) pattern repeatable.
 """
 
 from __future__ import annotations
@@ -35,9 +39,11 @@ class Faults:
     latency_ms: dict[str, int] = field(default_factory=dict)
     rate_limit: dict[str, tuple[float, float]] = field(default_factory=dict)
     refuse: tuple[str, ...] = ()
+    empty_page: dict[str, float] = field(default_factory=dict)
     seed: int = 0
     calls: Counter[str] = field(default_factory=Counter)
     rate_limited: Counter[str] = field(default_factory=Counter)
+    emptied: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -53,6 +59,7 @@ class Faults:
             latency_ms={k: int(v) for k, v in (data.get("latency_ms") or {}).items()},
             rate_limit={k: (float(v[0]), float(v[1])) for k, v in (data.get("rate_limit") or {}).items()},
             refuse=tuple(str(k) for k in data.get("refuse") or ()),
+            empty_page={k: float(v) for k, v in (data.get("empty_page") or {}).items()},
             seed=int(data.get("seed", 0)),
         )
 
@@ -64,9 +71,11 @@ class Faults:
             "latency_ms": self.latency_ms,
             "rate_limit": {k: list(v) for k, v in self.rate_limit.items()},
             "refuse": list(self.refuse),
+            "empty_page": self.empty_page,
             "seed": self.seed,
             "calls": dict(self.calls),
             "rate_limited": dict(self.rate_limited),
+            "emptied": dict(self.emptied),
         }
 
     def decide(self, key: str) -> str | None:
@@ -86,6 +95,17 @@ class Faults:
                 return "throttled"
             fraction = _lookup(self.throttle, key, 0.0)
             return "throttled" if fraction and self._random.random() < fraction else None
+
+    def empties(self, key: str) -> bool:
+        """Whether this List call gets an empty page (the `empty_page` fraction in force for `key`)."""
+        fraction = _lookup(self.empty_page, key, 0.0)
+        with self._lock:
+            return bool(fraction) and self._random.random() < fraction
+
+    def count_empty(self, key: str) -> None:
+        """Count an empty page served for `key`."""
+        with self._lock:
+            self.emptied[key] += 1
 
 
 def _most_specific(table: Collection[str], key: str) -> str | None:
@@ -136,9 +156,10 @@ _DENIED_CODES = {"query": "AccessDenied", "rest-xml": "AccessDenied", "ec2": "Un
 
 
 def aws_error(
-    protocol: str, status_line: str, code: str, message: str, request_id: str = "fault"
+    protocol: str, status_line: str, code: str, message: str, request_id: str = "fault", query_code: str | None = None
 ) -> tuple[str, list[tuple[str, str]], bytes]:
-    """The status line, headers and body of an AWS error in `protocol`'s wire shape (query, ec2, rest-xml, or JSON)."""
+    """The status line, headers and body of an AWS error in `protocol`'s wire shape (query, ec2, rest-xml, or JSON;
+    `query_code`, for a query-compatible JSON service, is the code its x-amzn-query-error header gives)."""
     text = escape(message, quote=False)
     error = f"<Code>{code}</Code><Message>{text}</Message>"
     if protocol == "query":
@@ -149,15 +170,21 @@ def aws_error(
         body = f"<Error>{error}<RequestId>{request_id}</RequestId></Error>"
     else:
         headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+        headers += [("x-amzn-query-error", f"{query_code};Sender")] if query_code else []
         return status_line, headers, json.dumps({"__type": code, "Message": message, "message": message}).encode()
     return status_line, [("Content-Type", "text/xml")], body.encode()
 
 
-def access_denied(protocol: str, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+def access_denied(protocol: str, message: str, query_compatible: bool = False) -> tuple[str, list[tuple[str, str]], bytes]:
     """The 403 AccessDenied response in `protocol`'s shape."""
     code = _DENIED_CODES.get(protocol, "AccessDeniedException")
     text = f"You are not authorized to perform this operation. {message}" if protocol == "ec2" else message
-    return aws_error(protocol, "403 Forbidden", code, text, str(uuid.uuid4()))
+    return aws_error(protocol, "403 Forbidden", code, text, str(uuid.uuid4()), "AccessDenied" if query_compatible else None)
+
+
+def expired_token(protocol: str, message: str, query_compatible: bool = False) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The 400 ExpiredToken response (temporary credentials past their expiration) in `protocol`'s shape."""
+    return aws_error(protocol, "400 Bad Request", "ExpiredToken", message, str(uuid.uuid4()), "ExpiredToken" if query_compatible else None)
 
 
 def error_response(protocol: str, fault: str) -> tuple[str, list[tuple[str, str]], bytes]:

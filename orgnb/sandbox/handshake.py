@@ -1,9 +1,9 @@
 """The handshakes the sandbox keeps: the Handshake record, the store, who may see one, and its lifecycle rules.
 
 State only; handshakes (invitations, acceptance) and allfeatures (enabling all features) act on it under LOCK.
-Choices where AWS's behaviour is not documented: an INVITE starts OPEN and ENABLE_ALL_FEATURES REQUESTED, both expire
-15 days after they are sent; terminal handshakes stay visible for 30 days; a party that cannot see a handshake gets
-HandshakeNotFoundException.
+Choices where AWS's behaviour is not documented: an INVITE starts OPEN and ENABLE_ALL_FEATURES REQUESTED; an INVITE
+expires 15 days after it is sent (an ENABLE_ALL_FEATURES request: see allfeatures); terminal handshakes stay visible
+for 30 days; a party that cannot see a handshake gets HandshakeNotFoundException.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class Handshake:
     parent_id: str | None = None
     tags: list[dict[str, str]] = field(default_factory=list)
     terminal_at: datetime | None = None
+    lifetime: timedelta = HANDSHAKE_LIFETIME
 
     @property
     def arn(self) -> str:
@@ -58,7 +59,7 @@ class Handshake:
     @property
     def expires_at(self) -> datetime:
         """When a pending handshake expires."""
-        return self.requested_at + HANDSHAKE_LIFETIME
+        return self.requested_at + self.lifetime
 
     def settle(self, state: str) -> None:
         """Move to a terminal state now."""

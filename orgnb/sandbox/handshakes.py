@@ -38,8 +38,9 @@ _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 
 
 def clear() -> None:
-    """Forget every handshake and return the settings to their defaults (on reset)."""
+    """Forget every handshake and return the settings to their defaults, enabling all features' too (on reset)."""
     handshake.clear()
+    allfeatures.clear()
     SETTINGS.clear()
     SETTINGS.update(DEFAULT_SETTINGS)
 
@@ -84,7 +85,7 @@ def invite(caller: str, target: dict[str, str], notes: str | None, tags: list[di
     backend = membership.management_backend(caller)
     _validate_target(target, notes, tags)
     org = backend.org
-    if getattr(org, "pending_all_features", False):
+    if allfeatures.invitations_refused(org.id):
         raise HandshakeConstraintViolation("INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES")
     account_id, email = (target["Id"], None) if target["Type"] == "ACCOUNT" else (None, target["Id"])
     if email is not None and (known := registry.by_email(email)) is not None:
@@ -185,7 +186,6 @@ def cancel(handshake_id: str, caller: str) -> Handshake:
         for child in HANDSHAKES.values():
             if child.parent_id == h.id and child.state in PENDING:
                 child.settle("CANCELED")
-        organizations_backends[h.sender]["aws"].org.pending_all_features = False
     return h
 
 
@@ -234,12 +234,13 @@ def remove_member(backend: OrganizationsBackend, account_id: str) -> None:
 
 
 def _depart(backend: OrganizationsBackend, account_id: str) -> None:
-    """The account leaves `backend`'s organization; the approvals it still owed for all features no longer count."""
+    """The account leaves `backend`'s organization; the approval it still owed (or declined) for all features no
+    longer counts."""
     membership.depart(backend, account_id)
-    for h in list(HANDSHAKES.values()):
+    for h in HANDSHAKES.values():
         if h.recipient_account == account_id and h.action == "ENABLE_ALL_FEATURES" and h.state in PENDING:
             h.settle("CANCELED")
-            allfeatures.advance(h.parent_id or "")
+    allfeatures.member_departed(backend.org.id)
 
 
 @locked

@@ -2,7 +2,10 @@
 
 Spec: the IAM API reference (Enable/DisableOrganizationsRoot*, ListOrganizationsFeatures), STS AssumeRoot, and
 the IAM user guide's "Centrally manage root access for member accounts". Every request made with AssumeRoot
-credentials is checked before it reaches its handler: an expired session gets ExpiredToken, an action outside the task policy AccessDenied.
+credentials, to any service, is checked by the server before moto sees it (rootaccess.refusal): an expired session
+gets ExpiredToken, an action outside the task policy AccessDenied. AssumeRoot needs trusted access for IAM (the
+EnableOrganizationsRootSessions and ...RootCredentialsManagement references: "Enable trusted access for AWS Identity
+and Access Management in AWS Organizations"): once DisableAWSServiceAccess turns it off, AssumeRoot is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ _TASK_ARN = re.compile(r"^arn:aws[\w-]*:iam::aws:policy/root-task/(?P<name>\w+)$
 _TARGET = re.compile(r"^(?:(?P<id>\d{12})|arn:aws[\w-]*:iam::(?P<arn_id>\d{12}):root)$")
 
 
+def _trusted(backend: Any) -> bool:
+    """True when the organization has trusted access for IAM enabled."""
+    return any(s.get("ServicePrincipal") == IAM_PRINCIPAL for s in backend.services)
+
+
 def _org_feature_backend(caller: str, enabling: bool) -> Any:
     """The organization backend after the checks IAM documents for these operations, in order."""
     backend = registry.org_backend(caller)
@@ -44,7 +52,7 @@ def _org_feature_backend(caller: str, enabling: bool) -> Any:
         )
     if backend.org.feature_set != "ALL":
         raise QueryError("OrganizationNotInAllFeaturesModeException", "The organization does not have all features enabled.")
-    if not any(s.get("ServicePrincipal") == IAM_PRINCIPAL for s in backend.services):
+    if not _trusted(backend):
         raise QueryError("ServiceAccessNotEnabledException", "Trusted access for IAM is not enabled in Organizations.")
     if enabling and not is_mgmt:
         raise QueryError("CallerIsNotManagementAccountException", "Only the management account can enable this feature.")
@@ -106,7 +114,7 @@ def assume_root(self: TokenResponse) -> ActionResult:
     feature = rootaccess.TASK_POLICIES[task_match["name"]][0]
     if backend.org.master_account_id != caller and not admin:
         raise denied
-    if feature not in getattr(backend.org, "root_features", set()):
+    if not _trusted(backend) or feature not in getattr(backend.org, "root_features", set()):
         raise denied
     member = next((a for a in backend.accounts if a.id == target), None)
     if member is None or target == backend.org.master_account_id or member.state != "ACTIVE":
@@ -121,30 +129,6 @@ def assume_root(self: TokenResponse) -> ActionResult:
         "Expiration": session.expiration,
     }
     return ActionResult({"Credentials": credentials})
-
-
-def _guard(original: Callable[[BaseResponse], Any]) -> Callable[[BaseResponse], Any]:
-    """Wrap call_action: a root session's request must be unexpired and within its task policy."""
-
-    def call_action(self: BaseResponse) -> Any:
-        session = rootaccess.SESSIONS.get(self.get_access_key())
-        if session is not None:
-            action = f"{self.service_name}:{self._get_action()}"
-            error = None
-            if session.expired:
-                error = QueryError("ExpiredToken", "The security token included in the request is expired")
-            elif not session.allows(action):
-                root = f"arn:aws:iam::{session.account_id}:root"
-                error = QueryError(
-                    "AccessDenied",
-                    f"User: {root} is not authorized to perform: {action} on resource: {root} "
-                    f"because no session policy allows the {action} action",
-                )
-            if error is not None:
-                return reply_error(self, error)
-        return original(self)
-
-    return call_action
 
 
 def get_caller_identity(original: Callable[[TokenResponse], Any]) -> Callable[[TokenResponse], Any]:
@@ -264,6 +248,5 @@ def install() -> None:
     IamResponse.list_organizations_features = _features_handler(None, False)
     TokenResponse.assume_root = assume_root
     TokenResponse.get_caller_identity = get_caller_identity(TokenResponse.get_caller_identity)
-    BaseResponse.call_action = _guard(BaseResponse.call_action)
     for name in ROOT_STORE_HANDLERS:
         setattr(IamResponse, name, _root_store(name, getattr(IamResponse, name)))

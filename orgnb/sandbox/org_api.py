@@ -2,8 +2,7 @@
 
 - New operations: InviteAccountToOrganization, AcceptHandshake, DeclineHandshake, CancelHandshake,
   DescribeHandshake, ListHandshakesForOrganization, ListHandshakesForAccount, LeaveOrganization, EnableAllFeatures.
-- Paged as AWS pages: ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent, ListChildren,
-  ListPolicies at most 20 items (MaxResults 1-20).
+- Paged as AWS pages (see paging): at most 20 items a page, MaxResults above 20 refused, on every List operation.
 - Fixed: members calling management-only operations get AccessDenied (moto answers AWSOrganizationsNotInUse);
   DeleteOrganization refuses while any member is left (moto compares names) and cancels pending invitations;
   RemoveAccountFromOrganization applies the leave preconditions; iam.amazonaws.com and account.amazonaws.com are
@@ -16,8 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
-from moto.organizations import utils
-from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, OrganizationsBackend, organizations_backends
+from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 
 from orgnb.sandbox import allfeatures, handshake, handshakes, membership, paging, principals
@@ -172,35 +170,9 @@ NEW_HANDLERS = {
 }
 
 
-# List operations AWS pages at 20 items at most (moto serves ListAccounts 100 a page).
-_PAGED = ("list_accounts", "list_accounts_for_parent", "list_organizational_units_for_parent", "list_policies", "list_targets_for_policy")
-
-
-def _max_results_checked(name: str, original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
-    def handler(self: OrganizationsResponse) -> Any:
-        size = self.request_params.get("MaxResults")
-        if size is not None and not 1 <= int(size) <= paging.MAX_RESULTS:
-            raise OrgInvalidInput("MAX_VALUE_EXCEEDED", f"MaxResults must be between 1 and {paging.MAX_RESULTS}.")
-        return original(self)
-
-    handler.__name__ = name
-    return handler
-
-
-def _paged_children(original: Callable[[OrganizationsBackend, Any], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    def list_children(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
-        return paging.page(original(self, **kwargs)["Children"], kwargs, "Children")
-
-    return list_children
-
-
 def install() -> None:
     """Register the handlers and the fixes."""
-    OrganizationsBackend.list_children = _paged_children(OrganizationsBackend.list_children)  # type: ignore[method-assign]
-    for name in _PAGED:
-        if name in utils.PAGINATION_MODEL:
-            utils.PAGINATION_MODEL[name]["limit_default"] = paging.MAX_RESULTS
-        setattr(OrganizationsResponse, name, _max_results_checked(name, getattr(OrganizationsResponse, name)))
+    paging.install()
     for name in sorted(_MANAGEMENT_ONLY):
         setattr(OrganizationsResponse, name, _management_only(name, getattr(OrganizationsResponse, name)))
     for name, fn in NEW_HANDLERS.items():

@@ -8,6 +8,7 @@
 - Account Management (account_api), Organizations membership and handshakes (org_api, handshakes, membership),
   CreateAccount and CloseAccount (creation, closure), Organizations' account quota (quotas), and a stack set's
   AutoDeployment (stacksets).
+- Organization rules: what needs all features, delegated administrators, MoveAccount's parents (orgrules).
 - Authorization: SCPs refuse what they deny (scp, checked by the server through authz) and refuse to attach what
   the sandbox cannot evaluate; AssumeRole honours the role's trust policy (trust).
 """
@@ -22,7 +23,7 @@ from moto.iam.models import AccountSummary, AWSManagedPolicy, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 from moto.settings import load_iam_aws_managed_policies
 
-from orgnb.sandbox import account_api, closure, creation, iam_api, org_api, quotas, registry, scp, stacksets, trust
+from orgnb.sandbox import account_api, closure, creation, iam_api, org_api, orgrules, quotas, registry, scp, stacksets, trust
 
 _installed = False
 
@@ -87,4 +88,5 @@ def install() -> None:
     stacksets.install()
     scp.install()
     trust.install()
+    orgrules.install()
     _installed = True

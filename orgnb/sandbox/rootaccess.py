@@ -18,7 +18,11 @@ from moto.core.utils import utcnow
 from orgnb.sandbox.registry import RootCredentials
 
 FEATURES = ("RootCredentialsManagement", "RootSessions")
-_AUDIT = frozenset(
+# What each root-task policy leaves allowed: the NotAction list of its "DenyAllOtherActionsOnAnyResource" statement
+# (AWS Managed Policy Reference Guide, each policy's page; the IAM user guide's "Perform a privileged task on an AWS
+# Organizations member account" lists the five). Their other statements deny the same actions to anything but the
+# root user, which a root session always is.
+_READ_ROOT = frozenset(
     {
         "iam:GetAccessKeyLastUsed",
         "iam:GetLoginProfile",
@@ -37,11 +41,11 @@ _DELETE = frozenset(
         "iam:DeleteVirtualMFADevice",
     }
 )
-# Task policy -> (the organization feature it needs, the actions it allows); IAMDeleteRootUserCredentials also audits.
+# Task policy -> (the organization feature it needs, the actions it allows).
 TASK_POLICIES: dict[str, tuple[str, frozenset[str]]] = {
-    "IAMAuditRootUserCredentials": ("RootCredentialsManagement", _AUDIT),
+    "IAMAuditRootUserCredentials": ("RootCredentialsManagement", _READ_ROOT | {"iam:GetAccountSummary"}),
     "IAMCreateRootUserPassword": ("RootCredentialsManagement", frozenset({"iam:CreateLoginProfile", "iam:GetLoginProfile"})),
-    "IAMDeleteRootUserCredentials": ("RootCredentialsManagement", _AUDIT | _DELETE),
+    "IAMDeleteRootUserCredentials": ("RootCredentialsManagement", _READ_ROOT | _DELETE),
     "S3UnlockBucketPolicy": (
         "RootSessions",
         frozenset({"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:ListAllMyBuckets", "s3:PutBucketPolicy"}),
@@ -81,6 +85,23 @@ SESSIONS: dict[str, RootSession] = {}
 def clear() -> None:
     """Forget every session (on reset)."""
     SESSIONS.clear()
+
+
+def refusal(access_key: str, action: str) -> tuple[str, str] | None:
+    """(error code, message) when `access_key` belongs to a root session that may not ask for `action` (it expired,
+    or its task policy does not allow the action); None for any other key or an allowed action. The server checks
+    every request of every service (S3 and SQS included) before the request reaches moto."""
+    session = SESSIONS.get(access_key)
+    if session is None:
+        return None
+    if session.expired:
+        return "ExpiredToken", "The security token included in the request is expired"
+    if not session.allows(action):
+        root = f"arn:aws:iam::{session.account_id}:root"
+        return "AccessDenied", (
+            f"User: {root} is not authorized to perform: {action} on resource: {root} because no session policy allows the {action} action"
+        )
+    return None
 
 
 def seed_root_credentials(account: Any) -> RootCredentials:

@@ -5,7 +5,7 @@ Admin routes (JSON): GET `/orgnb-api/instance` (instance id, scenario, profiles)
 POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up), and
 POST `/orgnb-api/settings` (CreateAccount's and CloseAccount's times and limits, injected CreateAccount failures, quotas, the principal type
 of AssumeRoot sessions; see apply_settings),
-GET/POST `/orgnb-api/faults` (throttling, a rate limit, n-th call failures, latency; see faults), and
+GET/POST `/orgnb-api/faults` (throttling, a rate limit, n-th call failures, latency, empty List pages; see faults), and
 POST `/orgnb-api/seed` (`{"management_account_id": ..., "ous": 50, "accounts": 1000}`: bulk OUs and accounts for
 benchmarks; see bulk).
 Everything else goes to moto, after injected faults and after the caller's service control policies (authz, scp):
@@ -26,22 +26,48 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import authz, bulk, closure, creation, handshakes, mailbox, membership, principals, registry
-from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of
-from orgnb.sandbox.faults import Faults, access_denied, error_response
+from orgnb.sandbox import (
+    allfeatures,
+    authz,
+    bulk,
+    closure,
+    creation,
+    handshakes,
+    mailbox,
+    membership,
+    orgrules,
+    paging,
+    principals,
+    registry,
+    rootaccess,
+)
+from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of, query_compatible
+from orgnb.sandbox.faults import Faults, access_denied, error_response, expired_token
 from orgnb.sandbox.principals import Principal
 
 ADMIN_PREFIX = "/orgnb-api/"
 StartResponse = Callable[..., Any]
+Reply = tuple[str, list[tuple[str, str]], bytes]
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
     body = stream.read(int(length)) if length else (stream.read() if environ.get("wsgi.input_terminated") else b"")
+    return _set_body(environ, body)
+
+
+def _set_body(environ: dict[str, Any], body: bytes) -> bytes:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
+
+
+def _capture(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> Reply:
+    """What `app` answers `environ`: its status line, headers and whole body."""
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+    body = b"".join(app(environ, lambda status_line, headers, exc_info=None: started.append((status_line, headers))))
+    return started[0][0], started[0][1], body
 
 
 STANDALONE_FIELDS = ("payment_method", "phone_verified", "eula_accepted")
@@ -60,8 +86,9 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
     """Change the emulator's knobs at run time: CreateAccount's and CloseAccount's times, limits, quotas and injected
     failures (creation, closure), the account quota, the
     membership rules AWS does not document (membership.py: the created account's wait, the interval between two
-    membership changes, whether a delegated administrator may be transferred), and aws:PrincipalType in AssumeRoot
-    sessions (see principals)."""
+    membership changes, whether a delegated administrator may be transferred), aws:PrincipalType in AssumeRoot
+    sessions (see principals), the services that allow one delegated administrator (orgrules), and how a request to
+    enable all features lives (allfeatures)."""
     accounts = {**creation.apply_settings(changes), **closure.apply_settings(changes)}
     if "daily_invitations" in changes:
         handshakes.SETTINGS["daily_invitations"] = int(changes["daily_invitations"])
@@ -85,6 +112,8 @@ def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
         "transfer_needs_leave_permission": membership.SETTINGS["transfer_needs_leave_permission"],
         "account_limits": dict(registry.ACCOUNT_LIMITS),
         "assumed_root_principal_type": principals.SETTINGS["assumed_root_principal_type"],
+        **orgrules.configure(changes),
+        **allfeatures.configure(changes),
     }
 
 
@@ -136,7 +165,7 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith(ADMIN_PREFIX):
             return self._admin(environ, start_response)
-        body = _read_body(environ)
+        body = _set_body(environ, paging.restore_token(_read_body(environ)))  # a token from an empty page: the page held back
         status: list[int] = []
 
         def recording_start_response(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -151,6 +180,7 @@ class SandboxApp:
         operation = operation_of(method, path, headers, body, credential.service, query)
         principal = principals.of_key(credential.key)
         reply = self._intercept(credential, operation, principal, path, headers["Content-Type"], body)
+        reply = reply or self._empty_page(environ, credential.service, operation, body)
         if reply is not None:
             status_line, reply_headers, reply_body = reply
             start_response(status_line, reply_headers)
@@ -162,19 +192,35 @@ class SandboxApp:
         self.calllog.add(account, credential.service, operation, status[0] if status else 0)
         return result
 
+    def _empty_page(self, environ: dict[str, Any], service: str, operation: str, body: bytes) -> Reply | None:
+        """An empty page with a NextToken (the `empty_page` fault) in place of a List page moto serves, or None."""
+        key = paging.empty_page_key(service, operation)
+        if key is None or not self.faults.empties(f"{service}:{operation}"):
+            return None
+        status_line, headers, served = _capture(self.inner, environ)
+        if not status_line.startswith("200"):
+            return status_line, headers, served  # AWS answers a failing call with its error, not an empty page
+        self.faults.count_empty(f"{service}:{operation}")
+        return status_line, [("Content-Type", environ.get("CONTENT_TYPE") or "application/x-amz-json-1.1")], paging.empty_page(key, body)
+
     def _intercept(
         self, credential: Credential, operation: str, principal: Principal | None, path: str, content_type: str, body: bytes
-    ) -> tuple[str, list[tuple[str, str]], bytes] | None:
-        """An injected fault, or AccessDenied when the caller's SCPs refuse the request (checked before moto sees it,
-        as AWS authorizes before it considers any precondition); None lets the request through."""
-        protocol = protocol_of(credential.service)
+    ) -> Reply | None:
+        """An injected fault; ExpiredToken or AccessDenied for a root session's request its task policy does not
+        allow; AccessDenied when the caller's SCPs refuse the request (all checked before moto sees it, as AWS
+        authorizes before it considers any precondition); None lets the request through."""
+        protocol, compatible = protocol_of(credential.service), query_compatible(credential.service)
         fault = self.faults.decide(f"{credential.service}:{operation}")
         if fault is not None:
             return error_response(protocol, fault)
+        refused = rootaccess.refusal(credential.key, authz.action_of(credential.service, operation))
+        if refused is not None:
+            reply = access_denied if refused[0] == "AccessDenied" else expired_token
+            return reply(protocol, refused[1], compatible)
         if principal is None:
             return None
         message = authz.refusal(principal, credential.service, operation, credential.region, path, content_type, body)
-        return access_denied(protocol, message) if message is not None else None
+        return access_denied(protocol, message, compatible) if message is not None else None
 
 
 class _QuietHandler(WSGIRequestHandler):

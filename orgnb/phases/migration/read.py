@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from orgnb.guards import profile_context
 from orgnb.inventory import Inventory, caller_identity, describe_organization
+from orgnb.listing import listed
 from orgnb.memberrole import read_role_trust
 from orgnb.parameters import ExistingAccount, Parameters
 from orgnb.pathpolicies import PolicyType
@@ -36,7 +37,7 @@ def _standing(old_management: AwsContext, account_id: str) -> dict[str, Any]:
 
 def _origin(ctx: AwsContext, account_id: str) -> str:
     """The organization a member came from, as the tag of the invitation it accepted says ('' when untagged)."""
-    tags = ctx.client("organizations").list_tags_for_resource(ResourceId=account_id)["Tags"]
+    tags = listed(ctx.client("organizations"), "list_tags_for_resource", "Tags", ResourceId=account_id)
     return next((t["Value"] for t in tags if t["Key"] == MOVED_FROM_TAG), "")
 
 
