@@ -18,6 +18,7 @@ from orgnb.phases import PHASES
 from orgnb.policy import observed_operations, phase_operations
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS
+from tests.test_fidelity import documented_operations
 
 N = str(len(GREENFIELD_STEPS))
 
@@ -110,6 +111,9 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
     migration = json.loads(Path(records[4], "record.json").read_text())["operations"]  # every scope: caller, profiles, roles
     assert not [op for ops in migration.values() for op in ops if op == "organizations:LeaveOrganization"]
     assert sum(ops.get("organizations:AcceptHandshake", 0) for ops in migration.values()) == 4
+    # every call the rehearsal made, in every scope, is on the sandbox's fidelity page
+    made = {op for r in records for ops in json.loads(Path(r, "record.json").read_text())["operations"].values() for op in ops}
+    assert made - documented_operations() == set()
     assert result.stdout.count("operator: read the passcode sent to") == 4
     assert "member-initialization: outcome pending" in result.stdout
     assert "member-initialization: outcome applied, 4 applied, 4 writes, exit 0" in result.stdout
