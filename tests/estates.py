@@ -39,6 +39,16 @@ def join_early(profile: str, account_id: str) -> None:
     client(profile, "organizations").accept_handshake(HandshakeId=handshake["Handshake"]["Id"])
 
 
+def consolidated_billing_with_a_member() -> tuple[Any, Any]:
+    """A consolidated-billing organization managed by `management`, with `standalone` invited in: (its client, the
+    member's client)."""
+    org, member = client("management", "organizations"), client("standalone", "organizations")
+    org.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    invitation = org.invite_account_to_organization(Target={"Id": "222233334444", "Type": "ACCOUNT"})["Handshake"]["Id"]
+    member.accept_handshake(HandshakeId=invitation)
+    return org, member
+
+
 def add_payment_method(sandbox: Sandbox, account_id: str, present: bool = True) -> None:
     """What the account's owner does in the Billing console (the sandbox's admin route)."""
     sandbox.admin(f"accounts/{account_id}/standalone", {"payment_method": present})

@@ -9,6 +9,7 @@ from orgnb.errors import ExitCode
 from orgnb.runner import run_phase
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS, GREENFIELD_WRITES
+from tests.estates import consolidated_billing_with_a_member
 
 N = len(GREENFIELD_STEPS)
 
@@ -77,15 +78,8 @@ def test_waiting_for_member_approval_exits_4(brownfield: Sandbox, tmp_path: Path
 
 
 def test_a_declined_request_names_both_recoveries_and_a_cancelled_one_is_sent_again(brownfield: Sandbox, tmp_path: Path) -> None:
-    import boto3
-
     params = Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml"
-    org = boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
-    member = boto3.Session(profile_name="standalone").client("organizations", region_name="us-east-1")
-    org.create_organization(FeatureSet="CONSOLIDATED_BILLING")
-    member.accept_handshake(
-        HandshakeId=org.invite_account_to_organization(Target={"Id": "222233334444", "Type": "ACCOUNT"})["Handshake"]["Id"]
-    )
+    org, member = consolidated_billing_with_a_member()
     parent = org.enable_all_features()["Handshake"]["Id"]
     member.decline_handshake(HandshakeId=member.list_handshakes_for_account()["Handshakes"][0]["Id"])
     requests = lambda: [c.status for c in brownfield.calls() if c.operation == "EnableAllFeatures"]  # noqa: E731

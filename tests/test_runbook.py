@@ -11,6 +11,7 @@ from orgnb import records
 from orgnb.errors import ParameterError, PreflightRefused
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS
+from tests.estates import consolidated_billing_with_a_member
 
 PLANNER = orgnb.plan_organization_init
 
@@ -115,17 +116,10 @@ def test_unknown_profile_is_a_preflight_refusal(example_params: Path, tmp_path: 
 
 
 def test_consolidated_billing_organization_waits_for_members_then_finishes(brownfield: Sandbox, tmp_path: Path) -> None:
-    import boto3
-
     from orgnb.errors import OperatorActionPending
 
     params = Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml"
-    org = boto3.Session(profile_name="management").client("organizations", region_name="us-east-1")
-    member = boto3.Session(profile_name="standalone").client("organizations", region_name="us-east-1")
-    org.create_organization(FeatureSet="CONSOLIDATED_BILLING")
-    member.accept_handshake(
-        HandshakeId=org.invite_account_to_organization(Target={"Id": "222233334444", "Type": "ACCOUNT"})["Handshake"]["Id"]
-    )
+    org, member = consolidated_billing_with_a_member()
 
     first = run_phase02(params, tmp_path, apply=True)
     assert "enable-all-features" in [s.id for s in first.plan.steps]

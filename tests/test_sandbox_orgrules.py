@@ -6,26 +6,12 @@ Every call goes through boto3 with the acting account's own profile, over HTTP, 
 
 from __future__ import annotations
 
-import boto3
-import pytest
-from botocore.exceptions import ClientError
-
 from orgnb.placement import OuResolver
 from orgnb.sandbox import Sandbox
 from orgnb.session import make_context
+from tests.test_sandbox_organizations import MEMBER_A, MEMBER_B, OLD_MGMT, STANDALONE, code_of, org
 
-MGMT, STANDALONE, OLD_MGMT, MEMBER_A, MEMBER_B = "111122223333", "222233334444", "333344445555", "444455556666", "555566667777"
 NOT_ALL_FEATURES = ("ConstraintViolationException", "ORGANIZATION_NOT_IN_ALL_FEATURES_MODE")
-
-
-def org(profile: str):
-    return boto3.Session(profile_name=profile).client("organizations", region_name="us-east-1")
-
-
-def code_of(call, *args, **kwargs) -> tuple[str, str | None]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value.response["Error"]["Code"], info.value.response.get("Reason")
 
 
 def test_a_consolidated_billing_organization_refuses_what_needs_all_features(brownfield: Sandbox) -> None:
