@@ -1,7 +1,8 @@
 """The parameters model: one YAML file per organization, validated before any AWS call.
 
-`load_parameters` reads a file, validates it against `Parameters` and runs the cross-field checks
-(planned root emails valid and unique, account ids unique); every problem names the field and the fix.
+`load_parameters` reads a file (refusing a key written twice, see orgnb.yamlread), validates it against `Parameters`
+and runs the cross-field checks (planned root emails valid and unique, account ids unique); every problem names the
+field and the fix.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from orgnb import awsrules
 from orgnb.errors import ParameterError, ParameterProblem
+from orgnb.yamlread import Duplicate, DuplicateKeyError, field_path, load_yaml
 
 # Account Management requires StateOrRegion for these countries.
 STATE_REQUIRED_COUNTRIES = frozenset({"US", "CA", "GB", "DE", "JP", "IN", "BR"})
@@ -275,12 +277,7 @@ class Parameters(StrictModel):
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if part == "[key]":  # pydantic's marker for a bad mapping key: the key itself names the field
-            continue
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
+    return field_path(part for part in loc if part != "[key]")  # "[key]": pydantic's marker for a bad mapping key
 
 
 _FIXES = {
@@ -361,15 +358,22 @@ def validate_parameters(data: Any, source: str = "parameters") -> Parameters:
     return params
 
 
+def _duplicate_problem(dup: Duplicate) -> ParameterProblem:
+    message = f"key {dup.key!r} is written twice, on line {dup.first_line} and line {dup.second_line} (YAML alone keeps the last)"
+    return ParameterProblem(dup.field, message, f"write {dup.key!r} once: merge the two, or delete the one you do not mean")
+
+
 def load_parameters(path: str | Path) -> Parameters:
     """Read and validate a parameters YAML file (static stage: no AWS call)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParameterError(
             [ParameterProblem("parameters_file", f"{path} does not exist", "pass the path of a parameters YAML file")]
         ) from None
+    except DuplicateKeyError as exc:
+        raise ParameterError([_duplicate_problem(d) for d in exc.duplicates], str(path)) from None
     except yaml.YAMLError as exc:
         raise ParameterError([ParameterProblem("parameters_file", f"{path} is not valid YAML: {exc}", "fix the YAML syntax")]) from None
     except UnicodeDecodeError as exc:

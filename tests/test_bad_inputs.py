@@ -125,6 +125,32 @@ RAW_CASES: list[tuple[str, bytes, str]] = [
     ("empty-file", b"", "organization"),
     ("not-utf8", b"organization:\n  region: \xff\xfe\n", "parameters_file"),
 ]
+# (id, file, the key's path, its two lines): a key written twice, which YAML alone would resolve by keeping the last
+EXAMPLE_TEXT = (ROOT / "parameters" / "example.yaml").read_text()
+BILLING_EMAIL_LINE = EXAMPLE_TEXT[: EXAMPLE_TEXT.index("    email: finance@")].count("\n") + 1
+MINIMAL = "organization:\n  management_account_id: '111122223333'\nroot_email:\n  local_part: aws\n  domain: example.com\n"
+DUPLICATE_KEY_CASES: list[tuple[str, str, str, tuple[int, int]]] = [
+    ("duplicate-accounts-block", MINIMAL + "accounts:\n  - {name: A, slug: a}\naccounts:\n  - {name: B, slug: b}\n", "accounts", (6, 8)),
+    ("duplicate-root-email", MINIMAL + "root_email:\n  local_part: aws\n  domain: example.org\n", "root_email", (3, 6)),
+    (
+        "duplicate-in-organization",
+        MINIMAL.replace("\nroot", "\n  management_account_id: '444455556666'\nroot"),
+        "organization.management_account_id",
+        (2, 3),
+    ),
+    (
+        "duplicate-in-account",
+        MINIMAL + "accounts:\n  - name: A\n    slug: a\n  - name: B\n    slug: b\n    email: b@example.com\n    slug: c\n",
+        "accounts[1].slug",
+        (10, 12),
+    ),
+    (
+        "duplicate-in-example-contact",
+        EXAMPLE_TEXT.replace("    email: finance@", "    email: ap@example.com\n    email: finance@"),
+        "contacts.billing.email",
+        (BILLING_EMAIL_LINE, BILLING_EMAIL_LINE + 1),
+    ),
+]
 
 
 def run_bad(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
@@ -134,22 +160,44 @@ def run_bad(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], *ext
 
 
 def test_the_corpus_is_large_and_its_cases_distinct() -> None:
-    assert len(CASES) + len(RAW_CASES) + len(PARAMETER_CASES) >= 50
-    assert len({c[0] for c in CASES + RAW_CASES + PARAMETER_CASES}) == len(CASES) + len(RAW_CASES) + len(PARAMETER_CASES)
+    ids = [c[0] for c in [*CASES, *RAW_CASES, *PARAMETER_CASES, *DUPLICATE_KEY_CASES]]
+    assert len(ids) >= 50 and len(set(ids)) == len(ids)
+
+
+def refused(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox: Sandbox, field: str) -> str:
+    """Assert the run of `path` exits 2 before any AWS call, naming `field` and a fix; the error text."""
+    code, err = run_bad(path, tmp_path, capsys)
+    assert code == 2, err
+    assert f"  - {field}" in err and "(fix: " in err, err
+    assert sandbox.calls() == [] and not (tmp_path / "reports").exists()
+    return err
+
+
+def edited_file(tmp_path: Path, edit: Edit) -> Path:
+    """The example parameters with `edit` applied, written to a file."""
+    data = copy.deepcopy(BASE)
+    edit(data)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
 
 
 @pytest.mark.parametrize(("edit", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_parameters_exit_2_naming_the_field(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Edit, field: str
 ) -> None:
-    data = copy.deepcopy(BASE)
-    edit(data)
+    refused(edited_file(tmp_path, edit), tmp_path, capsys, sandbox, field)
+
+
+@pytest.mark.parametrize(("text", "field", "lines"), [c[1:] for c in DUPLICATE_KEY_CASES], ids=[c[0] for c in DUPLICATE_KEY_CASES])
+def test_a_key_written_twice_exits_2_naming_it_and_both_lines(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, field: str, lines: tuple[int, int]
+) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
-    code, err = run_bad(path, tmp_path, capsys)
-    assert code == 2, err
-    assert f"  - {field}" in err and "(fix: " in err, err
-    assert sandbox.calls() == [] and not (tmp_path / "reports").exists()
+    path.write_text(text)
+    err = refused(path, tmp_path, capsys, sandbox, field)
+    key = field.rsplit(".", 1)[-1]
+    assert f"{field}: key {key!r} is written twice, on line {lines[0]} and line {lines[1]}" in err, err
 
 
 @pytest.mark.parametrize(("raw", "field"), [c[1:] for c in RAW_CASES], ids=[c[0] for c in RAW_CASES])
