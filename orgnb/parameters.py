@@ -49,6 +49,21 @@ def _email(value: str) -> str:
     return value
 
 
+def _alternate_contact_email(value: str) -> str:
+    problems = awsrules.alternate_contact_email_problems(value)
+    if problems:
+        raise _invalid(f"email {value!r} " + "; ".join(problems), "use an address such as security@example.com")
+    return value
+
+
+def _domain(value: str) -> str:
+    problems = awsrules.domain_problems(value)
+    if problems:
+        fix = "write a domain such as example.com: labels of 1-63 letters, digits or '-' (not at either end), joined by single dots"
+        raise _invalid(f"domain {value!r} " + "; ".join(problems), fix)
+    return value
+
+
 def _account_name(value: str) -> str:
     problems = awsrules.account_name_problems(value)
     if problems:
@@ -65,6 +80,12 @@ def _ou_path(value: str) -> str:
 
 AccountId = Annotated[str, BeforeValidator(_account_id), Field(json_schema_extra={"pattern": r"^\d{12}$"})]
 Email = Annotated[str, Field(min_length=1), AfterValidator(_email)]
+AlternateContactEmail = Annotated[Email, AfterValidator(_alternate_contact_email)]
+Domain = Annotated[
+    str,
+    AfterValidator(_domain),
+    Field(json_schema_extra={"pattern": awsrules.DOMAIN_PATTERN, "maxLength": awsrules.DOMAIN_MAX_LENGTH, "minLength": 1}),
+]
 AccountName = Annotated[str, Field(min_length=1), AfterValidator(_account_name)]
 OuPath = Annotated[str, Field(min_length=1), AfterValidator(_ou_path)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
@@ -118,7 +139,7 @@ class RootEmailParams(StrictModel):
     """Plus-addressed root emails: `<local_part>+<slug>@<domain>`."""
 
     local_part: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", description="mailbox or group alias, e.g. aws")]
-    domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$", description="e.g. example.com")]
+    domain: Domain = Field(description="DNS domain of the mailbox, e.g. example.com")
 
     def address(self, slug: str) -> str:
         """The planned root email for `slug`."""
@@ -208,7 +229,7 @@ class AlternateContact(StrictModel):
 
     name: Annotated[str, Field(min_length=1, max_length=64)]
     title: Annotated[str, Field(min_length=1, max_length=50)]
-    email: Email
+    email: AlternateContactEmail
     phone_number: Annotated[str, Field(pattern=r"^[\s0-9()+-]+$", max_length=25)]
 
     def to_wire(self) -> dict[str, str]:

@@ -125,6 +125,31 @@ RAW_CASES: list[tuple[str, bytes, str]] = [
     ("empty-file", b"", "organization"),
     ("not-utf8", b"organization:\n  region: \xff\xfe\n", "parameters_file"),
 ]
+# (id, edit, the field the message must name, the rule it must name): email domains follow the DNS label rules
+DOMAIN_CASES: list[tuple[str, Edit, str, str]] = [
+    ("domain-empty-label", put("root_email.domain", "example..com"), "root_email.domain", "empty label"),
+    ("domain-trailing-dot", put("root_email.domain", "example.com."), "root_email.domain", "empty label"),
+    ("domain-label-ends-hyphen", put("root_email.domain", "example-.com"), "root_email.domain", "starts or ends with '-'"),
+    ("domain-label-64", put("root_email.domain", "a" * 64 + ".com"), "root_email.domain", "at most 63"),
+    ("domain-over-253", put("root_email.domain", ".".join(["a" * 63] * 4)), "root_email.domain", "at most 253"),
+    ("domain-one-label", put("root_email.domain", "localhost"), "root_email.domain", "single label"),
+    ("domain-underscore", put("root_email.domain", "ex_ample.com"), "root_email.domain", "only letters, digits"),
+    ("email-override-empty-label", put("accounts[0].email", "ops@example..com"), "accounts[0].email", "empty label"),
+    (
+        "existing-root-email-label-hyphen",
+        existing("invites", account_id="222233334444", root_email="root@-mail.example.com"),
+        "invites[0].root_email",
+        "starts or ends with '-'",
+    ),
+    ("otp-address-empty-label", put("otps", {"aws+org-ops@example..com": "Ab3dE9"}), "otps", "empty label"),
+    ("contact-email-empty-label", put("contacts.billing.email", "finance@example..com"), "contacts.billing.email", "empty label"),
+    (
+        "contact-email-outside-aws-pattern",
+        put("contacts.security.email", "sec/urity@example.com"),
+        "contacts.security.email",
+        "PutAlternateContact",
+    ),
+]
 # (id, file, the key's path, its two lines): a key written twice, which YAML alone would resolve by keeping the last
 EXAMPLE_TEXT = (ROOT / "parameters" / "example.yaml").read_text()
 BILLING_EMAIL_LINE = EXAMPLE_TEXT[: EXAMPLE_TEXT.index("    email: finance@")].count("\n") + 1
@@ -160,7 +185,7 @@ def run_bad(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], *ext
 
 
 def test_the_corpus_is_large_and_its_cases_distinct() -> None:
-    ids = [c[0] for c in [*CASES, *RAW_CASES, *PARAMETER_CASES, *DUPLICATE_KEY_CASES]]
+    ids = [c[0] for c in [*CASES, *RAW_CASES, *PARAMETER_CASES, *DOMAIN_CASES, *DUPLICATE_KEY_CASES]]
     assert len(ids) >= 50 and len(set(ids)) == len(ids)
 
 
@@ -187,6 +212,14 @@ def test_bad_parameters_exit_2_naming_the_field(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Edit, field: str
 ) -> None:
     refused(edited_file(tmp_path, edit), tmp_path, capsys, sandbox, field)
+
+
+@pytest.mark.parametrize(("edit", "field", "rule"), [c[1:] for c in DOMAIN_CASES], ids=[c[0] for c in DOMAIN_CASES])
+def test_bad_email_domains_exit_2_naming_the_field_and_the_rule(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Edit, field: str, rule: str
+) -> None:
+    err = refused(edited_file(tmp_path, edit), tmp_path, capsys, sandbox, field)
+    assert rule in err, err
 
 
 @pytest.mark.parametrize(("text", "field", "lines"), [c[1:] for c in DUPLICATE_KEY_CASES], ids=[c[0] for c in DUPLICATE_KEY_CASES])
