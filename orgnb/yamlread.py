@@ -40,10 +40,10 @@ class Duplicate:
 class DuplicateKeyError(yaml.constructor.ConstructorError):
     """A document writes keys twice in a mapping; `duplicates` lists every one, in document order."""
 
-    def __init__(self, duplicates: list[Duplicate], mark: yaml.Mark) -> None:
+    def __init__(self, duplicates: list[Duplicate]) -> None:
         self.duplicates = duplicates
         lines = [f"{d.field}: key {d.key!r} appears twice, on line {d.first_line} and line {d.second_line}" for d in duplicates]
-        super().__init__(None, None, "; ".join(lines), mark)
+        super().__init__(None, None, "; ".join(lines))  # each names its own lines: no single mark to add
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
@@ -54,7 +54,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
         # before any construction: PyYAML flattens merge keys into the mapping nodes it builds, in place
         duplicates = [d for path, mapping in _mappings(node) for d in self._duplicates(path, mapping)]
         if duplicates:
-            raise DuplicateKeyError(sorted(duplicates, key=lambda d: (d.second_line, d.field)), node.start_mark)
+            raise DuplicateKeyError(sorted(duplicates, key=lambda d: (d.second_line, d.field)))
         return super().construct_document(node)
 
     def _duplicates(self, path: Location, node: yaml.MappingNode) -> Iterator[Duplicate]:
