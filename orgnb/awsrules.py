@@ -2,7 +2,8 @@
 
 Sources: the botocore service models (`organizations` CreateAccount, `account` PutAccountName) and the
 CreateAccount documentation's email rules (Organizations API reference, CreateAccount: Email) and Account
-Management's (StartPrimaryEmailUpdate: PrimaryEmail).
+Management's (StartPrimaryEmailUpdate: PrimaryEmail, PutAlternateContact: EmailAddress). Domains follow the DNS
+host-name rules, stricter than CreateAccount's Email pattern (`[^\\s@]+@[^\\s@]+\\.[^\\s@]+`, 6 to 64 characters).
 """
 
 from __future__ import annotations
@@ -14,9 +15,16 @@ EMAIL_MAX_LENGTH = 64
 ACCOUNT_NAME_MAX_LENGTH = 50
 OU_NAME_MAX_LENGTH = 128
 OU_MAX_DEPTH = 5  # Organizations allows five levels of OUs below the root
+DOMAIN_MAX_LENGTH = 253  # RFC 1035 §2.3.4: 255 octets on the wire, 253 characters written out
+LABEL_MAX_LENGTH = 63  # RFC 1035 §2.3.4
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# the DNS label rules as one pattern (for parameters/schema.json; domain_problems names the rule a domain breaks)
+DOMAIN_PATTERN = rf"^(?:{_LABEL}\.)+{_LABEL}$"
 
 _LOCAL_PART_FORBIDDEN = set("\"'()<>[]:;,\\|%&")
-_DOMAIN = re.compile(r"^[A-Za-z0-9.-]+$")
+_DOMAIN_CHARACTERS = re.compile(r"[A-Za-z0-9.-]")
+# PutAlternateContact's EmailAddress pattern (botocore `account` model), without its optional surrounding white space
+_ALTERNATE_CONTACT_EMAIL = re.compile(r"[\w+=.#|!&-]+@[\w.-]+\.\w+", re.ASCII)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
@@ -42,13 +50,43 @@ def email_problems(email: str) -> list[str]:
         problems.append("local part starts with '.'")
     if not domain:
         problems.append("has an empty domain (after '@')")
-    elif not _DOMAIN.match(domain):
-        problems.append("domain may contain only letters, digits, '-' and '.'")
-    elif domain[0] in "-." or domain[-1] in "-.":
-        problems.append("domain may not start or end with '-' or '.'")
-    elif "." not in domain:
-        problems.append("domain must contain at least one '.'")
+    else:
+        problems += [f"domain {issue}" for issue in domain_problems(domain)]
     return problems
+
+
+def domain_problems(domain: str) -> list[str]:
+    """Every way `domain` breaks the DNS host-name rules (empty when valid).
+
+    RFC 1035 §2.3.1: dot-separated labels of letters, digits and hyphens, each beginning and ending with a letter or
+    digit (RFC 1123 §2.1 allows the leading digit), of 1 to 63 characters; at most 253 characters in all (§2.3.4).
+    At least two labels: CreateAccount's Email needs a dot after the '@'.
+    """
+    problems: list[str] = []
+    if len(domain) > DOMAIN_MAX_LENGTH:
+        problems.append(f"is {len(domain)} characters; a domain name has at most {DOMAIN_MAX_LENGTH}")
+    bad = sorted(set(_DOMAIN_CHARACTERS.sub("", domain)))
+    if bad:
+        problems.append(f"contains {' '.join(map(repr, bad))}; a domain name has only letters, digits, '-' and '.'")
+    labels = domain.split(".")
+    if "" in labels:
+        problems.append("has an empty label (a '.' at either end, or two in a row)")
+    problems += [
+        f"has a label of {len(label)} characters ({label[:12]}...); a label has at most {LABEL_MAX_LENGTH}"
+        for label in labels
+        if len(label) > LABEL_MAX_LENGTH
+    ]
+    problems += [f"has the label {label!r}, which starts or ends with '-'" for label in labels if label[:1] == "-" or label[-1:] == "-"]
+    if len(labels) < 2:
+        problems.append("has a single label; AWS needs at least two, e.g. example.com")
+    return problems
+
+
+def alternate_contact_email_problems(email: str) -> list[str]:
+    """Every way `email` breaks PutAlternateContact's EmailAddress pattern, beyond email_problems (empty when valid)."""
+    if _ALTERNATE_CONTACT_EMAIL.fullmatch(email):
+        return []
+    return ["does not match PutAlternateContact's pattern (local part of letters, digits and _ + = . # ! -; last domain label without '-')"]
 
 
 def account_name_problems(name: str) -> list[str]:

@@ -1,7 +1,8 @@
 """The parameters model: one YAML file per organization, validated before any AWS call.
 
-`load_parameters` reads a file, validates it against `Parameters` and runs the cross-field checks
-(planned root emails valid and unique, account ids unique); every problem names the field and the fix.
+`load_parameters` reads a file (refusing a key written twice, see orgnb.yamlread), validates it against `Parameters`
+and runs the cross-field checks (planned root emails valid and unique, account ids unique); every problem names the
+field and the fix.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from orgnb import awsrules
 from orgnb.errors import ParameterError, ParameterProblem
+from orgnb.yamlread import Duplicate, DuplicateKeyError, field_path, load_yaml
 
 # Account Management requires StateOrRegion for these countries.
 STATE_REQUIRED_COUNTRIES = frozenset({"US", "CA", "GB", "DE", "JP", "IN", "BR"})
@@ -47,6 +49,21 @@ def _email(value: str) -> str:
     return value
 
 
+def _alternate_contact_email(value: str) -> str:
+    problems = awsrules.alternate_contact_email_problems(value)
+    if problems:
+        raise _invalid(f"email {value!r} " + "; ".join(problems), "use an address such as security@example.com")
+    return value
+
+
+def _domain(value: str) -> str:
+    problems = awsrules.domain_problems(value)
+    if problems:
+        fix = "write a domain such as example.com: labels of 1-63 letters, digits or '-' (not at either end), joined by single dots"
+        raise _invalid(f"domain {value!r} " + "; ".join(problems), fix)
+    return value
+
+
 def _account_name(value: str) -> str:
     problems = awsrules.account_name_problems(value)
     if problems:
@@ -63,6 +80,12 @@ def _ou_path(value: str) -> str:
 
 AccountId = Annotated[str, BeforeValidator(_account_id), Field(json_schema_extra={"pattern": r"^\d{12}$"})]
 Email = Annotated[str, Field(min_length=1), AfterValidator(_email)]
+AlternateContactEmail = Annotated[Email, AfterValidator(_alternate_contact_email)]
+Domain = Annotated[
+    str,
+    AfterValidator(_domain),
+    Field(json_schema_extra={"pattern": awsrules.DOMAIN_PATTERN, "maxLength": awsrules.DOMAIN_MAX_LENGTH, "minLength": 1}),
+]
 AccountName = Annotated[str, Field(min_length=1), AfterValidator(_account_name)]
 OuPath = Annotated[str, Field(min_length=1), AfterValidator(_ou_path)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
@@ -116,7 +139,7 @@ class RootEmailParams(StrictModel):
     """Plus-addressed root emails: `<local_part>+<slug>@<domain>`."""
 
     local_part: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", description="mailbox or group alias, e.g. aws")]
-    domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$", description="e.g. example.com")]
+    domain: Domain = Field(description="DNS domain of the mailbox, e.g. example.com")
 
     def address(self, slug: str) -> str:
         """The planned root email for `slug`."""
@@ -206,7 +229,7 @@ class AlternateContact(StrictModel):
 
     name: Annotated[str, Field(min_length=1, max_length=64)]
     title: Annotated[str, Field(min_length=1, max_length=50)]
-    email: Email
+    email: AlternateContactEmail
     phone_number: Annotated[str, Field(pattern=r"^[\s0-9()+-]+$", max_length=25)]
 
     def to_wire(self) -> dict[str, str]:
@@ -275,12 +298,7 @@ class Parameters(StrictModel):
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if part == "[key]":  # pydantic's marker for a bad mapping key: the key itself names the field
-            continue
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
+    return field_path(part for part in loc if part != "[key]")  # "[key]": pydantic's marker for a bad mapping key
 
 
 _FIXES = {
@@ -361,15 +379,22 @@ def validate_parameters(data: Any, source: str = "parameters") -> Parameters:
     return params
 
 
+def _duplicate_problem(dup: Duplicate) -> ParameterProblem:
+    message = f"key {dup.key!r} is written twice, on line {dup.first_line} and line {dup.second_line} (YAML alone keeps the last)"
+    return ParameterProblem(dup.field, message, f"write {dup.key!r} once: merge the two, or delete the one you do not mean")
+
+
 def load_parameters(path: str | Path) -> Parameters:
     """Read and validate a parameters YAML file (static stage: no AWS call)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParameterError(
             [ParameterProblem("parameters_file", f"{path} does not exist", "pass the path of a parameters YAML file")]
         ) from None
+    except DuplicateKeyError as exc:
+        raise ParameterError([_duplicate_problem(d) for d in exc.duplicates], str(path)) from None
     except yaml.YAMLError as exc:
         raise ParameterError([ParameterProblem("parameters_file", f"{path} is not valid YAML: {exc}", "fix the YAML syntax")]) from None
     except UnicodeDecodeError as exc:

@@ -184,7 +184,7 @@ def run_scrubber(params_path: Path | None = None, parameters: dict[str, Any] | N
     scrubber.add_known(environment_secrets())
     scrubber.add_known(secret_named_values(dict(parameters or {})))
     if params_path is not None:
-        try:
+        try:  # leniently, not orgnb.yamlread's loader: a file refused for a key written twice still names secrets to hide
             scrubber.add_known(secret_named_values(yaml.safe_load(Path(params_path).read_text(encoding="utf-8"))))
         except (OSError, yaml.YAMLError):
             pass

@@ -125,6 +125,57 @@ RAW_CASES: list[tuple[str, bytes, str]] = [
     ("empty-file", b"", "organization"),
     ("not-utf8", b"organization:\n  region: \xff\xfe\n", "parameters_file"),
 ]
+# (id, edit, the field the message must name, the rule it must name): email domains follow the DNS label rules
+DOMAIN_CASES: list[tuple[str, Edit, str, str]] = [
+    ("domain-empty-label", put("root_email.domain", "example..com"), "root_email.domain", "empty label"),
+    ("domain-trailing-dot", put("root_email.domain", "example.com."), "root_email.domain", "empty label"),
+    ("domain-label-ends-hyphen", put("root_email.domain", "example-.com"), "root_email.domain", "starts or ends with '-'"),
+    ("domain-label-64", put("root_email.domain", "a" * 64 + ".com"), "root_email.domain", "at most 63"),
+    ("domain-over-253", put("root_email.domain", ".".join(["a" * 63] * 4)), "root_email.domain", "at most 253"),
+    ("domain-one-label", put("root_email.domain", "localhost"), "root_email.domain", "single label"),
+    ("domain-underscore", put("root_email.domain", "ex_ample.com"), "root_email.domain", "only letters, digits"),
+    ("email-override-empty-label", put("accounts[0].email", "ops@example..com"), "accounts[0].email", "empty label"),
+    (
+        "existing-root-email-label-hyphen",
+        existing("invites", account_id="222233334444", root_email="root@-mail.example.com"),
+        "invites[0].root_email",
+        "starts or ends with '-'",
+    ),
+    ("otp-address-empty-label", put("otps", {"aws+org-ops@example..com": "Ab3dE9"}), "otps", "empty label"),
+    ("contact-email-empty-label", put("contacts.billing.email", "finance@example..com"), "contacts.billing.email", "empty label"),
+    (
+        "contact-email-outside-aws-pattern",
+        put("contacts.security.email", "sec/urity@example.com"),
+        "contacts.security.email",
+        "PutAlternateContact",
+    ),
+]
+# (id, file, the key's path, its two lines): a key written twice, which YAML alone would resolve by keeping the last
+EXAMPLE_TEXT = (ROOT / "parameters" / "example.yaml").read_text()
+BILLING_EMAIL_LINE = EXAMPLE_TEXT[: EXAMPLE_TEXT.index("    email: finance@")].count("\n") + 1
+MINIMAL = "organization:\n  management_account_id: '111122223333'\nroot_email:\n  local_part: aws\n  domain: example.com\n"
+DUPLICATE_KEY_CASES: list[tuple[str, str, str, tuple[int, int]]] = [
+    ("duplicate-accounts-block", MINIMAL + "accounts:\n  - {name: A, slug: a}\naccounts:\n  - {name: B, slug: b}\n", "accounts", (6, 8)),
+    ("duplicate-root-email", MINIMAL + "root_email:\n  local_part: aws\n  domain: example.org\n", "root_email", (3, 6)),
+    (
+        "duplicate-in-organization",
+        MINIMAL.replace("\nroot", "\n  management_account_id: '444455556666'\nroot"),
+        "organization.management_account_id",
+        (2, 3),
+    ),
+    (
+        "duplicate-in-account",
+        MINIMAL + "accounts:\n  - name: A\n    slug: a\n  - name: B\n    slug: b\n    email: b@example.com\n    slug: c\n",
+        "accounts[1].slug",
+        (10, 12),
+    ),
+    (
+        "duplicate-in-example-contact",
+        EXAMPLE_TEXT.replace("    email: finance@", "    email: ap@example.com\n    email: finance@"),
+        "contacts.billing.email",
+        (BILLING_EMAIL_LINE, BILLING_EMAIL_LINE + 1),
+    ),
+]
 
 
 def run_bad(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
@@ -134,22 +185,52 @@ def run_bad(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], *ext
 
 
 def test_the_corpus_is_large_and_its_cases_distinct() -> None:
-    assert len(CASES) + len(RAW_CASES) + len(PARAMETER_CASES) >= 50
-    assert len({c[0] for c in CASES + RAW_CASES + PARAMETER_CASES}) == len(CASES) + len(RAW_CASES) + len(PARAMETER_CASES)
+    ids = [c[0] for c in [*CASES, *RAW_CASES, *PARAMETER_CASES, *DOMAIN_CASES, *DUPLICATE_KEY_CASES]]
+    assert len(ids) >= 50 and len(set(ids)) == len(ids)
+
+
+def refused(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox: Sandbox, field: str) -> str:
+    """Assert the run of `path` exits 2 before any AWS call, naming `field` and a fix; the error text."""
+    code, err = run_bad(path, tmp_path, capsys)
+    assert code == 2, err
+    assert f"  - {field}" in err and "(fix: " in err, err
+    assert sandbox.calls() == [] and not (tmp_path / "reports").exists()
+    return err
+
+
+def edited_file(tmp_path: Path, edit: Edit) -> Path:
+    """The example parameters with `edit` applied, written to a file."""
+    data = copy.deepcopy(BASE)
+    edit(data)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
 
 
 @pytest.mark.parametrize(("edit", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_parameters_exit_2_naming_the_field(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Edit, field: str
 ) -> None:
-    data = copy.deepcopy(BASE)
-    edit(data)
+    refused(edited_file(tmp_path, edit), tmp_path, capsys, sandbox, field)
+
+
+@pytest.mark.parametrize(("edit", "field", "rule"), [c[1:] for c in DOMAIN_CASES], ids=[c[0] for c in DOMAIN_CASES])
+def test_bad_email_domains_exit_2_naming_the_field_and_the_rule(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Edit, field: str, rule: str
+) -> None:
+    err = refused(edited_file(tmp_path, edit), tmp_path, capsys, sandbox, field)
+    assert rule in err, err
+
+
+@pytest.mark.parametrize(("text", "field", "lines"), [c[1:] for c in DUPLICATE_KEY_CASES], ids=[c[0] for c in DUPLICATE_KEY_CASES])
+def test_a_key_written_twice_exits_2_naming_it_and_both_lines(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, field: str, lines: tuple[int, int]
+) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
-    code, err = run_bad(path, tmp_path, capsys)
-    assert code == 2, err
-    assert f"  - {field}" in err and "(fix: " in err, err
-    assert sandbox.calls() == [] and not (tmp_path / "reports").exists()
+    path.write_text(text)
+    err = refused(path, tmp_path, capsys, sandbox, field)
+    key = field.rsplit(".", 1)[-1]
+    assert f"{field}: key {key!r} is written twice, on line {lines[0]} and line {lines[1]}" in err, err
 
 
 @pytest.mark.parametrize(("raw", "field"), [c[1:] for c in RAW_CASES], ids=[c[0] for c in RAW_CASES])

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
+import botocore.session
 import pytest
 import yaml
 
+from orgnb import awsrules
 from orgnb.errors import ParameterError
-from orgnb.parameters import SCHEMA_PATH, ManualId, load_parameters, schema_text, validate_parameters
+from orgnb.parameters import SCHEMA_PATH, ManualId, RootEmailParams, load_parameters, schema_text, validate_parameters
 
 EXAMPLE = yaml.safe_load((Path(__file__).resolve().parent.parent / "parameters" / "example.yaml").read_text())
 
@@ -110,6 +113,63 @@ def test_bad_ou_paths(path: str) -> None:
 )
 def test_aws_email_rules(email: str) -> None:
     assert "accounts[0].email" in problems_for(edited(accounts__0__email=email))
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "example.com",
+        "mail.example.co.uk",
+        "123.example.com",
+        "xn--bcher-kva.example",
+        "a" * 63 + ".com",
+        ".".join(["a" * 63] * 3 + ["a" * 61]),
+    ],
+)
+def test_dns_domains_are_accepted(domain: str) -> None:
+    assert awsrules.domain_problems(domain) == []
+    assert RootEmailParams(local_part="aws", domain=domain).domain == domain  # (the planned emails may still be too long)
+
+
+@pytest.mark.parametrize(
+    ("domain", "rule"),
+    [
+        ("example..com", "empty label"),
+        (".example.com", "empty label"),
+        ("-example.com", "starts or ends with '-'"),
+        ("example.com-", "starts or ends with '-'"),
+        ("a" * 64 + ".com", "at most 63"),
+        (".".join(["a" * 63] * 3 + ["a" * 62]), "at most 253"),
+        ("example", "single label"),
+        ("exa mple.com", "only letters, digits"),
+        ("exämple.com", "only letters, digits"),
+    ],
+)
+def test_domains_breaking_a_dns_rule_name_it(domain: str, rule: str) -> None:
+    problem = problems_for(edited(root_email__domain=domain))["root_email.domain"]
+    assert rule in problem and "example.com" in problem.split(" | ")[1]
+    assert rule in problems_for(edited(accounts__0__email=f"ops@{domain}"))["accounts[0].email"]
+
+
+def _aws_accepts(service: str, shape: str, email: str) -> bool:
+    """Whether `email` passes the length and pattern botocore's model gives AWS's `shape` (Java regexes match whole)."""
+    rules = botocore.session.get_session().get_service_model(service).shape_for(shape).metadata
+    return rules.get("min", 0) <= len(email) <= rules["max"] and bool(re.fullmatch(rules["pattern"], email, re.ASCII))
+
+
+LOCAL_PARTS = ["a", "aws+x", "a.b", "a_b", "a-b", "a=b", "a#b", "a!b", "a$b", "a/b", "a?b", "a{b}", "a~b", "a*b", "a`b", "é"]
+DOMAINS = ["example.com", "ex-ample.io", "1.example.com", "example.xn--p1ai", "example..com", "example.com.", "exa_mple.com", "x.c"]
+
+
+def test_the_kit_refuses_every_email_aws_would_refuse() -> None:
+    emails = [f"{local}@{domain}" for local in LOCAL_PARTS for domain in DOMAINS] + ["a@b.c", "x" * 60 + "@example.com"]
+    kit_accepts = [e for e in emails if not awsrules.email_problems(e)]
+    assert kit_accepts and all(_aws_accepts("organizations", "Email", e) for e in kit_accepts)
+    contact_accepts = [e for e in kit_accepts if not awsrules.alternate_contact_email_problems(e)]
+    assert contact_accepts and all(_aws_accepts("account", "EmailAddress", e) for e in contact_accepts)
+    assert set(kit_accepts) - set(contact_accepts)  # PutAlternateContact is the stricter of the two
+    email = botocore.session.get_session().get_service_model("organizations").shape_for("Email").metadata
+    assert (awsrules.EMAIL_MIN_LENGTH, awsrules.EMAIL_MAX_LENGTH) == (email["min"], email["max"])
 
 
 def test_attestations_by_manual_id() -> None:
