@@ -6,11 +6,14 @@ Notebooks import from `orgnb` only; `__all__` is the public API (a test keeps it
 import orgnb._startup  # noqa: F401 - first: keeps a slow optional module out of every process (see there)
 from orgnb.apply import ApplyResult, apply_plan
 from orgnb.audit import AuditInventory, Findings, collect_audit, conclude_audit, run_checks
+from orgnb.capacity import read_account_quota
 from orgnb.display import OuTree, account_browser
 from orgnb.errors import (
+    AccountQuotaExceeded,
     ApplyRefused,
     AuditFailed,
     ExitCode,
+    InvitationLimitReached,
     OperatorActionPending,
     OrgnbError,
     ParameterError,
@@ -45,6 +48,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PHASES",
+    "AccountQuotaExceeded",
     "Action",
     "ApplyRefused",
     "ApplyResult",
@@ -55,6 +59,7 @@ __all__ = [
     "ExitCode",
     "Findings",
     "Inventory",
+    "InvitationLimitReached",
     "Journal",
     "OperatorActionPending",
     "OrgnbError",
@@ -88,6 +93,7 @@ __all__ = [
     "policy_diffs",
     "preconditions",
     "preflight_checklist",
+    "read_account_quota",
     "read_members",
     "read_migration",
     "read_root_access",

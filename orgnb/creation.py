@@ -20,7 +20,6 @@ request AWS reports as FAILED is journaled with a remedy and the other accounts 
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -32,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tqdm.auto import tqdm
 
 from orgnb.apply import StepLog, error_text
+from orgnb.capacity import not_before
 from orgnb.plan import Step
 from orgnb.session import AwsContext
 
@@ -131,7 +131,7 @@ def daily_quota_remedy(first_today: datetime | None) -> str:
     """What to do when the day's creation quota is spent; `first_today` is the earliest request of the last 24 hours."""
     when = ""
     if first_today is not None:
-        ready = datetime.fromtimestamp(math.ceil((first_today + DAY).timestamp() / 60) * 60, UTC)  # never early
+        ready = not_before(first_today + DAY)
         when = f"after {ready:%Y-%m-%d %H:%M} UTC, a day after the first of the last day's requests"
     return (
         "AWS refuses new CreateAccount requests and none is running: the organization reached its daily account-creation "

@@ -3,6 +3,8 @@
 OrgnbError
 ├── ParameterError          exit 2: the parameters file or a notebook parameter is invalid (no AWS call made)
 ├── PreflightRefused        exit 3: a read-only pre-flight check refused the run (no write made)
+│   ├── AccountQuotaExceeded    the plan would take the organization past its account quota
+│   └── InvitationLimitReached  the plan sends more invitations than the day's limit leaves
 ├── OperatorActionPending   exit 4: the phase waits for a person (OTP, payment method, invitation)
 ├── ApplyRefused            exit 3: apply was asked for a plan that may not be applied
 ├── LeaseHeld               exit 3: another run holds the organization's apply lease
@@ -63,6 +65,14 @@ class PreflightRefused(OrgnbError):
     """A pre-flight guard refused the run before any write."""
 
     exit_code = ExitCode.REFUSED
+
+
+class AccountQuotaExceeded(PreflightRefused):
+    """The plan's accounts would take the organization past its account quota (Service Quotas L-E619E033)."""
+
+
+class InvitationLimitReached(PreflightRefused):
+    """The plan sends more invitations than remain of the organization's daily invitation limit."""
 
 
 class ApplyRefused(OrgnbError):
@@ -132,6 +142,8 @@ ERRORS_BY_NAME: dict[str, type[OrgnbError]] = {
     for cls in (
         ParameterError,
         PreflightRefused,
+        AccountQuotaExceeded,
+        InvitationLimitReached,
         ApplyRefused,
         LeaseHeld,
         OperatorActionPending,

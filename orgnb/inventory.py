@@ -12,7 +12,7 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from botocore.exceptions import ClientError
@@ -20,6 +20,9 @@ from botocore.exceptions import ClientError
 from orgnb.accountfacts import AccountFacts, read_account_facts
 from orgnb.rootcreds import RootAccessState
 from orgnb.session import AwsContext
+
+if TYPE_CHECKING:
+    from orgnb.capacity import AccountQuota
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class Inventory:
     root_access: RootAccessState | None = None  # read by the phases that need it (03, 06)
     migration: Any = None  # phase 05's MigrationState (accounts to bring in, read from inside)
     member_init: Any = None  # phase 06's MemberInitState (moved members' role and contacts, every member's root audit)
+    account_quota: AccountQuota | None = None  # read by the phases that add accounts (04, 05)
 
     def all_features_request(self) -> HandshakeRecord | None:
         """The pending ENABLE_ALL_FEATURES request of the organization, if any."""

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from orgnb.capacity import read_account_quota
 from orgnb.creation import MAX_IN_FLIGHT, PollSchedule
 from orgnb.inventory import WALK_WORKERS, read_root, walk_tree
 from orgnb.phases import HEADLESS_ENV, account_creation
@@ -220,7 +221,7 @@ def creation_makespan(count: int, seconds: float) -> dict[str, float]:
         sandbox.settings(create_account_seconds=seconds, account_limits={MANAGEMENT: count + 10})
         account_creation.POLL = PollSchedule(first=seconds / 20, factor=1.5, cap=seconds / 20)
         run = start_phase("account-creation", str(params), apply=True, record_dir=str(folder / "04"))
-        run.read_inventory()
+        run.read_inventory(read_account_quota)
         run.make_plan(plan_account_creation)
         started = time.monotonic()
         run.apply()

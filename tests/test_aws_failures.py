@@ -16,6 +16,7 @@ import botocore.session
 import pytest
 
 from orgnb.apply import apply_plan
+from orgnb.capacity import read_account_quota
 from orgnb.creation import REMEDIES, PollSchedule
 from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
@@ -74,7 +75,7 @@ def test_every_create_account_failure_reason_ends_with_its_remedy_and_a_rerun_cr
     prepare("account-creation")
     for n, reason in enumerate(reasons):
         brownfield.settings(create_account_fail_next=[reason])
-        run = planned("account-creation", plan_account_creation, tmp_path, f"{n:02d}")
+        run = planned("account-creation", plan_account_creation, tmp_path, f"{n:02d}", enrich=read_account_quota)
         run.apply()
         step = f"create-account:{ORG_OPS}"
         assert run.result is not None and list(run.result.failed) == [step], reason
@@ -84,7 +85,7 @@ def test_every_create_account_failure_reason_ends_with_its_remedy_and_a_rerun_cr
         assert ORG_OPS not in emails(), f"{reason}: a failed request left an account behind"
         remaining = run.verify(plan_account_creation)
         assert [s.id for s in remaining.steps] == [step] and run.outcome == "incomplete"
-    final = planned("account-creation", plan_account_creation, tmp_path, "final")
+    final = planned("account-creation", plan_account_creation, tmp_path, "final", enrich=read_account_quota)
     final.apply()
     final.verify(plan_account_creation)
     assert final.outcome == "applied"

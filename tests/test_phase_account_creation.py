@@ -13,8 +13,10 @@ import pytest
 import yaml
 
 from orgnb.apply import apply_plan
+from orgnb.capacity import read_account_quota
+from orgnb.cli import main
 from orgnb.creation import REMEDIES, PollSchedule
-from orgnb.errors import ApplyIncomplete, ApplyRefused
+from orgnb.errors import ApplyIncomplete, ApplyRefused, ExitCode
 from orgnb.iac import write_import_stubs
 from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
@@ -38,7 +40,7 @@ def fast_headless_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def planned(tmp_path: Path, params: Path = BROWNFIELD, name: str = "run") -> PhaseRun:
     run = start_phase("account-creation", str(params), apply=True, record_dir=str(tmp_path / name))
-    run.read_inventory()
+    run.read_inventory(read_account_quota)
     run.make_plan(plan_account_creation)
     return run
 
@@ -183,6 +185,28 @@ def _many_accounts(tmp_path: Path, count: int) -> Path:
     tail = tail[tail.index("\ninvites:") :]
     specs = "".join(f"\n  - name: Team {i:02d}\n    slug: team-{i:02d}\n    ou: Workloads/Prod" for i in range(count))
     return write_params(tmp_path, f"{head}accounts:{specs}\n{tail}")
+
+
+def test_a_plan_past_the_account_quota_is_refused_before_any_creation_and_runs_once_the_quota_is_raised(
+    brownfield: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """14 accounts against AWS's default quota of 10, headless with apply: exit 3, no CreateAccount, the quota and
+    the value to ask for named; once the quota is raised (the sandbox's settings, as AWS would grant it), the same
+    command creates all 14."""
+    prepare("account-creation")
+    command = ["run", "account-creation", "-f", str(_many_accounts(tmp_path, 14)), "--apply", "--reports-dir", str(tmp_path / "r")]
+    assert main(command) == ExitCode.REFUSED
+    said = capsys.readouterr().err
+    assert "AccountQuotaExceeded" in said and "'Default maximum number of accounts' (L-E619E033) = 10, from Service Quotas" in said
+    # the management account and a member that joined early (tests.estates), and the 14
+    assert "2 account(s) (the management account included) + 14 to create = 16" in said and "--desired-value 16" in said
+    assert [c.operation for c in brownfield.calls() if c.operation == "CreateAccount"] == []
+    status = json.loads((next((tmp_path / "r").glob("*-account-creation")) / "status.json").read_text())
+    called = {op for ops in status["operations"].values() for op in ops}
+    assert "service-quotas:GetServiceQuota" in called and "organizations:CreateAccount" not in called
+    brownfield.settings(account_limits={MGMT: 16})
+    assert main(command) == ExitCode.OK, capsys.readouterr().err
+    assert len([e for e in accounts_by_email() if e.startswith("aws+team-")]) == 14
 
 
 def test_the_pipeline_keeps_five_requests_in_flight_and_never_more(brownfield: Sandbox, tmp_path: Path) -> None:

@@ -109,6 +109,29 @@ def test_account_quota_and_daily_limit(new_org: Sandbox, monkeypatch: pytest.Mon
     assert code_of(invite, MEMBER_A) == ("HandshakeConstraintViolationException", "HANDSHAKE_RATE_LIMIT_EXCEEDED")
 
 
+def test_an_accepted_invitation_frees_a_place_in_the_days_limit_a_declined_one_does_not(
+    new_org: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS: "Accepted invitations don't count against this quota. As soon as one invitation is accepted, you can send
+    another invitation that same day" (Managing account invitations)."""
+    monkeypatch.setitem(handshakes.SETTINGS, "daily_invitations", 2)
+    accepted = invite(STANDALONE)
+    declined = invite(OLD_MGMT)
+    org("old-management").decline_handshake(HandshakeId=declined["Id"])
+    assert code_of(invite, MEMBER_A) == ("HandshakeConstraintViolationException", "HANDSHAKE_RATE_LIMIT_EXCEEDED")
+    org("standalone").accept_handshake(HandshakeId=accepted["Id"])
+    assert invite(MEMBER_A)["State"] == "OPEN"
+
+
+def test_an_open_invitation_counts_against_the_account_quota_of_create_account(new_org: Sandbox) -> None:
+    """AWS: "An invitation sent to an account counts against this quota" (Quotas for AWS Organizations)."""
+    new_org.settings(create_account_seconds=0, account_limits={MGMT: 2})
+    invite(STANDALONE)  # the management account and this invitation fill the quota
+    request = org("management").create_account(AccountName="x", Email="aws+x@example.com")["CreateAccountStatus"]
+    status = org("management").describe_create_account_status(CreateAccountRequestId=request["Id"])["CreateAccountStatus"]
+    assert (status["State"], status.get("FailureReason")) == ("FAILED", "ACCOUNT_LIMIT_EXCEEDED")
+
+
 def test_leave_preconditions(brownfield: Sandbox) -> None:
     allow_leaving()
     assert code_of(org("old-member-a").leave_organization) == (

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 
 from orgnb.audit.collect import GROUP_KIND, AuditInventory, MovingAccount
 from orgnb.audit.findings import CHECKS, Finding, Findings, Severity, Status, check
+from orgnb.capacity import DAILY_INVITATIONS, request_increase
 from orgnb.parameters import ManualId, Parameters, Transfer
 from orgnb.session import MEMBER_ROLE
 
 Row = tuple[Status, str, str]
 SuffixedRow = tuple[str, Status, str, str]
-DAILY_INVITATIONS = 20  # Organizations' documented daily invitation quota (older docs; treat as indicative)
 CREATE_IN_FLIGHT = 5  # CreateAccount requests AWS lets one organization run at once
 NEARLY_EMPTY = 2  # an old management account with at most this many resources may be better closed than moved
 
@@ -348,13 +348,14 @@ def _joining(audit: AuditInventory) -> tuple[int, int, int]:
 def capacity(audit: AuditInventory) -> Iterator[Row]:
     existing, creations, joining = _joining(audit)
     total = existing + creations + joining
+    quota = audit.account_quota
     detail = (
-        f"{existing} existing + {creations} to create + {joining} to bring in = {total} of {audit.account_quota} ({audit.quota_source}); "
+        f"{existing} existing + {creations} to create + {joining} to bring in = {total} of {quota.value} ({quota.source}); "
         f"creation runs {CREATE_IN_FLIGHT} at a time, invitations are limited to about {DAILY_INVITATIONS} a day"
     )
-    if total > audit.account_quota:
-        yield Status.FAIL, detail, "request an increase of 'Default maximum number of accounts' in Service Quotas before phase 04"
-    elif total > 0.8 * audit.account_quota:
+    if total > quota.value:
+        yield Status.FAIL, detail, f"before phase 04, {request_increase(total)}"
+    elif total > 0.8 * quota.value:
         yield Status.WARN, detail, "close to the quota: request an increase before the organization grows"
     else:
         yield Status.PASS, detail, ""

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
+from orgnb.capacity import AccountQuota, account_quota
 from orgnb.display import OuTree
 from orgnb.guards import profile_context
 from orgnb.inventory import (
@@ -31,8 +32,6 @@ from orgnb.orgrefs import load_policy, org_references
 from orgnb.parameters import ExistingAccount, Parameters
 from orgnb.session import AwsContext
 
-ACCOUNTS_QUOTA_CODE = "L-E619E033"  # Organizations: "Default maximum number of accounts"
-DEFAULT_ACCOUNT_QUOTA = 10
 CONTROL_TOWER_PRINCIPAL = "controltower.amazonaws.com"
 GROUP_KIND = {"invites": "standalone", "migrations": "member", "old_managements": "management"}
 
@@ -262,8 +261,7 @@ class AuditInventory:
     params: Parameters
     inventory: Inventory
     census: Census
-    account_quota: int
-    quota_source: str
+    account_quota: AccountQuota
     control_tower_signals: tuple[str, ...]
     moving: tuple[MovingAccount, ...] = field(default_factory=tuple)
     control_tower_unreadable: tuple[str, ...] = ()
@@ -336,19 +334,6 @@ class AuditInventory:
         return pd.DataFrame(rows, columns=["account", "kind", "resource", "where"])
 
 
-def account_quota(ctx: AwsContext) -> tuple[int, str]:
-    """The organization's account quota from Service Quotas, else AWS's default (and where it came from)."""
-    try:
-        # Organizations is a global service homed in us-east-1: its quotas are read there
-        quota = ctx.client("service-quotas", region="us-east-1").get_service_quota(
-            ServiceCode="organizations", QuotaCode=ACCOUNTS_QUOTA_CODE
-        )
-        return int(quota["Quota"]["Value"]), "Service Quotas"
-    except (ClientError, BotoCoreError) as exc:
-        code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
-        return DEFAULT_ACCOUNT_QUOTA, f"AWS default (Service Quotas not readable: {code})"
-
-
 def control_tower_signals(ctx: AwsContext, inventory: Inventory) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Evidence that Control Tower manages or has managed the candidate's organization, and what could not be read."""
     signals: list[str] = []
@@ -366,8 +351,8 @@ def control_tower_signals(ctx: AwsContext, inventory: Inventory) -> tuple[tuple[
 def collect_audit(ctx: AwsContext, params: Parameters) -> AuditInventory:
     """Read the management candidate and every account to move (read-only)."""
     inventory = collect_inventory(ctx)
-    quota, source = account_quota(ctx)
+    quota = account_quota(ctx)
     moving = tuple(inspect_moving_account(ctx, field.split("[")[0], field, existing) for field, existing in params.existing_accounts())
     signals, unreadable = control_tower_signals(ctx, inventory)
     census = resource_census(ctx, inventory.caller.account_id)
-    return AuditInventory(params, inventory, census, quota, source, signals, moving, unreadable)
+    return AuditInventory(params, inventory, census, quota, signals, moving, unreadable)

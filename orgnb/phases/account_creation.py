@@ -3,7 +3,8 @@
 An account is matched to what exists by its root email, case-insensitively, so a re-run, or an account made by
 hand or by another tool, is never created twice. A CreateAccount request still IN_PROGRESS (a previous run died
 while it was running) is adopted by account name: ListCreateAccountStatus does not show emails. The plan holds
-OU creations (parents first), moves of existing accounts, then the creations, which run as one pipeline.
+OU creations (parents first), moves of existing accounts, then the creations, which run as one pipeline. A plan
+whose creations would take the organization past its account quota is refused before any is made (see capacity).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from orgnb.apply import StepLog, batch_executor, executor
+from orgnb.capacity import check_account_quota
 from orgnb.creation import Pipeline, PollSchedule, Progress, remedy
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
@@ -100,11 +102,13 @@ def _account_steps(params: Parameters, inventory: Inventory) -> tuple[list[Step]
 
 
 def plan_account_creation(params: Parameters, inventory: Inventory) -> Plan:
-    """OUs to create (parents first), existing accounts to move, accounts to create."""
+    """OUs to create (parents first), existing accounts to move, accounts to create; refused past the account quota."""
     if inventory.organization is None:
         raise PreflightRefused("there is no Organization yet: run phase 02 (organization-init) first")
     moves, creates, notes = _account_steps(params, inventory)
-    return Plan(PHASE, tuple(_ou_steps(params, inventory) + moves + creates), tuple(notes))
+    adopted = frozenset(str(s.params["AdoptRequestId"]) for s in creates if "AdoptRequestId" in s.params)
+    capacity = check_account_quota(inventory, len(creates), "to create", adopted)
+    return Plan(PHASE, tuple(_ou_steps(params, inventory) + moves + creates), tuple(notes + ([capacity] if capacity else [])))
 
 
 @executor(Action.CREATE_OU)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from orgnb.capacity import read_account_quota
 from orgnb.phases import phase_info
 from orgnb.phases.account_creation import plan_account_creation
 from orgnb.phases.member_initialization import plan_member_initialization, read_members
@@ -29,7 +30,7 @@ class PhaseLogic:
 LOGIC: dict[str, PhaseLogic] = {
     "organization-init": PhaseLogic(plan_organization_init),
     "root-centralization": PhaseLogic(plan_root_centralization, read_root_access),
-    "account-creation": PhaseLogic(plan_account_creation),
+    "account-creation": PhaseLogic(plan_account_creation, read_account_quota),
     "migration": PhaseLogic(plan_migration, read_migration),
     "member-initialization": PhaseLogic(plan_member_initialization, read_members),
 }

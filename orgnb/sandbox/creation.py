@@ -44,7 +44,7 @@ from moto.moto_api._internal import mock_random
 from moto.organizations import utils
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import createinput, paging, registry
+from orgnb.sandbox import createinput, handshake, paging, registry
 from orgnb.sandbox.exceptions import OrgConcurrentModification, OrgConstraintViolation, OrgError
 
 RATE_LIMIT = "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"
@@ -160,7 +160,8 @@ def _failure(backend: OrganizationsBackend, email: str) -> str | None:
         return "EMAIL_ALREADY_EXISTS"
     if any(r.kwargs["Email"].lower() == email.lower() for r in _in_flight(backend.account_id)):
         return "CONCURRENT_ACCOUNT_MODIFICATION"
-    if len(backend.accounts) + len(_in_flight(backend.account_id)) >= registry.account_limit(backend.account_id):
+    counted = len(backend.accounts) + len(_in_flight(backend.account_id)) + len(handshake.open_invitations(backend.org.id))
+    if counted >= registry.account_limit(backend.account_id):  # open invitations count too (Quotas for AWS Organizations)
         return "ACCOUNT_LIMIT_EXCEEDED"
     return None
 

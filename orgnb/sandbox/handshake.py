@@ -139,3 +139,12 @@ def check_transition(h: Handshake, target: str) -> None:
         raise HandshakeAlreadyInState()
     if h.state not in PENDING:
         raise InvalidHandshakeTransition()
+
+
+def open_invitations(org_id: str) -> list[Handshake]:
+    """The organization's invitations still awaiting an answer. Each counts against its account quota until it is
+    declined, cancelled or expires (Quotas for AWS Organizations); accepted, it is an account."""
+    invitations = [h for h in list(HANDSHAKES.values()) if h.org_id == org_id and h.action == "INVITE"]
+    for h in invitations:
+        h.refresh()
+    return [h for h in invitations if h.state in PENDING]

@@ -5,6 +5,9 @@ State and rules only (the wire is in org_api; the handshake store in handshake; 
 membership; enabling all features in allfeatures). Choices where AWS's behaviour is not documented:
 - The wrong party calling Accept, Decline or Cancel gets AccessDeniedException.
 - At most 20 invitations per organization per day (the Organizations quotas page's figure): a setting below.
+  Accepted invitations don't count against it ("Managing account invitations": "As soon as one invitation is
+  accepted, you can send another invitation that same day"); declined or cancelled ones still do.
+- Open invitations count against the account quota, with the accounts (the quotas page).
 - Unknown 12-digit invitation targets are registered on the fly as standalone accounts (moto's permissive style).
 - A member of another organization may be invited; accepting moves it directly (see membership).
 """
@@ -12,12 +15,12 @@ membership; enabling all features in allfeatures). Choices where AWS's behaviour
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 from moto.core.utils import utcnow
 from moto.organizations.models import OrganizationsBackend, organizations_backends
 
+from orgnb.capacity import DAILY_INVITATIONS, INVITATION_WINDOW
 from orgnb.sandbox import allfeatures, handshake, mailbox, membership, registry
 from orgnb.sandbox.exceptions import (
     DuplicateHandshake,
@@ -32,7 +35,7 @@ from orgnb.sandbox.exceptions import (
 from orgnb.sandbox.handshake import HANDSHAKES, PENDING, Handshake, check_transition, find, live, locked, new_id, visible
 from orgnb.sandbox.principals import Principal
 
-DEFAULT_SETTINGS: dict[str, Any] = {"daily_invitations": 20}
+DEFAULT_SETTINGS: dict[str, Any] = {"daily_invitations": DAILY_INVITATIONS}
 SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 
@@ -75,10 +78,6 @@ def _validate_target(target: dict[str, str], notes: str | None, tags: list[dict[
         raise OrgInvalidInput("INVALID_SYSTEM_TAGS_PARAMETER", "Tag keys may not start with aws:.")
 
 
-def _pending_invites(org_id: str) -> list[Handshake]:
-    return [h for h in HANDSHAKES.values() if h.org_id == org_id and h.action == "INVITE" and (h.refresh() or h.state in PENDING)]
-
-
 @locked
 def invite(caller: str, target: dict[str, str], notes: str | None, tags: list[dict[str, str]]) -> Handshake:
     """InviteAccountToOrganization."""
@@ -94,7 +93,7 @@ def invite(caller: str, target: dict[str, str], notes: str | None, tags: list[di
         registry.record(account_id)  # unknown ids become standalone accounts
         if account_id == caller or account_id in {a.id for a in backend.accounts}:
             raise HandshakeConstraintViolation("ALREADY_IN_AN_ORGANIZATION")
-    pending = _pending_invites(org.id)
+    pending = handshake.open_invitations(org.id)
     if any(
         (account_id and h.recipient_account == account_id) or (email and (h.recipient_email or "").lower() == email.lower())
         for h in pending
@@ -103,7 +102,9 @@ def invite(caller: str, target: dict[str, str], notes: str | None, tags: list[di
     if len(backend.accounts) + len(pending) >= registry.account_limit(caller):
         raise HandshakeConstraintViolation("ACCOUNT_NUMBER_LIMIT_EXCEEDED")
     today = [
-        h for h in HANDSHAKES.values() if h.org_id == org.id and h.action == "INVITE" and utcnow() - h.requested_at < timedelta(days=1)
+        h
+        for h in HANDSHAKES.values()
+        if h.org_id == org.id and h.action == "INVITE" and h.state != "ACCEPTED" and utcnow() - h.requested_at < INVITATION_WINDOW
     ]
     if len(today) >= SETTINGS["daily_invitations"]:
         raise HandshakeConstraintViolation("HANDSHAKE_RATE_LIMIT_EXCEEDED")

@@ -11,9 +11,8 @@ from typing import Any
 
 from moto.servicequotas.models import ServiceQuotasBackend
 
+from orgnb.capacity import ACCOUNTS_QUOTA_CODE, ACCOUNTS_QUOTA_NAME
 from orgnb.sandbox import registry
-
-ACCOUNTS_QUOTA_CODE = "L-E619E033"
 
 
 def accounts_quota(account_id: str, region: str) -> dict[str, Any]:
@@ -23,7 +22,7 @@ def accounts_quota(account_id: str, region: str) -> dict[str, Any]:
         "ServiceName": "AWS Organizations",
         "QuotaArn": f"arn:aws:servicequotas:{region}:{account_id}:organizations/{ACCOUNTS_QUOTA_CODE}",
         "QuotaCode": ACCOUNTS_QUOTA_CODE,
-        "QuotaName": "Default maximum number of accounts",
+        "QuotaName": ACCOUNTS_QUOTA_NAME,
         "Value": float(registry.account_limit(registry.management_of(account_id))),
         "Unit": "None",
         "Adjustable": True,

@@ -14,6 +14,8 @@ from typing import Any
 
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
+from orgnb.capacity import DEFAULT_ACCOUNT_QUOTA
+
 # Contact fields Organizations copies from the management account into accounts it creates.
 _CLONED_CONTACT_FIELDS = (
     "CompanyName",
@@ -62,7 +64,7 @@ class AccountRecord:
 
 REGISTRY: dict[str, AccountRecord] = {}
 # Organizations' account quota by management account; AWS's default applies to the rest.
-DEFAULT_ACCOUNT_LIMIT = 10
+DEFAULT_ACCOUNT_LIMIT = DEFAULT_ACCOUNT_QUOTA
 ACCOUNT_LIMITS: dict[str, int] = {}
 
 

@@ -3,7 +3,8 @@
 Order: OUs; the policies of every account of each old organization widened to both ids (group: the old
 organization's id, which every move out of it waits for); members of other organizations, standalone accounts,
 then old management accounts (which wait for their members' groups); last, once an old organization's every
-account (its management account included) has moved in, its policies narrowed to the new id alone.
+account (its management account included) has moved in, its policies narrowed to the new id alone. A plan whose
+invitations would pass the account quota, or the invitations left today, is refused before any is sent (capacity).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from orgnb.capacity import check_account_quota, check_invitation_limit
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import Parameters
@@ -265,4 +267,7 @@ def plan_migration(params: Parameters, inventory: Inventory) -> Plan:
     for h in inventory.handshakes:
         if h.action == "INVITE" and h.state in ("DECLINED", "EXPIRED", "CANCELED"):
             notes.append(f"invitation {h.id} to {h.target} was {h.state.lower()}: a new one is sent where the account is still outside")
+    invites = sum(1 for s in accounts if s.action == Action.INVITE_ACCOUNT)
+    capacity = [check_account_quota(inventory, invites, "to invite"), check_invitation_limit(inventory, invites, datetime.now(UTC))]
+    notes += [line for line in capacity if line]
     return Plan(PHASE, tuple(steps + widen + accounts + narrow), tuple(notes), tuple(awaiting))

@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
+from orgnb.capacity import account_quota
 from orgnb.guards import profile_context
 from orgnb.inventory import Inventory, caller_identity, describe_organization
 from orgnb.listing import listed
@@ -117,8 +118,9 @@ def _inside(base: AwsContext, m: MovingAccount, new_org: str) -> MovingAccount:
 
 
 def read_migration(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:
-    """The inventory plus every account to bring in, read from inside through its profile where one is given."""
+    """The inventory plus every account to bring in, read from inside through its profile where one is given, and the
+    organization's account quota."""
     new_org = inventory.organization.id if inventory.organization else ""
     moving = [_read_one(ctx, field, spec, inventory, params) for field, spec in params.existing_accounts()]
     moving = [_inside(ctx, m, new_org) for m in moving]
-    return replace(inventory, migration=MigrationState(tuple(moving)))
+    return replace(inventory, migration=MigrationState(tuple(moving)), account_quota=account_quota(ctx))
