@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from orgnb.journal import Journal
 from orgnb.parameters import load_parameters
 from orgnb.phases import HEADLESS_ENV, notebooks_dir, phase_info
 from orgnb.redact import Scrubber, run_scrubber, scrub_notebook
+from orgnb.stops import Stop, read_stops, stop_lines
 
 RUN_PARAMETERS = ("parameters_file", "apply", "record_dir")
 
@@ -40,21 +42,33 @@ class RunResult:
     error: str = ""
     failed_cell: str = ""
     redacted: int = 0
+    seconds: float = 0.0
+    stops: tuple[Stop, ...] = ()  # the steps that failed or wait for a person (status.json's failed_steps, awaiting_steps)
 
     def lines(self) -> list[tuple[str, Any]]:
-        """The `key: value` lines the CLI prints."""
+        """The `key: value` lines the CLI prints; a failed or waiting run ends with one line per stopped step."""
         out: list[tuple[str, Any]] = [
             ("record", self.record_dir),
             ("plan_steps", self.plan_steps),
             ("applied", self.applied),
             ("writes", self.writes),
             ("outcome", self.outcome),
+            ("seconds", self.seconds),
         ]
         if self.redacted:
             out.append(("redacted", f"{self.redacted} secret(s) replaced by markers (see record.json)"))
         if self.error:
             out += [("failed_cell", self.failed_cell), ("error", self.error)]
-        return out
+        return out + self.stop_lines()
+
+    def stop_lines(self) -> list[tuple[str, Any]]:
+        """For a run that did not end OK, a `failed_step` / `awaiting_step` line per step it left (capped)."""
+        return [] if self.exit_code == ExitCode.OK else list(stop_lines(self.stops, str(self.record_dir / records.STATUS)))
+
+    def progress_line(self) -> str:
+        """One line as the phase ends: outcome, steps applied, writes, exit code, seconds."""
+        done = f"{self.applied} applied, {self.writes} writes"
+        return f"{self.phase}: outcome {self.outcome}, {done}, exit {int(self.exit_code)}, {self.seconds} s"
 
 
 @contextlib.contextmanager
@@ -182,7 +196,7 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
     output = record_dir / records.NOTEBOOK
     ScrubbingIO.scrubbers[str(output)] = scrubber = run_scrubber(params_path, parameters)
     code, error = ExitCode.OK, ""
-    started = records.now_iso()
+    started, clock = records.now_iso(), time.monotonic()
     # the kernel finds earlier records (phase 05 reads its earlier journals) where this run writes its own
     with patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(record_dir.parent)}):
         try:
@@ -231,4 +245,6 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
         error,
         records.describe_cell(manifest.get("failed_cell")) if error else "",
         sum(n for found in manifest["redactions"].values() for n in found.values()),
+        round(time.monotonic() - clock, 1),
+        read_stops(records.read_status(record_dir)),
     )
