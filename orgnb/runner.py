@@ -9,6 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -164,6 +167,35 @@ def _register_io() -> None:
         papermill_io.register(SCHEME, ScrubbingIO)
 
 
+_SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path on Linux (sun_path); macOS allows 103
+
+
+@contextlib.contextmanager
+def kernel_transport() -> Iterator[Any]:
+    """The kernel manager's configuration for one run: IPC sockets in a private folder rather than TCP on loopback.
+
+    ipykernel logs "Kernel is running over TCP without encryption" each time a kernel starts on TCP
+    (`IPKernelApp.init_sockets`, ipykernel/kernelapp.py): once per notebook, eight times a rehearsal. Over IPC
+    (jupyter_client's `ConnectionFileMixin.transport = "ipc"`) it has no reason to, and no port on loopback is open
+    to other local users: the sockets sit in a folder only this user can enter, removed after the run. The folder
+    is named outright because jupyter_client's default `ip` for IPC is `kernel-ipc` in the working directory
+    (`ConnectionFileMixin._ip_default`), which two runs from one folder would share. nbclient builds its
+    KernelManager with the client's `config`, which papermill passes through. Windows has no IPC transport, and
+    a temporary folder too deep for a socket path keeps TCP (and its warning).
+    """
+    from traitlets.config import Config
+
+    folder = Path(tempfile.mkdtemp(prefix="orgnb-kernel-"))
+    sockets = folder / "kernel"  # jupyter_client adds `-<n>` per channel
+    try:
+        if sys.platform == "win32" or len(os.fsencode(sockets)) + len("-65535") > _SOCKET_PATH_MAX:
+            yield Config()
+        else:
+            yield Config({"KernelManager": {"transport": "ipc", "ip": str(sockets)}})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run_phase(
     phase: str,
     parameters_file: str | Path,
@@ -198,7 +230,7 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
     code, error = ExitCode.OK, ""
     started, clock = records.now_iso(), time.monotonic()
     # the kernel finds earlier records (phase 05 reads its earlier journals) where this run writes its own
-    with patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(record_dir.parent)}):
+    with patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(record_dir.parent)}), kernel_transport() as config:
         try:
             papermill.execute_notebook(
                 str(notebook),
@@ -208,6 +240,7 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
                 kernel_name="python3",
                 progress_bar=False,
                 log_output=False,
+                config=config,
             )
         except PapermillExecutionError as exc:
             code, error = exit_code_for(exc.ename), f"{exc.ename}: {exc.evalue}"
