@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
@@ -27,6 +27,9 @@ from orgnb.parameters import load_parameters
 from orgnb.phases import HEADLESS_ENV, notebooks_dir, phase_info
 from orgnb.redact import Scrubber, run_scrubber, scrub_notebook
 from orgnb.stops import Stop, read_stops, stop_lines
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
 
 RUN_PARAMETERS = ("parameters_file", "apply", "record_dir")
 
@@ -169,20 +172,19 @@ def _register_io() -> None:
 
 _SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path on Linux (sun_path); macOS allows 103
 
+# Why IPC: ipykernel 7 logs "Kernel is running over TCP without encryption" whenever a kernel binds TCP sockets
+# without CurveZMQ keys (IPKernelApp.init_sockets), so once per notebook, eight times a rehearsal. Over IPC
+# (jupyter_client's ConnectionFileMixin.transport = "ipc") it has no reason to, and no port on loopback is open to
+# other local users. nbclient builds its KernelManager with the client's `config`, which papermill's
+# execute_notebook passes through. The socket path is set outright: for IPC jupyter_client's default `ip` is
+# "kernel-ipc" in the working directory (ConnectionFileMixin._ip_default), which two runs from one folder would
+# share. Measured on a tiny notebook, the kernel start and the rest of the run take the same time either way.
+
 
 @contextlib.contextmanager
-def kernel_transport() -> Iterator[Any]:
-    """The kernel manager's configuration for one run: IPC sockets in a private folder rather than TCP on loopback.
-
-    ipykernel logs "Kernel is running over TCP without encryption" each time a kernel starts on TCP
-    (`IPKernelApp.init_sockets`, ipykernel/kernelapp.py): once per notebook, eight times a rehearsal. Over IPC
-    (jupyter_client's `ConnectionFileMixin.transport = "ipc"`) it has no reason to, and no port on loopback is open
-    to other local users: the sockets sit in a folder only this user can enter, removed after the run. The folder
-    is named outright because jupyter_client's default `ip` for IPC is `kernel-ipc` in the working directory
-    (`ConnectionFileMixin._ip_default`), which two runs from one folder would share. nbclient builds its
-    KernelManager with the client's `config`, which papermill passes through. Windows has no IPC transport, and
-    a temporary folder too deep for a socket path keeps TCP (and its warning).
-    """
+def kernel_transport() -> Iterator[Config]:
+    """The kernel manager's configuration for one run: IPC sockets in a private folder, removed after the run (TCP on
+    Windows, which has no IPC, and where a deep temporary folder would make the socket path too long)."""
     from traitlets.config import Config
 
     folder = Path(tempfile.mkdtemp(prefix="orgnb-kernel-"))
