@@ -266,6 +266,9 @@ def history(path: Path) -> list[dict[str, Any]]:
                     "phase": manifest.get("phase", record.name.partition("-")[2]),
                     "mode": manifest.get("mode", ""),
                     "outcome": manifest.get("outcome", "not sealed"),
+                    # what a pending run waits for, and the steps a failed one could not make (orgnb.stops)
+                    "waiting": len(manifest.get("awaiting_steps") or ()),
+                    "steps_failed": len(manifest.get("failed_steps") or ()),
                     "plan": plan_hash[:8],
                     "applied": len(manifest.get("steps_applied", [])),
                     "writes": manifest.get("writes", ""),

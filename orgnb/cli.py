@@ -31,6 +31,11 @@ def _print_lines(lines: Sequence[tuple[str, Any]]) -> None:
         print(f"{key}: {value}", flush=True)
 
 
+def _say(line: str) -> None:
+    """Print one line at once (a phase ending, an operator's action), also when stdout is a pipe."""
+    print(line, flush=True)
+
+
 def cmd_phases(_: argparse.Namespace) -> int:
     """List the phases and their notebooks."""
     for p in PHASES:
@@ -63,6 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             result = run_phase(args.phase, args.file, args.apply, extra, reports)
     else:
         result = run_phase(args.phase, args.file, args.apply, extra, reports)
+    _say(result.progress_line())
     _print_lines(result.lines())
     return _report([result])
 
@@ -72,11 +78,10 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     from orgnb.rehearsal import rehearse
 
     reports = Path(args.reports_dir) if args.reports_dir else default_reports_dir() / "rehearsal"
-    results = rehearse(args.scenario, args.file, reports)
-    for r in results:
-        print(f"{r.phase}: outcome {r.outcome}, {r.applied} applied, {r.writes} writes, exit {int(r.exit_code)}")
+    results = rehearse(args.scenario, args.file, reports, say=_say)  # a line per phase as it ends
     code = _report(list({r.phase: r for r in results}.values()))  # a phase re-run after an operator's fix counts once
     _print_lines([("scenario", args.scenario), ("records", " ".join(str(r.record_dir) for r in results)), ("exit_code", int(code))])
+    _print_lines(results[-1].stop_lines() if results else [])  # the phase it stopped at: what to do
     return code
 
 
@@ -220,7 +225,9 @@ def cmd_records_list(args: argparse.Namespace) -> int:
     rows = history(path)
     if rows:
         print(pd.DataFrame(rows).to_string(index=False))
-    _print_lines([("path", path), ("records", len(rows)), ("unverified", sum(r["verified"] != "yes" for r in rows))])
+    ended = [r["outcome"] for r in rows]
+    lines = [("path", path), ("records", len(rows)), ("pending", ended.count("pending")), ("failed", ended.count("failed"))]
+    _print_lines([*lines, ("unverified", sum(r["verified"] != "yes" for r in rows))])
     return ExitCode.OK
 
 

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orgnb import chain
+from orgnb import chain, stops
 from orgnb.errors import ExitCode, RecordError
 from orgnb.journal import Journal
 from orgnb.redact import Scrubber, count_markers, redact, scrub_notebook, scrub_value, secret_named_values
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from nbformat import NotebookNode
 
 VERSIONED = ("orgnb", "boto3", "botocore", "papermill", "nbconvert", "pandas")
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # papermill.execute.ERROR_MARKER_TAG: its banner and the anchor above the cell
+PENDING_TAG = "orgnb-pending-banner"
 
 
 def run_id_now() -> str:
@@ -208,12 +210,38 @@ def redactions(record_dir: Path) -> dict[str, dict[str, int]]:
     return out
 
 
+def run_parameters_name(journal: list[dict[str, Any]]) -> str:
+    """The parameters file's name the run started with (its `run-start` entry; never a path or a secret)."""
+    start = next((e for e in journal if e.get("event") == "run-start"), {})
+    return Path(str(start.get("parameters_file") or "")).name
+
+
+def mark_pending(record_dir: Path) -> None:
+    """Open a waiting run's notebook with what it waits for and the command to run after, in place of papermill's
+    exception banner (and its anchor): a pending run is not a crash. The summary cell keeps its raised
+    OperatorActionPending, which is how the kernel said so."""
+    import nbformat
+
+    status = read_status(record_dir)
+    journal = Journal(record_dir / JOURNAL, record_dir.name, str(status.get("phase"))).entries()
+    command = stops.rerun_command(str(status.get("phase")), run_parameters_name(journal))
+    banner = nbformat.v4.new_markdown_cell(stops.pending_banner(stops.read_stops(status), command))
+    banner.metadata["tags"] = [PENDING_TAG]
+    nb = nbformat.read(record_dir / NOTEBOOK, as_version=4)
+    kept = [c for c in nb.cells if not {PAPERMILL_ERROR_TAG, PENDING_TAG} & set(c.metadata.get("tags", []))]
+    nb.cells = [banner, *kept]
+    nbformat.write(nb, record_dir / NOTEBOOK)
+
+
 def finish_record(record_dir: Path, facts: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
-    """Scrub, render the HTML page, and seal the record with `facts` plus what the record itself says."""
-    scrub_files(record_dir, scrubber)
+    """Give a waiting run its banner, scrub, render the HTML page, and seal the record with `facts` plus what the
+    record itself says."""
     import nbformat  # slow to import (its JSON schema validator): kept out of the kernel, which never needs it
 
     notebook = record_dir / NOTEBOOK
+    if facts.get("outcome") == "pending" and notebook.exists():
+        mark_pending(record_dir)
+    scrub_files(record_dir, scrubber)
     nb = nbformat.read(notebook, as_version=4) if notebook.exists() else None
     render_error = None
     if nb is not None:
@@ -241,6 +269,7 @@ def finish_record(record_dir: Path, facts: dict[str, Any], scrubber: Scrubber) -
         "operations": status.get("operations", {}),
         "outcome": status.get("outcome", "unknown"),
         "failed_cell": failed_cell(nb) if nb is not None else None,
+        **stops.status_fields(stops.read_stops(status)),
         **provenance(),
         **facts,
         "redactions": redactions(record_dir),

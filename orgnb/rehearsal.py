@@ -8,7 +8,7 @@ import re
 import shutil
 import tempfile
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,30 +56,46 @@ def act_as_operator(sandbox: Sandbox, record_dir: Path, parameters_file: Path) -
     return done, with_otps
 
 
-def rehearse(scenario: str, parameters_file: str | Path, reports_dir: Path, faults: dict[str, Any] | None = None) -> list[RunResult]:
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """Say nothing (the default of callers that report results themselves)."""
+
+
+def rehearse(
+    scenario: str, parameters_file: str | Path, reports_dir: Path, faults: dict[str, Any] | None = None, say: Say = _quiet
+) -> list[RunResult]:
     """Every implemented phase in order, with apply, against one fresh sandbox; stops at the first that fails."""
     with sandboxed(scenario, faults) as sandbox:
-        return run_phases(sandbox, parameters_file, reports_dir)
+        return run_phases(sandbox, parameters_file, reports_dir, say=say)
 
 
-def run_phases(sandbox: Sandbox, parameters_file: str | Path, reports_dir: Path, before: str | None = None) -> list[RunResult]:
+def run_phases(
+    sandbox: Sandbox, parameters_file: str | Path, reports_dir: Path, before: str | None = None, say: Say = _quiet
+) -> list[RunResult]:
     """Every implemented phase in order (those before phase `before`, when given), with apply, against `sandbox`;
-    stops at the first that fails.
+    stops at the first that fails. `say` gets each phase's line as it ends, and each `operator:` action.
 
     Like an operator, the rehearsal clears what a pending phase waits for (see act_as_operator) and runs that
     phase again, so the records show both the stop and the resumed run.
     """
     results: list[RunResult] = []
     original = parameters_file
+
+    def run(name: str) -> None:
+        results.append(run_phase(name, parameters_file, apply=True, reports_dir=reports_dir))
+        say(results[-1].progress_line())
+
     last = phase_info(before).number - 1 if before else PHASES[-1].number
     for phase in (p for p in PHASES if p.implemented and p.number <= last):
-        results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
+        run(phase.name)
         if results[-1].exit_code == ExitCode.PENDING:
             actions, parameters_file = act_as_operator(sandbox, results[-1].record_dir, Path(parameters_file))
             for action in actions:
-                print(f"operator: {action}")
+                say(f"operator: {action}")
             if actions:
-                results.append(run_phase(phase.name, parameters_file, apply=True, reports_dir=reports_dir))
+                run(phase.name)
             if Path(parameters_file).parent.name.startswith("orgnb-operator-"):  # the passcodes are spent: drop the copy
                 shutil.rmtree(Path(parameters_file).parent, ignore_errors=True)
                 parameters_file = original

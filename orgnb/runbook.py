@@ -26,6 +26,7 @@ from orgnb.phases import LAB_PARAMETERS_ENV, is_headless, lab_parameters, phase_
 from orgnb.plan import Plan
 from orgnb.redact import Scrubber, run_scrubber
 from orgnb.session import AwsContext, make_context
+from orgnb.stops import collect_stops, status_fields
 
 Planner = Callable[[Parameters, Inventory], Plan]
 # A phase that needs more than the common inventory reads it here (phase 03: root-access features and audit).
@@ -58,6 +59,7 @@ class PhaseRun:
         self.inventory: Inventory | None = None
         self.plan: Plan | None = None
         self.result: ApplyResult | None = None
+        self.waiting: tuple[str, ...] = ()  # what the plan still waited for at verification
         self._enrich: Enricher | None = None
         self._planner: Planner | None = None
         self.outcome = "started"
@@ -82,6 +84,7 @@ class PhaseRun:
             return
 
     def _save(self) -> None:
+        stops = status_fields(collect_stops(self.journal.entries(), self.waiting))
         records.write_status(
             self.record_dir,
             {
@@ -96,6 +99,7 @@ class PhaseRun:
                 "sandbox": self.sandbox_id,
                 "caller": {"account_id": self.inventory.caller.account_id, "arn": self.inventory.caller.arn} if self.inventory else None,
                 "operations": self.ctx.counter.operations(),
+                **stops,
                 **self.details,
             },
             self.journal.scrubber,
@@ -241,9 +245,12 @@ class PhaseRun:
             self.outcome = "pending"
         elif self.outcome == "applied" and not remaining.is_empty:
             self.outcome = "incomplete"
+        self.waiting = remaining.awaiting
         waits = [*remaining.awaiting, *(self.result.awaiting.values() if self.result else ())]
         for item in waits:
             print(f"awaiting: {item}")
+        for step, error in self.result.failed.items() if self.result else ():
+            print(f"failed: {step}: {error}")
         print(f"verification: {len(remaining.steps)} step(s) still planned")
         self._save()
         return remaining
@@ -257,7 +264,8 @@ class PhaseRun:
         if self.outcome == "pending":
             raise OperatorActionPending("the phase waits for a person: see 'awaiting' above, then run it again")
         if self.outcome == "incomplete":
-            raise ApplyIncomplete("the plan was applied but AWS still differs from the parameters: see the verification above")
+            where = "the 'failed' lines above" if self.result and self.result.failed else "the verification above"
+            raise ApplyIncomplete(f"the plan was applied but AWS still differs from the parameters: see {where}")
 
 
 def start_phase(phase: str, parameters_file: str, apply: bool = False, record_dir: str = "") -> PhaseRun:

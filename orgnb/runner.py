@@ -9,10 +9,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import sys
+import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
@@ -22,6 +26,10 @@ from orgnb.journal import Journal
 from orgnb.parameters import load_parameters
 from orgnb.phases import HEADLESS_ENV, notebooks_dir, phase_info
 from orgnb.redact import Scrubber, run_scrubber, scrub_notebook
+from orgnb.stops import Stop, read_stops, stop_lines
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
 
 RUN_PARAMETERS = ("parameters_file", "apply", "record_dir")
 
@@ -40,21 +48,33 @@ class RunResult:
     error: str = ""
     failed_cell: str = ""
     redacted: int = 0
+    seconds: float = 0.0
+    stops: tuple[Stop, ...] = ()  # the steps that failed or wait for a person (status.json's failed_steps, awaiting_steps)
 
     def lines(self) -> list[tuple[str, Any]]:
-        """The `key: value` lines the CLI prints."""
+        """The `key: value` lines the CLI prints; a failed or waiting run ends with one line per stopped step."""
         out: list[tuple[str, Any]] = [
             ("record", self.record_dir),
             ("plan_steps", self.plan_steps),
             ("applied", self.applied),
             ("writes", self.writes),
             ("outcome", self.outcome),
+            ("seconds", self.seconds),
         ]
         if self.redacted:
             out.append(("redacted", f"{self.redacted} secret(s) replaced by markers (see record.json)"))
         if self.error:
             out += [("failed_cell", self.failed_cell), ("error", self.error)]
-        return out
+        return out + self.stop_lines()
+
+    def stop_lines(self) -> list[tuple[str, Any]]:
+        """For a run that did not end OK, a `failed_step` / `awaiting_step` line per step it left (capped)."""
+        return [] if self.exit_code == ExitCode.OK else list(stop_lines(self.stops, str(self.record_dir / records.STATUS)))
+
+    def progress_line(self) -> str:
+        """One line as the phase ends: outcome, steps applied, writes, exit code, seconds."""
+        done = f"{self.applied} applied, {self.writes} writes"
+        return f"{self.phase}: outcome {self.outcome}, {done}, exit {int(self.exit_code)}, {self.seconds} s"
 
 
 @contextlib.contextmanager
@@ -150,6 +170,34 @@ def _register_io() -> None:
         papermill_io.register(SCHEME, ScrubbingIO)
 
 
+_SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path on Linux (sun_path); macOS allows 103
+
+# Why IPC: ipykernel 7 logs "Kernel is running over TCP without encryption" whenever a kernel binds TCP sockets
+# without CurveZMQ keys (IPKernelApp.init_sockets), so once per notebook, eight times a rehearsal. Over IPC
+# (jupyter_client's ConnectionFileMixin.transport = "ipc") it has no reason to, and no port on loopback is open to
+# other local users. nbclient builds its KernelManager with the client's `config`, which papermill's
+# execute_notebook passes through. The socket path is set outright: for IPC jupyter_client's default `ip` is
+# "kernel-ipc" in the working directory (ConnectionFileMixin._ip_default), which two runs from one folder would
+# share. Measured on a tiny notebook, the kernel start and the rest of the run take the same time either way.
+
+
+@contextlib.contextmanager
+def kernel_transport() -> Iterator[Config]:
+    """The kernel manager's configuration for one run: IPC sockets in a private folder, removed after the run (TCP on
+    Windows, which has no IPC, and where a deep temporary folder would make the socket path too long)."""
+    from traitlets.config import Config
+
+    folder = Path(tempfile.mkdtemp(prefix="orgnb-kernel-"))
+    sockets = folder / "kernel"  # jupyter_client adds `-<n>` per channel
+    try:
+        if sys.platform == "win32" or len(os.fsencode(sockets)) + len("-65535") > _SOCKET_PATH_MAX:
+            yield Config()
+        else:
+            yield Config({"KernelManager": {"transport": "ipc", "ip": str(sockets)}})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run_phase(
     phase: str,
     parameters_file: str | Path,
@@ -182,9 +230,9 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
     output = record_dir / records.NOTEBOOK
     ScrubbingIO.scrubbers[str(output)] = scrubber = run_scrubber(params_path, parameters)
     code, error = ExitCode.OK, ""
-    started = records.now_iso()
+    started, clock = records.now_iso(), time.monotonic()
     # the kernel finds earlier records (phase 05 reads its earlier journals) where this run writes its own
-    with patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(record_dir.parent)}):
+    with patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(record_dir.parent)}), kernel_transport() as config:
         try:
             papermill.execute_notebook(
                 str(notebook),
@@ -194,6 +242,7 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
                 kernel_name="python3",
                 progress_bar=False,
                 log_output=False,
+                config=config,
             )
         except PapermillExecutionError as exc:
             code, error = exit_code_for(exc.ename), f"{exc.ename}: {exc.evalue}"
@@ -231,4 +280,6 @@ def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dic
         error,
         records.describe_cell(manifest.get("failed_cell")) if error else "",
         sum(n for found in manifest["redactions"].values() for n in found.values()),
+        round(time.monotonic() - clock, 1),
+        read_stops(records.read_status(record_dir)),
     )

@@ -15,6 +15,7 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
+from orgnb import records
 from orgnb.apply import apply_plan
 from orgnb.capacity import read_account_quota
 from orgnb.creation import REMEDIES, PollSchedule
@@ -138,6 +139,10 @@ def test_assume_root_denied_ends_with_the_remedy_and_the_member_keeps_its_creden
     assert error.startswith("AccessDenied") and "RootCredentialsManagement" in error and "Remedy:" in error
     entry = [e for e in run.journal.entries() if e["event"] == "failed"][-1]
     assert entry["step"] == step and "phase 03 enables them" in entry["error"]
+    run.finish("failed")  # the status file says which step, on which account, AWS's reason and the remedy
+    [stop] = records.read_status(run.record_dir)["failed_steps"]
+    assert (stop["step"], stop["target"], stop["reason"].split(":")[0]) == (step, MEMBER, "AccessDenied")
+    assert stop["remedy"].startswith("AWS refused the root session") and "Remedy" not in stop["reason"]
     assert (store.login_profile, list(store.access_keys), list(store.mfa_devices)) == before, "nothing deleted"
     # an audit through AssumeRoot is refused the same way: it reports the remedy instead of failing the read
     audited = audit_member(run.ctx, MEMBER, "old-member-a")

@@ -115,6 +115,10 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
     made = {op for r in records for ops in json.loads(Path(r, "record.json").read_text())["operations"].values() for op in ops}
     assert made - documented_operations() == set()
     assert result.stdout.count("operator: read the passcode sent to") == 4
+    # issue 17: a line per phase as it ends (06's stop before the operator's actions), no kernel transport warning
+    assert result.stdout.index("member-initialization: outcome pending") < result.stdout.index("operator: read the passcode")
+    assert re.search(r"^account-creation: outcome applied, .*, exit 0, \d+\.\d s$", result.stdout, flags=re.MULTILINE)
+    assert "without encryption" not in result.stdout + result.stderr
     assert "member-initialization: outcome pending" in result.stdout
     assert "member-initialization: outcome applied, 4 applied, 4 writes, exit 0" in result.stdout
     assert "preparation-audit: outcome audited, 0 applied, 0 writes" in result.stdout
@@ -132,6 +136,18 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
     assert Path(records[3], "iac", "accounts-import.tf").read_text().count("import {") == 3
     # issue 7: the records form a chain that verifies; each HTML page reads without Jupyter
     assert keys(orgnb("records", "verify", str(tmp_path)).stdout)["verified"] == "True"
+    # 06's first run waits for the passcodes: its notebook and page open with that, not papermill's exception banner
+    waiting = Path(records[5])
+    cells = json.loads((waiting / "notebook.ipynb").read_text())["cells"]
+    assert cells[0]["metadata"]["tags"] == ["orgnb-pending-banner"] and "papermill-error-cell-tag" not in json.dumps(cells)
+    banner = "".join(cells[0]["source"])
+    assert banner.count("the passcode AWS sends to") == 4 and "orgnb run member-initialization -f brownfield.yaml --apply" in banner
+    page = visible_text((waiting / "notebook.html").read_text())
+    assert "This run waits for a person" in page and "An Exception was encountered" not in page
+    assert all(f"{account}" in page for account in ("222233334444", "333344445555", "444455556666", "555566667777"))
+    listing = orgnb("records", "list", str(tmp_path)).stdout
+    assert keys(listing)["pending"] == "1" and keys(listing)["failed"] == "0"
+    assert re.search(rf"{waiting.name}\s+member-initialization\s+headless\s+pending\s+4\s+0\s", listing)
     page = visible_text(Path(records[1], "notebook.html").read_text())
     assert all(s in page for s in ("Plan", "create-organization", "event", "done", "outcome: applied", "parameters_file = "))
     assert "run.apply()" not in page and "start_phase" not in page  # code inputs are hidden, the injected parameters shown
