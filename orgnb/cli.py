@@ -21,6 +21,7 @@ from orgnb.errors import ExitCode, OrgnbError, ParameterError, ParameterProblem,
 from orgnb.parameters import SCHEMA_PATH, load_parameters, schema_text
 from orgnb.phases import PHASES, notebooks_dir
 from orgnb.records import default_reports_dir
+from orgnb.yamlread import load_yaml
 
 REHEARSAL_SCENARIO = "brownfield"
 REHEARSAL_PARAMETERS = "parameters/brownfield.yaml"
@@ -44,8 +45,14 @@ def cmd_phases(_: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _parse_value(raw: str) -> Any:
-    return yaml.safe_load(raw) if raw.strip() else raw
+def _parse_value(name: str, raw: str) -> Any:
+    """A `-p NAME VALUE` value read as YAML (the parameters file's reader: a key written twice is refused)."""
+    try:
+        return load_yaml(raw) if raw.strip() else raw
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(exc).split())
+        fix = "quote the value or fix it"
+        raise ParameterError([ParameterProblem(f"-p {name}", f"{raw!r} is not valid YAML: {problem}", fix)], "command line") from None
 
 
 def _report(results: list[Any]) -> int:
@@ -59,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run one phase headless; --sandbox runs it against a throwaway sandbox."""
     from orgnb.runner import run_phase
 
-    extra = {name: _parse_value(value) for name, value in args.param}
+    extra = {name: _parse_value(name, value) for name, value in args.param}
     reports = Path(args.reports_dir) if args.reports_dir else default_reports_dir()
     if args.sandbox:
         from orgnb.rehearsal import sandboxed

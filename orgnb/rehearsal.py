@@ -19,6 +19,7 @@ from orgnb.errors import ExitCode
 from orgnb.phases import PHASES, phase_info
 from orgnb.runner import RunResult, patched_environ, run_phase
 from orgnb.sandbox import Sandbox
+from orgnb.yamlread import load_yaml
 
 
 @contextlib.contextmanager
@@ -48,7 +49,7 @@ def act_as_operator(sandbox: Sandbox, record_dir: Path, parameters_file: Path) -
             done.append(f"read the passcode sent to {address} in its inbox")
     if not otps:
         return done, parameters_file
-    data = yaml.safe_load(parameters_file.read_text(encoding="utf-8"))
+    data = load_yaml(parameters_file.read_text(encoding="utf-8"))
     data["otps"] = {**(data.get("otps") or {}), **otps}
     # passcodes are secrets: the copy lives outside reports/ (records name the file, never its content)
     with_otps = Path(tempfile.mkdtemp(prefix="orgnb-operator-")) / f"{parameters_file.stem}-with-otps.yaml"

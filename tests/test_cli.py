@@ -77,6 +77,12 @@ def test_unknown_notebook_parameter_exits_2(example_params: Path, tmp_path: Path
     assert result.returncode == 2 and "-p colour" in result.stderr
 
 
+def test_a_notebook_parameter_writing_a_key_twice_exits_2(example_params: Path, tmp_path: Path) -> None:
+    result = orgnb("run", "organization-init", "-f", str(example_params), "-p", "tags", "{a: 1, a: 2}", "--reports-dir", str(tmp_path))
+    assert result.returncode == 2 and "-p tags" in result.stderr and "key 'a' appears twice" in result.stderr
+    assert not list(tmp_path.iterdir()), "no record for a run refused on its command line"
+
+
 def test_wrong_management_account_exits_3(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
     params = tmp_path / "p.yaml"
     params.write_text(example_params.read_text().replace('"111122223333"', '"999988887777"'))
