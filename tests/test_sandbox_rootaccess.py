@@ -94,9 +94,10 @@ def test_audit_and_delete_member_root_credentials(central: Sandbox) -> None:
 
 def test_root_session_identity_and_expiry(central: Sandbox) -> None:
     started = time.monotonic()
-    session = root_session(MEMBER_A, "IAMAuditRootUserCredentials", duration=3)  # long enough to be used on a busy machine
+    lifetime = 8  # long enough to be used first on a busy machine (a loaded 2-core CI box took over 3 s)
+    session = root_session(MEMBER_A, "IAMAuditRootUserCredentials", duration=lifetime)
     assert session.client("sts").get_caller_identity()["Arn"] == f"arn:aws:iam::{MEMBER_A}:root"
-    time.sleep(max(0.0, started + 3.2 - time.monotonic()))
+    time.sleep(max(0.0, started + lifetime + 0.2 - time.monotonic()))
     assert code_of(session.client("iam").list_access_keys) == "ExpiredToken"
 
 
