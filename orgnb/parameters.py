@@ -8,7 +8,7 @@ field and the fix.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -42,40 +42,27 @@ def _account_id(value: Any) -> str:
     return value
 
 
-def _email(value: str) -> str:
-    problems = awsrules.email_problems(value)
-    if problems:
-        raise _invalid(f"email {value!r} " + "; ".join(problems), "use an address AWS accepts, e.g. aws+name@example.com")
-    return value
+def _rule(problems_of: Callable[[str], list[str]], what: str, fix: str) -> Callable[[str], str]:
+    """A field validator: `value` unchanged when `problems_of` finds nothing, else every problem, named, with the fix."""
+
+    def check(value: str) -> str:
+        problems = problems_of(value)
+        if problems:
+            raise _invalid(f"{what} {value!r} " + "; ".join(problems), fix)
+        return value
+
+    return check
 
 
-def _alternate_contact_email(value: str) -> str:
-    problems = awsrules.alternate_contact_email_problems(value)
-    if problems:
-        raise _invalid(f"email {value!r} " + "; ".join(problems), "use an address such as security@example.com")
-    return value
-
-
-def _domain(value: str) -> str:
-    problems = awsrules.domain_problems(value)
-    if problems:
-        fix = "write a domain such as example.com: labels of 1-63 letters, digits or '-' (not at either end), joined by single dots"
-        raise _invalid(f"domain {value!r} " + "; ".join(problems), fix)
-    return value
-
-
-def _account_name(value: str) -> str:
-    problems = awsrules.account_name_problems(value)
-    if problems:
-        raise _invalid(f"account name {value!r} " + "; ".join(problems), "use 1-50 printable ASCII characters without < or >")
-    return value
-
-
-def _ou_path(value: str) -> str:
-    problems = awsrules.ou_path_problems(value)
-    if problems:
-        raise _invalid(f"OU path {value!r} " + "; ".join(problems), "write OU names from the root down, e.g. Workloads/Prod")
-    return value
+_email = _rule(awsrules.email_problems, "email", "use an address AWS accepts, e.g. aws+name@example.com")
+_alternate_contact_email = _rule(awsrules.alternate_contact_email_problems, "email", "use an address such as security@example.com")
+_domain = _rule(
+    awsrules.domain_problems,
+    "domain",
+    "write a domain such as example.com: labels of 1-63 letters, digits or '-' (not at either end), joined by single dots",
+)
+_account_name = _rule(awsrules.account_name_problems, "account name", "use 1-50 printable ASCII characters without < or >")
+_ou_path = _rule(awsrules.ou_path_problems, "OU path", "write OU names from the root down, e.g. Workloads/Prod")
 
 
 AccountId = Annotated[str, BeforeValidator(_account_id), Field(json_schema_extra={"pattern": r"^\d{12}$"})]
