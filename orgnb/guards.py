@@ -64,8 +64,11 @@ def is_loopback(url: str) -> bool:
     return bool(address.is_loopback or address.is_unspecified or (mapped is not None and mapped.is_loopback))
 
 
-def probe_sandbox(url: str, timeout: float = 2.0) -> str | None:
-    """The instance id a sandbox at `url` answers, or None when nothing (or something else) answers."""
+def probe_sandbox(url: str, timeout: float = 10.0) -> str | None:
+    """The instance id a sandbox at `url` answers, or None when nothing (or something else) answers.
+
+    Nothing listening fails at once on loopback; the timeout only waits for a sandbox that is slow to answer (a busy
+    machine), which must not be taken for another endpoint."""
     parts = urlsplit(url)
     try:
         with urllib.request.urlopen(f"{parts.scheme}://{parts.netloc}{SANDBOX_ROUTE}", timeout=timeout) as resp:  # noqa: S310 - loopback only

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import boto3
 import botocore.session
 import pytest
 import yaml
+from moto.core.utils import utcnow
 
 from orgnb.apply import apply_plan
 from orgnb.capacity import read_account_quota
@@ -224,16 +227,29 @@ def test_the_pipeline_keeps_five_requests_in_flight_and_never_more(brownfield: S
     assert not [e for e in run.journal.entries() if e["event"] == "deferred"]
 
 
+def _finish_when_deferred(journal: Path, requests: list[creation.CreateRequest], timeout: float = 60.0) -> None:
+    """Once the journal shows a submission deferred (or after `timeout`), let `requests` end on their next read."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not (journal.exists() and '"event": "deferred"' in journal.read_text(encoding="utf-8")):
+        time.sleep(0.05)
+    with creation.LOCK:
+        for request in requests:
+            request.ready_at = utcnow()
+
+
 @pytest.mark.parametrize("error", ["ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED", "ConcurrentModificationException"])
 def test_slots_taken_elsewhere_defer_submissions_until_free(brownfield: Sandbox, tmp_path: Path, error: str) -> None:
     """A full pipeline, whichever error AWS gives for it, means waiting a round: never the daily quota's stop."""
     prepare("account-creation")
-    brownfield.settings(create_account_seconds=3, account_limits={MGMT: 30}, create_account_in_flight_error=error)
-    for i in range(5):  # another operator's requests fill every slot for a while
-        orgs().create_account(Email=f"other+{i}@example.com", AccountName=f"Other {i}")
+    brownfield.settings(create_account_seconds=3600, account_limits={MGMT: 30}, create_account_in_flight_error=error)
+    others = [orgs().create_account(Email=f"other+{i}@example.com", AccountName=f"Other {i}") for i in range(5)]  # every slot
     brownfield.settings(create_account_seconds=0.2)
     run = planned(tmp_path)
+    ids = {o["CreateAccountStatus"]["Id"] for o in others}
+    release = threading.Thread(target=_finish_when_deferred, args=(run.journal.path, [creation.REQUESTS[i] for i in ids]), daemon=True)
+    release.start()  # the other operator's requests end once this run has had to wait for a slot, however busy the machine
     run.apply()
+    release.join()
     run.verify(plan_account_creation)
     assert run.outcome == "applied"
     deferred = [e for e in run.journal.entries() if e["event"] == "deferred"]
