@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orgnb.creation import REMEDIES as CREATE_ACCOUNT_REMEDIES
 from orgnb.errors import ERRORS_BY_NAME
-from orgnb.phases.migration.executors import OPERATOR_REMEDIES
-from orgnb.remedies import REMEDIES as REFUSAL_REMEDIES
+from orgnb.remedies import CREATE_ACCOUNT_REMEDIES, OPERATOR_REMEDIES, REFUSAL_REMEDIES
 from tests.packagewalk import error_classes
 
 README = Path(__file__).resolve().parents[1] / "README.md"
