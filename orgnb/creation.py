@@ -31,12 +31,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tqdm.auto import tqdm
 
 from orgnb.apply import StepLog, error_text
-from orgnb.capacity import not_before
+from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT, not_before
 from orgnb.plan import Step
 from orgnb.remedies import create_account_remedy
 from orgnb.session import AwsContext
-
-MAX_IN_FLIGHT = 5  # AWS's limit on CreateAccount requests in progress per organization
 
 
 @dataclass(frozen=True)
@@ -124,7 +122,7 @@ class Pipeline:
     log: StepLog
     on_created: OnCreated
     progress: Progress
-    max_in_flight: int = MAX_IN_FLIGHT
+    max_in_flight: int = CREATE_ACCOUNT_IN_FLIGHT
     poll: PollSchedule = field(default_factory=PollSchedule)
     sleep: Callable[[float], None] = time.sleep
     give_up_seconds: float = 3600.0

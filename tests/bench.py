@@ -36,8 +36,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from orgnb.capacity import read_account_quota
-from orgnb.creation import MAX_IN_FLIGHT, PollSchedule
+from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT, read_account_quota
+from orgnb.creation import PollSchedule
 from orgnb.inventory import WALK_WORKERS, read_root, walk_tree
 from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
@@ -229,7 +229,7 @@ def creation_makespan(count: int, seconds: float) -> dict[str, float]:
         run.verify(plan_account_creation)
         if run.outcome != "applied" or run.result is None or run.result.failed:
             raise SystemExit(f"bench: account creation did not finish cleanly ({run.outcome})")
-    ideal = math.ceil(count / MAX_IN_FLIGHT) * seconds
+    ideal = math.ceil(count / CREATE_ACCOUNT_IN_FLIGHT) * seconds
     return {"makespan": makespan, "ideal": ideal, "serial": count * seconds}
 
 
