@@ -31,11 +31,11 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from orgnb.adminclient import admin_call
 from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT, read_account_quota
 from orgnb.creation import PollSchedule
 from orgnb.inventory import WALK_WORKERS, read_root, walk_tree
@@ -75,10 +75,7 @@ class ExternalSandbox:
 
     def admin(self, route: str, payload: dict[str, Any] | None = None) -> Any:
         """GET or POST an admin route."""
-        data = json.dumps(payload).encode() if payload is not None else None
-        url = f"{self.environ['AWS_ENDPOINT_URL']}/orgnb-api/{route}"
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST" if data else "GET")) as resp:  # noqa: S310
-            return json.load(resp)
+        return admin_call(self.environ["AWS_ENDPOINT_URL"], route, payload)
 
     def stop(self) -> None:
         """End the sandbox's process."""
