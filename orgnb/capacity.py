@@ -8,6 +8,9 @@ organization) and "Managing account invitations":
   cancelled or expires (accepted, it is an account). A CreateAccount request still IN_PROGRESS becomes an account.
 - At most 20 invitations a day. Accepted invitations don't count against it: "As soon as one invitation is
   accepted, you can send another invitation that same day."
+- At most 5 CreateAccount requests in progress at a time per organization (older editions of the quotas page); a
+  sixth is refused with ConstraintViolationException ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED, "You attempted to exceed
+  the number of accounts that can be in progress at a time" (botocore's ConstraintViolationException documentation).
 
 Organizations is a global service homed in us-east-1: its quotas are read, and raised, there.
 """
@@ -29,6 +32,7 @@ ACCOUNTS_QUOTA_CODE = "L-E619E033"
 ACCOUNTS_QUOTA_NAME = "Default maximum number of accounts"
 DEFAULT_ACCOUNT_QUOTA = 10  # AWS's default (Quotas for AWS Organizations)
 DAILY_INVITATIONS = 20  # invitations an organization may send a day (Quotas for AWS Organizations)
+CREATE_ACCOUNT_IN_FLIGHT = 5  # CreateAccount requests in progress at a time (see above)
 INVITATION_WINDOW = timedelta(days=1)
 QUOTA_REGION = "us-east-1"
 

@@ -10,13 +10,13 @@ import sys
 import threading
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from orgnb.adminclient import admin_call
 from orgnb.errors import ExitCode, OrgnbError, ParameterError, ParameterProblem, SandboxError, worst_exit_code
 from orgnb.parameters import SCHEMA_PATH, load_parameters, schema_text
 from orgnb.phases import PHASES, notebooks_dir
@@ -161,8 +161,7 @@ def _admin_get(args: argparse.Namespace, route: str) -> Any:
             [ParameterProblem("AWS_ENDPOINT_URL", "not set", "apply the exports `orgnb sandbox` printed, or pass --endpoint")]
         )
     try:
-        with urllib.request.urlopen(f"{endpoint.rstrip('/')}/orgnb-api/{route}", timeout=10) as resp:  # noqa: S310 - sandbox admin route
-            return json.load(resp)
+        return admin_call(endpoint, route, timeout=10)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise SandboxError(f"no sandbox answered at {endpoint}: {exc}") from None
 

@@ -31,41 +31,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tqdm.auto import tqdm
 
 from orgnb.apply import StepLog, error_text
-from orgnb.capacity import not_before
+from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT, not_before
 from orgnb.plan import Step
+from orgnb.remedies import create_account_remedy
 from orgnb.session import AwsContext
-
-MAX_IN_FLIGHT = 5  # AWS's limit on CreateAccount requests in progress per organization
-
-# Every FailureReason botocore's model knows, with what the operator should do (a test keeps the list complete).
-REMEDIES: dict[str, str] = {
-    "EMAIL_ALREADY_EXISTS": "another AWS account already uses this root email: choose another slug or email in the parameters, "
-    "or bring that account in through invites/migrations instead of creating it",
-    "ACCOUNT_LIMIT_EXCEEDED": "the organization is at its account quota: ask for a higher 'Default maximum number of accounts' "
-    "(Service Quotas, AWS Organizations, us-east-1) or close unused accounts, then run the phase again",
-    "CONCURRENT_ACCOUNT_MODIFICATION": "a request with the same details was already running: run the phase again once it has finished "
-    "(a request still in progress is adopted, not repeated)",
-    "INVALID_EMAIL": "AWS rejected the root email: check it against the CreateAccount email rules, fix the parameters, run again",
-    "INVALID_ADDRESS": "AWS rejected the management account's address: correct it in the console (Account, Contact information), run again",
-    "INTERNAL_FAILURE": "AWS failed on its side: run the phase again later; if it fails again, open a support case with the request id",
-    "GOVCLOUD_ACCOUNT_ALREADY_EXISTS": "a GovCloud account is already linked to this request's details: resolve it with AWS Support",
-    "MISSING_BUSINESS_VALIDATION": "AWS must validate the management account's business details first: complete the validation "
-    "in the console (or with AWS Support), then run again",
-    "FAILED_BUSINESS_VALIDATION": "AWS could not validate the management account's business details: contact AWS Support, then run again",
-    "PENDING_BUSINESS_VALIDATION": "AWS is still validating the management account's business details: wait for it, then run again",
-    "INVALID_IDENTITY_FOR_BUSINESS_VALIDATION": "the identity documents for business validation were not accepted: update them "
-    "in the console, then run again",
-    "UNKNOWN_BUSINESS_VALIDATION": "business validation failed for an unknown reason: contact AWS Support, then run again",
-    "MISSING_PAYMENT_INSTRUMENT": "the management account has no valid payment method: add one in the Billing console, run again",
-    "INVALID_PAYMENT_INSTRUMENT": "the management account's payment method was declined: update it in the Billing console, run again",
-    "UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED": "tags cannot be set on this request: remove the account's tags from "
-    "the parameters (add them after creation), run again",
-}
-
-
-def remedy(reason: str) -> str:
-    """What to do about a CreateAccount FailureReason."""
-    return REMEDIES.get(reason, "look the reason up in the CreateAccountStatus documentation, fix the cause, then run the phase again")
 
 
 @dataclass(frozen=True)
@@ -153,7 +122,7 @@ class Pipeline:
     log: StepLog
     on_created: OnCreated
     progress: Progress
-    max_in_flight: int = MAX_IN_FLIGHT
+    max_in_flight: int = CREATE_ACCOUNT_IN_FLIGHT
     poll: PollSchedule = field(default_factory=PollSchedule)
     sleep: Callable[[float], None] = time.sleep
     give_up_seconds: float = 3600.0
@@ -281,7 +250,7 @@ class Pipeline:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500:
                 self.log.progress(step, "deferred", error=f"{error_text(exc)}; checking whether AWS made the request anyway")
                 return "uncertain"
-            fix = remedy("ACCOUNT_LIMIT_EXCEEDED" if reason == "ACCOUNT_NUMBER_LIMIT_EXCEEDED" else reason)
+            fix = create_account_remedy("ACCOUNT_LIMIT_EXCEEDED" if reason == "ACCOUNT_NUMBER_LIMIT_EXCEEDED" else reason)
             self.log.failed(step, f"{error_text(exc)}: {fix}")
             self.progress.finish_one(f"{name}: refused: {error_text(exc)}. Remedy: {fix}")
             return "refused"
@@ -331,7 +300,7 @@ class Pipeline:
             self._refresh()  # the same request may have gone through before (an answer lost on the way back)
             if self._reconcile(step, begun=True):
                 return
-        self._fail(step, f"{reason}: {remedy(reason)}", f"FAILED {reason}. Remedy: {remedy(reason)}")
+        self._fail(step, f"{reason}: {create_account_remedy(reason)}", f"FAILED {reason}. Remedy: {create_account_remedy(reason)}")
 
     def _place(self, creation: Creation, account_id: str, note: str = "created") -> None:
         step = creation.step

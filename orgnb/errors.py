@@ -9,6 +9,9 @@ OrgnbError
 ├── ApplyRefused            exit 3: apply was asked for a plan that may not be applied
 ├── LeaseHeld               exit 3: another run holds the organization's apply lease
 ├── StepFailed              exit 1: an AWS write failed; the journal says which step
+├── ApplyIncomplete         exit 1: the plan was applied, yet re-reading AWS still finds steps to take
+├── AuditFailed             exit 1: a strict audit found at least one FAIL
+├── OuNotFound              exit 1: an OU path names no OU (yet) (orgnb.placement)
 ├── SandboxError            exit 1: the rehearsal sandbox could not start or answer
 ├── RecordError             exit 1: a record cannot be sealed (already sealed, incomplete notebook, no run folder)
 └── LabError                exit 1: `orgnb lab` could not prepare its estate or start JupyterLab

@@ -8,10 +8,8 @@ anything else on loopback). The check reads only the config and probes loopback 
 
 from __future__ import annotations
 
-import json
 import socket
 import urllib.error
-import urllib.request
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
@@ -32,13 +30,14 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 
+from orgnb.adminclient import admin_call
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import Parameters
 from orgnb.session import ACCOUNT_PROFILE_SCOPE, RETRY_CONFIG, AwsContext
 
 SANDBOX_SETTING = "orgnb_sandbox"
-SANDBOX_ROUTE = "/orgnb-api/instance"
+SANDBOX_ROUTE = "instance"  # the sandbox admin route that answers its instance id
 GUARDED_SERVICES = ("sts", "organizations", "iam", "account")
 # The first call of a run fails fast: two attempts, three seconds to connect, ten to answer (well under 30 s in all),
 # where the SDK's defaults would retry an unreachable endpoint for minutes.
@@ -69,10 +68,8 @@ def probe_sandbox(url: str, timeout: float = 10.0) -> str | None:
 
     Nothing listening fails at once on loopback; the timeout only waits for a sandbox that is slow to answer (a busy
     machine), which must not be taken for another endpoint."""
-    parts = urlsplit(url)
     try:
-        with urllib.request.urlopen(f"{parts.scheme}://{parts.netloc}{SANDBOX_ROUTE}", timeout=timeout) as resp:  # noqa: S310 - loopback only
-            return str(json.load(resp)["instance_id"])
+        return str(admin_call(url, SANDBOX_ROUTE, timeout=timeout)["instance_id"])
     except (urllib.error.URLError, OSError, ValueError, KeyError):
         return None
 

@@ -139,11 +139,6 @@ class Inventory:
         """The pending ENABLE_ALL_FEATURES request of the organization, if any."""
         return next((h for h in self.handshakes if h.action == "ENABLE_ALL_FEATURES" and not h.parent_id and h.pending), None)
 
-    def handshakes_frame(self) -> pd.DataFrame:
-        """The organization's handshakes, newest first."""
-        rows = [{"id": h.id, "action": h.action, "target": h.target, "state": h.state, "expires": h.expires_at} for h in self.handshakes]
-        return pd.DataFrame(rows, columns=["id", "action", "target", "state", "expires"])
-
     @property
     def is_management(self) -> bool:
         """True when the caller is the management account of its Organization."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,11 +114,6 @@ def repoint_role(inside: AwsContext, management_account_id: str) -> tuple[str, .
     before = read_role_trust(inside)
     inside.client("iam").update_assume_role_policy(RoleName=MEMBER_ROLE, PolicyDocument=trust_document(management_account_id))
     return before.trusted
-
-
-def outside_accounts(trust: RoleTrust, allowed: Collection[str]) -> tuple[str, ...]:
-    """What the role trusts that is not one of the `allowed` account ids."""
-    return tuple(t for t in trust.trusted if t not in allowed)
 
 
 def read_member_role(ctx: AwsContext, account_id: str, profile: str | None) -> tuple[RoleTrust | None, str]:

@@ -6,15 +6,6 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-ORG_CONDITION_KEYS = (
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-    "aws:ResourceOrgID",
-    "aws:ResourceOrgPaths",
-    "aws:SourceOrgID",
-    "aws:SourceOrgPaths",
-)
-
 
 def load_policy(document: str | dict[str, Any]) -> dict[str, Any]:
     """A policy document as a dict, whether AWS returned it parsed or as JSON text."""

@@ -7,7 +7,6 @@ reader sees exactly which parameters the run had. Markdown, tables and papermill
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import nbformat
 
@@ -26,9 +25,3 @@ def html_for(nb: nbformat.NotebookNode, title: str) -> str:
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(shown, resources={"metadata": {"name": title}})
     return body
-
-
-def write_html(notebook_path: Path, html_path: Path, title: str) -> None:
-    """Render `notebook_path` into `html_path`."""
-    nb = nbformat.read(notebook_path, as_version=4)
-    html_path.write_text(html_for(nb, title), encoding="utf-8")

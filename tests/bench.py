@@ -31,13 +31,13 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from orgnb.capacity import read_account_quota
-from orgnb.creation import MAX_IN_FLIGHT, PollSchedule
+from orgnb.adminclient import admin_call
+from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT, read_account_quota
+from orgnb.creation import PollSchedule
 from orgnb.inventory import WALK_WORKERS, read_root, walk_tree
 from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
@@ -75,10 +75,7 @@ class ExternalSandbox:
 
     def admin(self, route: str, payload: dict[str, Any] | None = None) -> Any:
         """GET or POST an admin route."""
-        data = json.dumps(payload).encode() if payload is not None else None
-        url = f"{self.environ['AWS_ENDPOINT_URL']}/orgnb-api/{route}"
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST" if data else "GET")) as resp:  # noqa: S310
-            return json.load(resp)
+        return admin_call(self.environ["AWS_ENDPOINT_URL"], route, payload)
 
     def stop(self) -> None:
         """End the sandbox's process."""
@@ -229,7 +226,7 @@ def creation_makespan(count: int, seconds: float) -> dict[str, float]:
         run.verify(plan_account_creation)
         if run.outcome != "applied" or run.result is None or run.result.failed:
             raise SystemExit(f"bench: account creation did not finish cleanly ({run.outcome})")
-    ideal = math.ceil(count / MAX_IN_FLIGHT) * seconds
+    ideal = math.ceil(count / CREATE_ACCOUNT_IN_FLIGHT) * seconds
     return {"makespan": makespan, "ideal": ideal, "serial": count * seconds}
 
 

@@ -16,7 +16,6 @@ from typing import Any
 import boto3
 
 from orgnb.phases.catalog import apply_phase
-from orgnb.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWNFIELD = ROOT / "parameters" / "brownfield.yaml"
@@ -47,11 +46,6 @@ def consolidated_billing_with_a_member() -> tuple[Any, Any]:
     invitation = org.invite_account_to_organization(Target={"Id": "222233334444", "Type": "ACCOUNT"})["Handshake"]["Id"]
     member.accept_handshake(HandshakeId=invitation)
     return org, member
-
-
-def add_payment_method(sandbox: Sandbox, account_id: str, present: bool = True) -> None:
-    """What the account's owner does in the Billing console (the sandbox's admin route)."""
-    sandbox.admin(f"accounts/{account_id}/standalone", {"payment_method": present})
 
 
 def prepare(phase: str, parameters_file: Path = BROWNFIELD) -> None:

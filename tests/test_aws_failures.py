@@ -18,13 +18,12 @@ import pytest
 from orgnb import records
 from orgnb.apply import apply_plan
 from orgnb.capacity import read_account_quota
-from orgnb.creation import REMEDIES, PollSchedule
+from orgnb.creation import PollSchedule
 from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
 from orgnb.phases.migration import plan_migration, read_migration
 from orgnb.phases.root_centralization import plan_root_centralization, read_root_access
-from orgnb.remedies import REMEDIES as AWS_REMEDIES
-from orgnb.remedies import remedy_for
+from orgnb.remedies import CREATE_ACCOUNT_REMEDIES, REFUSAL_REMEDIES, remedy_for
 from orgnb.rootcreds import audit_member
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox, handshake, registry
@@ -80,9 +79,9 @@ def test_every_create_account_failure_reason_ends_with_its_remedy_and_a_rerun_cr
         run.apply()
         step = f"create-account:{ORG_OPS}"
         assert run.result is not None and list(run.result.failed) == [step], reason
-        assert run.result.failed[step] == f"{reason}: {REMEDIES[reason]}"
+        assert run.result.failed[step] == f"{reason}: {CREATE_ACCOUNT_REMEDIES[reason]}"
         failed = [e for e in run.journal.entries() if e["event"] == "failed" and e["step"] == step]
-        assert len(failed) == 1 and REMEDIES[reason] in failed[0]["error"]
+        assert len(failed) == 1 and CREATE_ACCOUNT_REMEDIES[reason] in failed[0]["error"]
         assert ORG_OPS not in emails(), f"{reason}: a failed request left an account behind"
         remaining = run.verify(plan_account_creation)
         assert [s.id for s in remaining.steps] == [step] and run.outcome == "incomplete"
@@ -159,6 +158,6 @@ def test_assume_root_denied_ends_with_the_remedy_and_the_member_keeps_its_creden
 def test_remedies_name_real_operations_and_codes() -> None:
     session = botocore.session.get_session()
     operations = {name for service in ("sts", "organizations") for name in session.get_service_model(service).operation_names}
-    assert {operation for operation, _ in AWS_REMEDIES} <= operations
+    assert {operation for operation, _ in REFUSAL_REMEDIES} <= operations
     error = botocore.exceptions.ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "AssumeRoot")
     assert remedy_for(error) is not None and "sts:AssumeRoot" in str(remedy_for(error))

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from pathlib import Path
 
 import pytest
 
-import orgnb
-from orgnb.creation import REMEDIES as CREATE_ACCOUNT_REMEDIES
-from orgnb.errors import ERRORS_BY_NAME, OrgnbError
-from orgnb.phases.migration.executors import OPERATOR_REMEDIES
-from orgnb.remedies import REMEDIES as REFUSAL_REMEDIES
+from orgnb.errors import ERRORS_BY_NAME
+from orgnb.remedies import CREATE_ACCOUNT_REMEDIES, OPERATOR_REMEDIES, REFUSAL_REMEDIES
+from tests.packagewalk import error_classes
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -31,17 +27,8 @@ def _named_in_table(name: str) -> bool:
 
 
 def _error_classes() -> set[str]:
-    """Every OrgnbError subclass the runbook side of the package defines (the sandbox answers as AWS, not with these)."""
-    for module in pkgutil.walk_packages(orgnb.__path__, "orgnb."):
-        if not module.name.startswith("orgnb.sandbox"):
-            importlib.import_module(module.name)
-    subclasses: set[type[OrgnbError]] = set()
-    todo = [OrgnbError]
-    while todo:
-        for cls in todo.pop().__subclasses__():
-            subclasses.add(cls)
-            todo.append(cls)
-    return {cls.__name__ for cls in subclasses} | set(ERRORS_BY_NAME)
+    """Every OrgnbError subclass the runbook side of the package defines, by name."""
+    return {cls.__name__ for cls in error_classes()} | set(ERRORS_BY_NAME)
 
 
 @pytest.mark.parametrize(

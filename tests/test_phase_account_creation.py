@@ -18,13 +18,14 @@ from moto.core.utils import utcnow
 from orgnb.apply import apply_plan
 from orgnb.capacity import read_account_quota
 from orgnb.cli import main
-from orgnb.creation import REMEDIES, PollSchedule
+from orgnb.creation import PollSchedule
 from orgnb.errors import ApplyIncomplete, ApplyRefused, ExitCode
 from orgnb.iac import write_import_stubs
 from orgnb.phases import HEADLESS_ENV, account_creation
 from orgnb.phases.account_creation import plan_account_creation
 from orgnb.phases.catalog import apply_phase
 from orgnb.plan import Action
+from orgnb.remedies import CREATE_ACCOUNT_REMEDIES
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox, creation
 from tests.conftest import created_account, write_params
@@ -278,7 +279,7 @@ def test_a_failed_request_gets_its_remedy_and_the_others_carry_on(
 def test_every_failure_reason_aws_knows_has_a_remedy() -> None:
     model = botocore.session.get_session().get_service_model("organizations")
     reasons = set(model.shape_for("CreateAccountFailureReason").enum)
-    assert reasons <= set(REMEDIES), sorted(reasons - set(REMEDIES))
+    assert reasons <= set(CREATE_ACCOUNT_REMEDIES), sorted(reasons - set(CREATE_ACCOUNT_REMEDIES))
 
 
 def test_import_stubs_name_every_created_account(brownfield: Sandbox, tmp_path: Path) -> None:

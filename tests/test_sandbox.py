@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import boto3
 import pytest
 
@@ -25,8 +22,7 @@ def test_profiles_are_marked_as_sandbox(sandbox: Sandbox) -> None:
 
 
 def test_admin_route_answers_the_instance_id(sandbox: Sandbox) -> None:
-    with urllib.request.urlopen(f"{sandbox.url}/orgnb-api/instance") as resp:
-        info = json.load(resp)
+    info = sandbox.admin("instance")
     assert info == {"instance_id": sandbox.instance_id, "scenario": "greenfield", "profiles": {"management": "111122223333"}}
 
 
@@ -45,8 +41,7 @@ def test_call_log_records_account_operation_and_kind(sandbox: Sandbox) -> None:
         ("111122223333", "account", "PutAlternateContact", True),
     ]
     assert [c.operation for c in sandbox.calls(writes_only=True)] == ["CreateOrganization", "PutAlternateContact"]
-    with urllib.request.urlopen(f"{sandbox.url}/orgnb-api/calls?writes=1") as resp:
-        assert [c["operation"] for c in json.load(resp)] == ["CreateOrganization", "PutAlternateContact"]
+    assert [c["operation"] for c in sandbox.admin("calls?writes=1")] == ["CreateOrganization", "PutAlternateContact"]
 
 
 def test_organization_keeps_the_accounts_own_name_and_email(sandbox: Sandbox) -> None:

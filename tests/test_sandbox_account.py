@@ -172,17 +172,14 @@ def test_account_quota_is_served_and_enforced(sandbox: Sandbox) -> None:
 
 
 def test_primary_email_update_with_the_mailed_passcode(brownfield: Sandbox) -> None:
-    import json
     import urllib.parse
-    import urllib.request
 
     client("old-management", "organizations").enable_aws_service_access(ServicePrincipal="account.amazonaws.com")
     account = client("old-management", "account")
     assert account.get_primary_email(AccountId=MEMBER_A)["PrimaryEmail"] == "legacy-prod@example.com"
     new = "aws+legacy-prod@example.com"
     assert account.start_primary_email_update(AccountId=MEMBER_A, PrimaryEmail=new)["Status"] == "PENDING"
-    with urllib.request.urlopen(f"{brownfield.url}/orgnb-api/mailbox?address={urllib.parse.quote(new)}") as resp:
-        otp = json.load(resp)[-1]["body"].rsplit(" ", 1)[-1]
+    otp = brownfield.admin(f"mailbox?address={urllib.parse.quote(new)}")[-1]["body"].rsplit(" ", 1)[-1]
     assert len(otp) == 6
     bad = error_of(account.accept_primary_email_update, AccountId=MEMBER_A, PrimaryEmail=new, Otp="zzzzzz" if otp != "zzzzzz" else "yyyyyy")
     assert bad.response["Error"]["Code"] == "ValidationException" and bad.response["fieldList"][0]["name"] == "Otp"

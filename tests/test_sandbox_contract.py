@@ -8,9 +8,7 @@ parsed response of every call is checked.
 
 from __future__ import annotations
 
-import json
 import urllib.parse
-import urllib.request
 from typing import Any
 
 import boto3
@@ -60,15 +58,11 @@ class Recorder:
 
 
 def mailbox(sandbox: Sandbox, address: str) -> list[dict[str, str]]:
-    with urllib.request.urlopen(f"{sandbox.url}/orgnb-api/mailbox?address={urllib.parse.quote(address)}") as resp:
-        return json.load(resp)
+    return sandbox.admin(f"mailbox?address={urllib.parse.quote(address)}")
 
 
 def paid(sandbox: Sandbox, account_id: str) -> None:
-    request = urllib.request.Request(
-        f"{sandbox.url}/orgnb-api/accounts/{account_id}/standalone", data=b'{"payment_method": true}', method="POST"
-    )
-    urllib.request.urlopen(request).close()
+    sandbox.admin(f"accounts/{account_id}/standalone", {"payment_method": True})
 
 
 def migration_flow(rec: Recorder, sandbox: Sandbox) -> None:

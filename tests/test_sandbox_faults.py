@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import boto3
@@ -21,9 +20,7 @@ NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
 def faults(sandbox: Sandbox, **spec: object) -> dict:
-    request = urllib.request.Request(f"{sandbox.url}/orgnb-api/faults", data=json.dumps(spec).encode(), method="POST")
-    with urllib.request.urlopen(request) as resp:
-        return json.load(resp)
+    return sandbox.admin("faults", dict(spec))
 
 
 @pytest.fixture(autouse=True)

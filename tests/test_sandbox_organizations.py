@@ -5,8 +5,6 @@ Every call goes through boto3 with the acting account's own profile, over HTTP, 
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from datetime import timedelta
 
 import boto3
@@ -34,11 +32,7 @@ def invite(target: str, kind: str = "ACCOUNT", **kwargs) -> dict:
 
 
 def set_standalone(sandbox: Sandbox, account_id: str, **flags: bool) -> None:
-    request = urllib.request.Request(
-        f"{sandbox.url}/orgnb-api/accounts/{account_id}/standalone", data=json.dumps(flags).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request) as resp:
-        assert json.load(resp)["account_id"] == account_id
+    assert sandbox.admin(f"accounts/{account_id}/standalone", dict(flags))["account_id"] == account_id
 
 
 def allow_leaving() -> None:
@@ -74,8 +68,7 @@ def test_invite_and_accept_a_standalone_account(new_org: Sandbox) -> None:
     assert code_of(iam.get_role, RoleName="OrganizationAccountAccessRole")[0] == "NoSuchEntity", (
         "AWS makes the role only for created accounts"
     )
-    with urllib.request.urlopen(f"{new_org.url}/orgnb-api/mailbox?address=gadget-dev@example.com") as resp:
-        assert h["Id"] in json.load(resp)[0]["body"]
+    assert h["Id"] in new_org.admin("mailbox?address=gadget-dev@example.com")[0]["body"]
 
 
 def test_invitation_errors(new_org: Sandbox) -> None:

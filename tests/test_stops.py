@@ -11,10 +11,9 @@ from botocore.exceptions import ClientError
 
 from orgnb import chain, records
 from orgnb.apply import error_text
-from orgnb.creation import remedy
 from orgnb.errors import ExitCode
-from orgnb.phases.migration.executors import OPERATOR_REMEDIES
 from orgnb.redact import Scrubber
+from orgnb.remedies import OPERATOR_REMEDIES, create_account_remedy
 from orgnb.runner import RunResult
 from orgnb.stops import MAX_LINES, Stop, StopKind, collect_stops, pending_banner, read_stops, split_remedy, status_fields
 from tests.test_cli import visible_text
@@ -36,7 +35,7 @@ def test_the_kits_three_shapes_split_into_reason_and_remedy() -> None:
     payment = OPERATOR_REMEDIES["MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED"]
     refused = f"leave o-old (MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED): {payment}"  # the shape migration's executors raise
     assert split_remedy(refused) == ("leave o-old (MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED)", payment)
-    failed = f"EMAIL_ALREADY_EXISTS: {remedy('EMAIL_ALREADY_EXISTS')}"
+    failed = f"EMAIL_ALREADY_EXISTS: {create_account_remedy('EMAIL_ALREADY_EXISTS')}"
     reason, fix = split_remedy(failed)
     assert reason == "EMAIL_ALREADY_EXISTS: another AWS account already uses this root email" and fix.startswith("choose another slug")
     assert split_remedy("ThrottlingException: Rate exceeded") == ("ThrottlingException: Rate exceeded", "")
@@ -45,7 +44,7 @@ def test_the_kits_three_shapes_split_into_reason_and_remedy() -> None:
 def test_stops_come_from_the_last_journal_entry_of_each_step_and_the_plan() -> None:
     journal = [
         {"event": "begin", "step": "create-account:a@example.com", "target": "a@example.com"},
-        {"event": "failed", "step": "create-account:a@example.com", "error": f"INVALID_EMAIL: {remedy('INVALID_EMAIL')}"},
+        {"event": "failed", "step": "create-account:a@example.com", "error": f"INVALID_EMAIL: {create_account_remedy('INVALID_EMAIL')}"},
         {"event": "begin", "step": "delete-root-credentials:" + MEMBER, "target": MEMBER},
         {"event": "failed", "step": "delete-root-credentials:" + MEMBER, "error": assume_root_denied()},
         {"event": "begin", "step": "move:1", "target": "111111111111"},

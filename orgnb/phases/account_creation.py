@@ -16,13 +16,14 @@ import pandas as pd
 
 from orgnb.apply import StepLog, batch_executor, executor
 from orgnb.capacity import check_account_quota
-from orgnb.creation import Pipeline, PollSchedule, Progress, remedy
+from orgnb.creation import Pipeline, PollSchedule, Progress
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import AccountSpec, Parameters
 from orgnb.phases import is_headless
 from orgnb.placement import OuResolver
 from orgnb.plan import Action, Plan, Step
+from orgnb.remedies import create_account_remedy
 from orgnb.session import AwsContext
 
 PHASE = "account-creation"
@@ -96,7 +97,8 @@ def _account_steps(params: Parameters, inventory: Inventory) -> tuple[list[Step]
         creates.append(Step(f"create-account:{email.lower()}", Action.CREATE_ACCOUNT, email, description, step_params))
         for failed in (r for r in inventory.create_requests if r.state == "FAILED" and r.account_name == spec.name):
             notes.append(
-                f"an earlier request for {spec.name} ({failed.id}) FAILED with {failed.failure_reason}: {remedy(failed.failure_reason)}"
+                f"an earlier request for {spec.name} ({failed.id}) FAILED with {failed.failure_reason}: "
+                f"{create_account_remedy(failed.failure_reason)}"
             )
     return moves, creates, notes
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import secrets
 import shutil
 import tempfile
 import threading
-import urllib.request
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from typing import Any
 
 import boto3
 
+from orgnb.adminclient import admin_call
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
 from orgnb.sandbox import (
     account_api,
@@ -262,10 +261,7 @@ class Sandbox:
 
     def admin(self, route: str, payload: dict[str, Any] | None = None) -> Any:
         """GET an admin route under /orgnb-api/, or POST `payload` to it; the JSON answer."""
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(f"{self.url}/orgnb-api/{route}", data=data, method="POST" if data is not None else "GET")
-        with urllib.request.urlopen(request) as resp:
-            return json.load(resp)
+        return admin_call(self.url, route, payload)
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         """Change the sandbox's knobs (see server.apply_settings); returns them all."""

@@ -15,24 +15,10 @@ from botocore.exceptions import ClientError
 from orgnb.apply import executor
 from orgnb.errors import OperatorActionPending
 from orgnb.guards import account_context
-from orgnb.phases.migration.plan import LEAVE_REMEDY
 from orgnb.plan import Action, Step
 from orgnb.policyrewrite import narrow_org_ids, widen_org_ids, write_policy
+from orgnb.remedies import OPERATOR_REMEDIES
 from orgnb.session import AwsContext
-
-# Refusals of LeaveOrganization and AcceptHandshake that a person clears; the phase then waits (exit 4) rather than fails.
-OPERATOR_REMEDIES = {
-    "MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED": "add a payment method to the account (Billing console, signed in to the account), "
-    "then run this phase again",
-    "INVALID_PAYMENT_INSTRUMENT": "replace the account's payment method (Billing console), then run this phase again",
-    "ACCOUNT_CANNOT_LEAVE_WITHOUT_EULA": "accept the customer agreement and choose a support plan in the account, then run again",
-    "ACCOUNT_CANNOT_LEAVE_WITHOUT_PHONE_VERIFICATION": "verify the account's phone number in the console, then run this phase again",
-    "WAIT_PERIOD_ACTIVE": "a created account can change organizations only some days after its creation: run this phase again later",
-    "ORGANIZATION_MEMBERSHIP_CHANGE_RATE_LIMIT_EXCEEDED": "the account changed organizations too recently: run this phase again later",
-    "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG": "it is still a delegated administrator of its organization: have that "
-    "organization's management account deregister it (Organizations console, Services), then run this phase again",
-    "AccessDenied": f"an SCP of its organization (or the caller's own policy) refuses it: {LEAVE_REMEDY}",
-}
 
 
 def _context(ctx: AwsContext, step: Step) -> AwsContext:

@@ -20,16 +20,13 @@ from orgnb.phases.account_creation import wanted_ou_paths
 from orgnb.phases.migration.state import MOVED_FROM_NOTES, MOVED_FROM_TAG, PHASE, MigrationState, MovingAccount
 from orgnb.plan import Action, Plan, Step
 from orgnb.policyrewrite import OrgPolicy
+from orgnb.remedies import LEAVE_REMEDY
 from orgnb.session import MEMBER_ROLE
 
 ORDER = {"member": 0, "standalone": 1, "management": 2}
 # How long AWS makes a created account wait before it may leave its organization: botocore's LeaveOrganization text
 # says four days, the Organizations quotas page seven; the plan waits for the longer.
 CREATED_ACCOUNT_WAIT = timedelta(days=7)
-LEAVE_REMEDY = (
-    "move the account, through the old organization's change control, to an OU where no SCP denies "
-    "organizations:LeaveOrganization (a transition OU), or detach the denying policy; then run this phase again"
-)
 
 
 def _step(m: MovingAccount, kind: str, action: Action, description: str, irreversible: bool = False, **params: object) -> Step:
