@@ -17,6 +17,9 @@ from typing import Any
 import yaml
 
 from orgnb.adminclient import admin_call
+from orgnb.cli.lease import cmd_lease_break, cmd_lease_show
+from orgnb.cli.output import print_lines, say
+from orgnb.cli.records import cmd_record_notebook, cmd_records_diff, cmd_records_list, cmd_records_seal, cmd_records_verify
 from orgnb.errors import ExitCode, OrgnbError, ParameterError, ParameterProblem, SandboxError, worst_exit_code
 from orgnb.parameters import SCHEMA_PATH, load_parameters, schema_text
 from orgnb.phases import PHASES, notebooks_dir
@@ -27,21 +30,11 @@ REHEARSAL_SCENARIO = "brownfield"
 REHEARSAL_PARAMETERS = "parameters/brownfield.yaml"
 
 
-def _print_lines(lines: Sequence[tuple[str, Any]]) -> None:
-    for key, value in lines:
-        print(f"{key}: {value}", flush=True)
-
-
-def _say(line: str) -> None:
-    """Print one line at once (a phase ending, an operator's action), also when stdout is a pipe."""
-    print(line, flush=True)
-
-
 def cmd_phases(_: argparse.Namespace) -> int:
     """List the phases and their notebooks."""
     for p in PHASES:
         print(f"{p.number:02d}  {p.name:<22} {'ready  ' if p.implemented else 'planned'}  notebooks/{p.notebook}  {p.purpose}")
-    _print_lines([("phases", len(PHASES)), ("implemented", sum(p.implemented for p in PHASES)), ("notebooks", notebooks_dir())])
+    print_lines([("phases", len(PHASES)), ("implemented", sum(p.implemented for p in PHASES)), ("notebooks", notebooks_dir())])
     return ExitCode.OK
 
 
@@ -75,8 +68,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             result = run_phase(args.phase, args.file, args.apply, extra, reports)
     else:
         result = run_phase(args.phase, args.file, args.apply, extra, reports)
-    _say(result.progress_line())
-    _print_lines(result.lines())
+    say(result.progress_line())
+    print_lines(result.lines())
     return _report([result])
 
 
@@ -85,10 +78,10 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     from orgnb.rehearsal import rehearse
 
     reports = Path(args.reports_dir) if args.reports_dir else default_reports_dir() / "rehearsal"
-    results = rehearse(args.scenario, args.file, reports, say=_say)  # a line per phase as it ends
+    results = rehearse(args.scenario, args.file, reports, say=say)  # a line per phase as it ends
     code = _report(list({r.phase: r for r in results}.values()))  # a phase re-run after an operator's fix counts once
-    _print_lines([("scenario", args.scenario), ("records", " ".join(str(r.record_dir) for r in results)), ("exit_code", int(code))])
-    _print_lines(results[-1].stop_lines() if results else [])  # the phase it stopped at: what to do
+    print_lines([("scenario", args.scenario), ("records", " ".join(str(r.record_dir) for r in results)), ("exit_code", int(code))])
+    print_lines(results[-1].stop_lines() if results else [])  # the phase it stopped at: what to do
     return code
 
 
@@ -102,7 +95,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     with Sandbox(args.scenario, port=args.port, profiles_dir=args.profiles_dir, faults=faults) as sandbox:
         for key, value in sandbox.environ().items():
             print(f"export {key}={value}")
-        _print_lines(
+        print_lines(
             [
                 ("instance", sandbox.instance_id),
                 ("scenario", args.scenario),
@@ -140,7 +133,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
             print(f"{result.phase}: outcome {result.outcome}, {result.applied} applied, record {result.record_dir}", flush=True)
         for key, value in lab.exports().items():
             print(f"export {key}={value}", flush=True)
-        _print_lines(lab.lines())
+        print_lines(lab.lines())
         while lab.running() and not stop.wait(0.5):
             pass
         if not stop.is_set() and not lab.running():
@@ -171,7 +164,7 @@ def cmd_sandbox_calls(args: argparse.Namespace) -> int:
     calls = _admin_get(args, "calls" + ("?writes=1" if args.writes else ""))
     for call in calls:
         print(json.dumps(call, sort_keys=True))
-    _print_lines([("calls", len(calls)), ("writes", sum(1 for c in calls if c["write"]))])
+    print_lines([("calls", len(calls)), ("writes", sum(1 for c in calls if c["write"]))])
     return ExitCode.OK
 
 
@@ -181,89 +174,7 @@ def cmd_sandbox_mailbox(args: argparse.Namespace) -> int:
     mails = _admin_get(args, "mailbox" + query)
     for mail in mails:
         print(json.dumps(mail, sort_keys=True))
-    _print_lines([("messages", len(mails))])
-    return ExitCode.OK
-
-
-def cmd_records_verify(args: argparse.Namespace) -> int:
-    """Check every record's file digests and the hash chain under PATH; name the first broken place."""
-    from orgnb.chain import HEAD, Problem, chain_dirs, read_head, record_dirs, verify_path
-
-    path = Path(args.path) if args.path else default_reports_dir()
-    if not path.exists():
-        raise ParameterError([ParameterProblem("PATH", f"{path} does not exist", "pass a reports folder or one record folder")])
-    problems = verify_path(path)
-    heads = {d.relative_to(path).as_posix(): read_head(d) for d in chain_dirs(path) if (d / HEAD).exists()}
-    if args.expect_head:
-        newest = (heads.get(".") or {}).get("manifest_sha256")
-        if newest != args.expect_head:
-            problems.append(
-                Problem(HEAD, f"its newest link is {newest}, not the expected {args.expect_head} (records removed or rewritten)")
-            )
-    for problem in problems:
-        print(f"broken: {problem}", file=sys.stderr)
-    count = sum(len(record_dirs(d)) for d in chain_dirs(path)) or int((path / "record.json").exists())
-    lines: list[tuple[str, Any]] = [("path", path), ("records", count), ("verified", not problems)]
-    for where, head in heads.items():  # the newest link of each chain: keep it somewhere else to anchor the chain
-        lines.append(("head" if where == "." else f"head_{where.replace('/', '_')}", (head or {}).get("manifest_sha256")))
-    if problems:
-        lines += [("first_broken", problems[0].place), ("problems", len(problems))]
-    _print_lines(lines)
-    return ExitCode.OK if not problems else ExitCode.FAILED
-
-
-def cmd_records_seal(args: argparse.Namespace) -> int:
-    """Seal an interrupted run's folder as it is (outcome: interrupted)."""
-    from orgnb.records import seal_interrupted
-
-    manifest = seal_interrupted(Path(args.folder))
-    _print_lines([("record", Path(args.folder).resolve()), ("outcome", manifest["outcome"]), ("sealed", True)])
-    return ExitCode.OK
-
-
-def cmd_records_list(args: argparse.Namespace) -> int:
-    """The history of runs under PATH as a table, oldest first."""
-    import pandas as pd
-
-    from orgnb.chain import history
-
-    path = Path(args.path) if args.path else default_reports_dir()
-    rows = history(path)
-    if rows:
-        print(pd.DataFrame(rows).to_string(index=False))
-    ended = [r["outcome"] for r in rows]
-    lines = [("path", path), ("records", len(rows)), ("pending", ended.count("pending")), ("failed", ended.count("failed"))]
-    _print_lines([*lines, ("unverified", sum(r["verified"] != "yes" for r in rows))])
-    return ExitCode.OK
-
-
-def cmd_records_diff(args: argparse.Namespace) -> int:
-    """What changed between two records: manifest fields, then the journal's steps."""
-    from orgnb.compare import journal_diff, manifest_changes
-
-    old, new = Path(args.old), Path(args.new)
-    changes = manifest_changes(old, new)
-    for key, before, after in changes:
-        print(f"{key}: {json.dumps(before, sort_keys=True)} -> {json.dumps(after, sort_keys=True)}")
-    diff = journal_diff(old, new)
-    sys.stdout.writelines(diff)
-    _print_lines(
-        [
-            ("old", old),
-            ("new", new),
-            ("manifest_changes", len(changes)),
-            ("journal_lines_changed", sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))),
-        ]
-    )
-    return ExitCode.OK
-
-
-def cmd_record_notebook(args: argparse.Namespace) -> int:
-    """Turn a notebook saved from JupyterLab into a sealed record (scrubbed copy, HTML, manifest, chain)."""
-    from orgnb.interactive import record_notebook
-
-    folder, manifest = record_notebook(Path(args.notebook), Path(args.record_dir) if args.record_dir else None)
-    _print_lines([("record", folder), ("phase", manifest["phase"]), ("outcome", manifest["outcome"]), ("sealed", True)])
+    print_lines([("messages", len(mails))])
     return ExitCode.OK
 
 
@@ -273,7 +184,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
     if args.refresh:
         observed = policy.write_phase_operations(Path(args.refresh))
-        _print_lines([("written", policy.DATA_PATH), ("phases", len(observed))])
+        print_lines([("written", policy.DATA_PATH), ("phases", len(observed))])
         return ExitCode.OK
     if not args.phases:
         raise ParameterError([ParameterProblem("PHASE", "no phase given", "name one or more phases, e.g. orgnb policy organization-init")])
@@ -283,53 +194,14 @@ def cmd_policy(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text + "\n", encoding="utf-8")
     print(text)
     actions = sum(len(s["Action"]) for s in document["Statement"])
-    _print_lines([("phases", " ".join(args.phases)), ("actions", actions), ("scope", "the management account's own calls")])
-    return ExitCode.OK
-
-
-def _lease_target(args: argparse.Namespace) -> tuple[Any, str]:
-    """The management account's context (guarded) and its organization's root id, from the parameters file."""
-    from orgnb.guards import check_reachable, check_sandbox_mix
-    from orgnb.listing import first
-    from orgnb.session import make_context
-
-    params = load_parameters(args.file)
-    ctx = make_context(params.organization.profile, params.organization.region)
-    check_sandbox_mix(ctx)
-    check_reachable(ctx)
-    return ctx, first(ctx.client("organizations"), "list_roots", "Roots")["Id"]
-
-
-def cmd_lease_show(args: argparse.Namespace) -> int:
-    """Who holds the apply lease on the organization's root, if anyone."""
-    from datetime import UTC, datetime
-
-    from orgnb.lease import read_lease
-
-    ctx, root = _lease_target(args)
-    lease = read_lease(ctx, root)
-    lines: list[tuple[str, Any]] = [("root", root), ("held", lease is not None)]
-    if lease is not None:
-        lines += [("run", lease.run), ("holder", lease.holder), ("expires", lease.expires.isoformat())]
-        lines.append(("live", lease.live(datetime.now(UTC))))
-    _print_lines(lines)
-    return ExitCode.OK
-
-
-def cmd_lease_break(args: argparse.Namespace) -> int:
-    """Remove the lease of a run that died, so the next run need not wait for it to expire."""
-    from orgnb.lease import break_lease
-
-    ctx, root = _lease_target(args)
-    removed = break_lease(ctx, root, args.run)
-    _print_lines([("root", root), ("removed", removed is not None), ("run", args.run)])
+    print_lines([("phases", " ".join(args.phases)), ("actions", actions), ("scope", "the management account's own calls")])
     return ExitCode.OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Static validation of a parameters file (no AWS call)."""
     params = load_parameters(args.file)
-    _print_lines([("parameters", args.file), ("planned_emails", len(list(params.planned_emails()))), ("valid", True)])
+    print_lines([("parameters", args.file), ("planned_emails", len(list(params.planned_emails()))), ("valid", True)])
     return ExitCode.OK
 
 
@@ -338,10 +210,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
     current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
     if args.check:
         ok = current == schema_text()
-        _print_lines([("schema", SCHEMA_PATH), ("current", ok)])
+        print_lines([("schema", SCHEMA_PATH), ("current", ok)])
         return ExitCode.OK if ok else ExitCode.FAILED
     SCHEMA_PATH.write_text(schema_text(), encoding="utf-8")
-    _print_lines([("schema", SCHEMA_PATH), ("written", True)])
+    print_lines([("schema", SCHEMA_PATH), ("written", True)])
     return ExitCode.OK
 
 
@@ -447,9 +319,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except OrgnbError as exc:
         print(str(exc), file=sys.stderr)
-        _print_lines([("outcome", type(exc).__name__), ("exit_code", int(exc.exit_code))])
+        print_lines([("outcome", type(exc).__name__), ("exit_code", int(exc.exit_code))])
         return int(exc.exit_code)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
