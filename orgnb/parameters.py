@@ -7,7 +7,6 @@ field and the fix.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from enum import StrEnum
@@ -24,7 +23,6 @@ from orgnb.yamlread import Duplicate, DuplicateKeyError, field_path, load_yaml
 
 # Account Management requires StateOrRegion for these countries.
 STATE_REQUIRED_COUNTRIES = frozenset({"US", "CA", "GB", "DE", "JP", "IN", "BR"})
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "parameters" / "schema.json"
 
 
 def _invalid(message: str, fix: str) -> PydanticCustomError:
@@ -389,16 +387,3 @@ def load_parameters(path: str | Path) -> Parameters:
             [ParameterProblem("parameters_file", f"{path} is not UTF-8 text ({exc.reason})", "save it as UTF-8")]
         ) from None
     return validate_parameters(data if data is not None else {}, source=str(path))
-
-
-def parameters_schema() -> dict[str, Any]:
-    """The JSON schema of the parameters file, as published in parameters/schema.json."""
-    schema = Parameters.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "orgnb parameters"
-    return schema
-
-
-def schema_text() -> str:
-    """parameters/schema.json's exact content."""
-    return json.dumps(parameters_schema(), indent=2, sort_keys=True) + "\n"

@@ -10,7 +10,8 @@ import yaml
 
 from orgnb import awsrules
 from orgnb.errors import ParameterError
-from orgnb.parameters import SCHEMA_PATH, ManualId, RootEmailParams, load_parameters, schema_text, validate_parameters
+from orgnb.parameters import ManualId, RootEmailParams, load_parameters, validate_parameters
+from orgnb.paramschema import SCHEMA_PATH, schema_text
 
 EXAMPLE = yaml.safe_load((Path(__file__).resolve().parent.parent / "parameters" / "example.yaml").read_text())
 

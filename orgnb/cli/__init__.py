@@ -21,7 +21,8 @@ from orgnb.cli.lease import cmd_lease_break, cmd_lease_show
 from orgnb.cli.output import print_lines, say
 from orgnb.cli.records import cmd_record_notebook, cmd_records_diff, cmd_records_list, cmd_records_seal, cmd_records_verify
 from orgnb.errors import ExitCode, OrgnbError, ParameterError, ParameterProblem, SandboxError, worst_exit_code
-from orgnb.parameters import SCHEMA_PATH, load_parameters, schema_text
+from orgnb.parameters import load_parameters
+from orgnb.paramschema import SCHEMA_PATH, schema_text
 from orgnb.phases import PHASES, notebooks_dir
 from orgnb.records import default_reports_dir
 from orgnb.yamlread import load_yaml
