@@ -145,6 +145,7 @@ def apply_plan(
     ctx: AwsContext,
     plan: Plan,
     journal: Journal,
+    *,
     between_steps: Callable[[], None] | None = None,
 ) -> ApplyResult:
     """Carry out the plan's steps in order (the journal says how each ended).

@@ -172,7 +172,7 @@ class PhaseRun:
                 self.journal.write("lease-taken", root=lease.root_id, expires=str(lease.expires))
                 self._check_plan_current()
             renew = lease.renew_if_due if lease is not None else None
-            self.result = apply_plan(self.ctx, self.plan, self.journal, renew)
+            self.result = apply_plan(self.ctx, self.plan, self.journal, between_steps=renew)
             self.outcome = "applied"
         except Exception:
             self.outcome = "failed"
