@@ -177,7 +177,7 @@ def apply_plan(
             stopped.add(step.group or step.id)
             continue
         if step.needs_confirmation:  # shown in the plan, never applied: the run ends pending, naming the account
-            if _hold(step, f"{step.target}: irreversible step not confirmed: add {step.target} to confirm_irreversible", log, stopped):
+            if _hold(step, f"{step.target}: irreversible step {step.confirmation()}", log, stopped):
                 break
             continue
         log.begin(step)
