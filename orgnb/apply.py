@@ -2,12 +2,13 @@
 
 Most actions run one step at a time and the first failure stops the apply. An action with a batch executor
 (CreateAccount, whose requests AWS runs side by side) receives its consecutive steps together with a StepLog;
-it journals each step itself, and a failed step is recorded while the others carry on.
+it journals each step itself, and a failed step is recorded while the others carry on. An irreversible step not
+confirmed in the parameters is never begun: it is recorded as awaiting the operator's confirmation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,10 +104,11 @@ def batch_executor(action: Action) -> Callable[[BatchExecutor], BatchExecutor]:
 
 
 def _runs(steps: Sequence[Step]) -> list[list[Step]]:
-    """The steps in order, consecutive steps of a batch action grouped together."""
+    """The steps in order, consecutive steps of a batch action grouped together (not one that needs confirmation)."""
     runs: list[list[Step]] = []
     for step in steps:
-        if runs and step.action in _BATCH_EXECUTORS and runs[-1][0].action == step.action:
+        together = not (step.needs_confirmation or runs and runs[-1][0].needs_confirmation)  # a held step runs alone
+        if runs and together and step.action in _BATCH_EXECUTORS and runs[-1][0].action == step.action:
             runs[-1].append(step)
         else:
             runs.append([step])
@@ -124,30 +126,36 @@ def error_text(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def check_applicable(plan: Plan, confirm_irreversible: Collection[str]) -> None:
-    """Refuse a plan with an irreversible step whose target is not in `confirm_irreversible`."""
-    missing = sorted(plan.irreversible_targets() - set(confirm_irreversible))
-    if missing:
-        raise ApplyRefused(f"irreversible steps target {', '.join(missing)}: list them in confirm_irreversible to apply")
+def check_applicable(plan: Plan) -> None:
+    """Refuse a plan with a step no executor carries out (an unconfirmed irreversible step is held, not refused)."""
     unknown = sorted({s.action for s in plan.steps} - set(_EXECUTORS) - set(_BATCH_EXECUTORS))
     if unknown:
         raise ApplyRefused(f"no executor for {', '.join(unknown)}")
+
+
+def _hold(step: Step, reason: str, log: StepLog, stopped: set[str]) -> bool:
+    """Record `step` as awaiting a person and stop its group; True when the apply must stop (a step of no group)."""
+    log.journal.write("awaiting", plan=log.result.plan_hash, step=step.id, target=step.target, reason=reason)
+    log.result.awaiting[step.id] = reason
+    stopped.add(step.group or step.id)
+    return not step.group
 
 
 def apply_plan(
     ctx: AwsContext,
     plan: Plan,
     journal: Journal,
-    confirm_irreversible: Collection[str] = (),
+    *,
     between_steps: Callable[[], None] | None = None,
 ) -> ApplyResult:
     """Carry out the plan's steps in order (the journal says how each ended).
 
     A failed step stops the apply, unless it belongs to a group: then the group's later steps are skipped and the
-    other steps go on. A step whose executor raises OperatorActionPending (AWS waits for a person) is recorded as
-    awaiting, with the same effect on its group. `between_steps` runs before each step (the lease renews there).
+    other steps go on. A step whose executor raises OperatorActionPending (AWS waits for a person), and an
+    irreversible step not confirmed (it is not even begun), are recorded as awaiting, with the same effect on their
+    group. `between_steps` runs before each step (the lease renews there).
     """
-    check_applicable(plan, confirm_irreversible)
+    check_applicable(plan)
     result = ApplyResult(plan.hash)
     journal.write("apply-start", plan=plan.hash, steps=len(plan.steps))
     log = StepLog(journal, result, between_steps)
@@ -155,7 +163,7 @@ def apply_plan(
     for run in _runs(plan.steps):
         if between_steps is not None:
             between_steps()
-        if run[0].action in _BATCH_EXECUTORS:
+        if run[0].action in _BATCH_EXECUTORS and not run[0].needs_confirmation:
             try:  # the batch journals each of its steps itself, also when it is interrupted
                 _BATCH_EXECUTORS[run[0].action](ctx, run, log)
             except (ClientError, BotoCoreError) as exc:
@@ -168,14 +176,15 @@ def apply_plan(
             result.skipped.append(step.id)
             stopped.add(step.group or step.id)
             continue
+        if step.needs_confirmation:  # shown in the plan, never applied: the run ends pending, naming the account
+            if _hold(step, f"{step.target}: irreversible step {step.confirmation()}", log, stopped):
+                break
+            continue
         log.begin(step)
         try:
             outcome = _EXECUTORS[step.action](ctx, step)
         except OperatorActionPending as exc:  # AWS refused until a person acts: the rest of the plan goes on
-            journal.write("awaiting", plan=plan.hash, step=step.id, target=step.target, reason=str(exc))
-            result.awaiting[step.id] = str(exc)
-            stopped.add(step.group or step.id)
-            if not step.group:
+            if _hold(step, str(exc), log, stopped):
                 break
             continue
         except Exception as exc:  # the write may or may not have happened: say so, never leave a bare "begin"

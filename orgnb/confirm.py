@@ -12,8 +12,10 @@ from orgnb.plan import Plan
 
 def confirm_widget(plan: Plan, on_confirm: Callable[[], Any]) -> widgets.VBox:
     """A text box, a button enabled once the text matches `plan.short_hash`, and an output area."""
+    held = sum(1 for s in plan.steps if s.needs_confirmation)
+    unconfirmed = f" ({held} irreversible step(s) not confirmed in confirm_irreversible will not run)" if held else ""
     intro = widgets.HTML(
-        f"<b>{len(plan.steps)} step(s)</b> will change AWS. To apply, type the first 8 characters of the plan hash "
+        f"<b>{len(plan.steps)} step(s)</b> will change AWS{unconfirmed}. To apply, type the first 8 characters of the plan hash "
         f"(<code>{plan.hash}</code>) and press Confirm."
     )
     # sized to their text: JupyterLab's default widths cut the placeholder and the button's label short

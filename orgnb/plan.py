@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -54,6 +54,7 @@ class Step:
     description: str
     params: Mapping[str, Any] = field(default_factory=dict)
     irreversible: bool = False
+    confirmed: bool = False  # an irreversible step runs only once its target is listed in confirm_irreversible
     group: str = ""  # steps sharing a group stop together: a failure skips the group's later steps, others go on
     after: tuple[str, ...] = ()  # groups that must not have stopped for this step to run (e.g. members before their old management)
 
@@ -67,11 +68,22 @@ class Step:
             "params": dict(self.params),
             "irreversible": self.irreversible,
         }
+        if self.needs_confirmation:  # only then: a confirmed plan hashes as it did before confirmations were marked
+            out["needs_confirmation"] = True
         if self.group:
             out["group"] = self.group
         if self.after:
             out["after"] = list(self.after)
         return out
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """True for an irreversible step whose target is not confirmed: it is shown, never applied."""
+        return self.irreversible and not self.confirmed
+
+    def confirmation(self) -> str:
+        """What the operator must do before this step can run ("" when nothing)."""
+        return f"needs confirmation: add {self.target} to confirm_irreversible" if self.needs_confirmation else ""
 
 
 @dataclass(frozen=True)
@@ -100,9 +112,14 @@ class Plan:
         """True when there is nothing to change."""
         return not self.steps
 
-    def irreversible_targets(self) -> set[str]:
-        """Targets of the steps that cannot be undone."""
-        return {s.target for s in self.steps if s.irreversible}
+    def confirmed_for(self, confirm_irreversible: Collection[str]) -> Plan:
+        """The plan with each irreversible step confirmed when its target is listed, marked as needing it otherwise.
+
+        The mark is part of the hash: a plan that deletes an organization and one that waits for its confirmation
+        are two decisions, and the operator's typed hash confirms one of them.
+        """
+        listed = set(confirm_irreversible)
+        return replace(self, steps=tuple(replace(s, confirmed=s.target in listed) if s.irreversible else s for s in self.steps))
 
     def frame(self) -> pd.DataFrame:
         """The plan as a table, one row per step, in order."""
@@ -113,7 +130,7 @@ class Plan:
                 "action": s.action.value,
                 "target": s.target,
                 "description": s.description,
-                "irreversible": s.irreversible,
+                "irreversible": s.confirmation() or s.irreversible,
             }
             for i, s in enumerate(self.steps)
         ]

@@ -146,13 +146,20 @@ class PhaseRun:
         """Compute the plan from the parameters and the inventory, and show it with its hash."""
         if self.inventory is None:
             raise ApplyRefused("read the inventory before planning")
-        self.plan = planner(self.params, self.inventory)
+        self.plan = self._plan_with(planner, self.inventory)
         self._planner = planner
         self._save()
         print(self.plan.headline())
         for note in self.plan.notes:
             print(f"note: {note}")
+        for step in self.plan.steps:
+            if step.needs_confirmation:
+                print(f"{step.id}: {step.confirmation()} (it is not applied until then)")
         return self.plan
+
+    def _plan_with(self, planner: Planner, inventory: Inventory) -> Plan:
+        """The phase's plan, its irreversible steps marked confirmed or not by `confirm_irreversible` (one rule for all)."""
+        return planner(self.params, inventory).confirmed_for(self.params.confirm_irreversible)
 
     def apply_now(self) -> ApplyResult:
         """Apply the current plan now: what `apply=True` and the Confirm button both call."""
@@ -165,7 +172,7 @@ class PhaseRun:
                 self.journal.write("lease-taken", root=lease.root_id, expires=str(lease.expires))
                 self._check_plan_current()
             renew = lease.renew_if_due if lease is not None else None
-            self.result = apply_plan(self.ctx, self.plan, self.journal, self.params.confirm_irreversible, renew)
+            self.result = apply_plan(self.ctx, self.plan, self.journal, between_steps=renew)
             self.outcome = "applied"
         except Exception:
             self.outcome = "failed"
@@ -188,7 +195,7 @@ class PhaseRun:
         inventory = collect_inventory(self.ctx)
         if self._enrich is not None:
             inventory = self._enrich(self.ctx, self.params, inventory)
-        fresh = self._planner(self.params, inventory)
+        fresh = self._plan_with(self._planner, inventory)
         if fresh.hash != self.plan.hash:
             raise ApplyRefused(
                 f"AWS changed since plan {self.plan.short_hash} was made (now {fresh.short_hash}; another run applied meanwhile?): "
@@ -212,7 +219,7 @@ class PhaseRun:
             self._save()
             print("nothing to change: the live state already matches the parameters")
             return None
-        check_applicable(self.plan, self.params.confirm_irreversible)
+        check_applicable(self.plan)
         if self.apply_requested:
             return self.apply_now()
         if self.headless:
@@ -236,7 +243,7 @@ class PhaseRun:
         self.inventory = collect_inventory(self.ctx)
         if self._enrich is not None:
             self.inventory = self._enrich(self.ctx, self.params, self.inventory)
-        remaining = planner(self.params, self.inventory)
+        remaining = self._plan_with(planner, self.inventory)
         if self.outcome == "awaiting-confirmation":
             print("not applied yet: confirm above, then run this cell and the ones below")
         elif self.outcome in ("applied", "no-changes") and (

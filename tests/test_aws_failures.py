@@ -126,14 +126,14 @@ def test_assume_root_denied_ends_with_the_remedy_and_the_member_keeps_its_creden
     assert "delete_member_root_credentials: true" in text
     unconfirmed = write_params(tmp_path, text.replace("delete_member_root_credentials: true", "delete_member_root_credentials: false"))
     features = planned("root-centralization", plan_root_centralization, tmp_path, "1", unconfirmed, read_root_access)
-    features.apply()  # trusted access and both features on; the member's credentials kept (not confirmed)
+    features.apply()  # trusted access and both features on; the member's credentials kept (deletion not asked)
     run = planned("root-centralization", plan_root_centralization, tmp_path, "2", enrich=read_root_access)
     assert [s.id for s in run.plan.steps] == [f"delete-root-credentials:{MEMBER}"]
     client("management", "iam").disable_organizations_root_credentials_management()  # type: ignore[attr-defined]
     store = registry.record(MEMBER).root
     before = (store.login_profile, list(store.access_keys), list(store.mfa_devices))
     step = f"delete-root-credentials:{MEMBER}"
-    result = apply_plan(run.ctx, run.plan, run.journal, [MEMBER])  # the member's steps form a group: the apply goes on
+    result = apply_plan(run.ctx, run.plan, run.journal)  # the member's steps form a group: the apply goes on
     error = result.failed[step]
     assert error.startswith("AccessDenied") and "RootCredentialsManagement" in error and "Remedy:" in error
     entry = [e for e in run.journal.entries() if e["event"] == "failed"][-1]

@@ -308,7 +308,7 @@ def test_a_long_creation_batch_renews_the_lease_while_it_waits(brownfield: Sandb
     brownfield.settings(create_account_seconds=0.5)
     run = planned(tmp_path)
     beats: list[int] = []
-    result = apply_plan(run.ctx, run.plan, run.journal, (), lambda: beats.append(1))
+    result = apply_plan(run.ctx, run.plan, run.journal, between_steps=lambda: beats.append(1))
     assert sorted(s for s in result.applied if s.startswith("create-account:")) == sorted(CREATES)
     others = [s for s in run.plan.steps if s.action != Action.CREATE_ACCOUNT]
     assert len(beats) > len(others) + 1  # between the steps, and again while the batch waited

@@ -54,7 +54,7 @@ def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(b
     assert {"member-role", "start-email", "alternate-contact", "delete-root-credentials"} <= kinds
     roles = {s.target: s.action for s in first.plan.steps if s.id.startswith("member-role")}
     assert roles == {STANDALONE: Action.CREATE_MEMBER_ROLE, OLD_MGMT: Action.CREATE_MEMBER_ROLE}  # 05 re-pointed the members' roles
-    assert {s.target for s in first.plan.steps if s.irreversible} == {MEMBER_A, MEMBER_B, OLD_MGMT}  # confirmed ones only
+    assert {s.target for s in first.plan.steps if s.irreversible} == {STANDALONE, MEMBER_A, MEMBER_B, OLD_MGMT}
     first.apply()
     first.verify(plan_member_initialization)
     assert first.outcome == "pending" and len(first.plan.awaiting) == 4
@@ -92,7 +92,7 @@ def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(b
         assert caller_identity(management.inside(member)).account_id == member
         with pytest.raises(ClientError, match="AccessDenied"):
             old_management.inside(member)
-    assert table.loc[MEMBER_A, "root_credentials"] == "no" and table.loc[STANDALONE, "root_credentials"] == "yes"  # not confirmed
+    assert table.loc[MEMBER_A, "root_credentials"] == "no" and table.loc[STANDALONE, "root_credentials"] == "no"
     assert set(table.joined) == {"created", "invited"}
     everything = "".join(p.read_text(errors="replace") for p in (tmp_path / "2").rglob("*") if p.is_file())
     assert not any(code in everything for code in passcodes(brownfield).values())  # passcodes never reach the record

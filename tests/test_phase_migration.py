@@ -12,7 +12,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orgnb.errors import ApplyRefused
+from orgnb import records
+from orgnb.errors import OperatorActionPending
 from orgnb.inventory import Account, CallerIdentity, Inventory, Organization, caller_identity
 from orgnb.parameters import Transfer, load_parameters
 from orgnb.phases.catalog import apply_phase
@@ -21,6 +22,7 @@ from orgnb.plan import Action
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox
 from orgnb.session import make_context
+from orgnb.stops import read_stops
 from tests.conftest import write_params
 from tests.estates import BROWNFIELD, client, prepare
 
@@ -152,14 +154,29 @@ def test_without_a_profile_the_owner_must_accept_and_no_second_invitation_is_sen
     assert [h.state for h in pending] == ["OPEN"] and pending[0].id in second.plan.awaiting[0]
 
 
-def test_irreversible_steps_need_their_accounts_confirmed(brownfield: Sandbox, tmp_path: Path) -> None:
+def test_an_unconfirmed_organization_deletion_is_shown_held_and_applied_once_confirmed(brownfield: Sandbox, tmp_path: Path) -> None:
     prepare("migration")
     params = write_params(tmp_path, BROWNFIELD.read_text().split("confirm_irreversible:")[0])
     run = planned(tmp_path, params)
-    writes = len(brownfield.calls(writes_only=True))
-    with pytest.raises(ApplyRefused, match="confirm_irreversible"):
-        run.apply()
-    assert len(brownfield.calls(writes_only=True)) == writes
+    delete = f"delete-organization:{OLD_MGMT}"
+    hold = f"needs confirmation: add {OLD_MGMT} to confirm_irreversible"
+    assert run.plan.frame().set_index("step").loc[delete, "irreversible"] == hold
+    applied(run)
+    assert run.outcome == "pending" and list(run.result.awaiting) == [delete]
+    with pytest.raises(OperatorActionPending):  # exit 4
+        run.summary()
+    [stop] = [s for s in read_stops(records.read_status(run.record_dir)) if s.step == delete]
+    assert (stop.target, stop.remedy) == (OLD_MGMT, f"add {OLD_MGMT} to confirm_irreversible")
+    assert f"accept:{OLD_MGMT}" in run.result.skipped  # its group waits, and so do the narrowings after it
+    assert not [s for s in run.result.applied if s.startswith("narrow:")]
+    old_org = organization_of("old-management")
+    assert old_org != run.inventory.organization.id  # not deleted, still its own organization
+    for profile in ("standalone", "old-member-a", "old-member-b"):  # the rest of the plan went on
+        assert organization_of(profile) == run.inventory.organization.id
+
+    confirmed = applied(planned(tmp_path, name="2"))
+    assert confirmed.outcome == "applied" and delete in confirmed.result.applied
+    assert organization_of("old-management") == confirmed.inventory.organization.id
 
 
 def test_an_old_management_account_waits_for_members_the_parameters_do_not_move(brownfield: Sandbox, tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from moto.core.utils import utcnow
 
-from orgnb.errors import OperatorActionPending
+from orgnb import records
+from orgnb.errors import ExitCode, OperatorActionPending, exit_code_for
 from orgnb.inventory import Account, CallerIdentity, Inventory, Organization
 from orgnb.parameters import load_parameters
 from orgnb.phases.root_centralization import plan_root_centralization, read_root_access
@@ -84,16 +85,31 @@ def test_audit_table_shows_what_each_member_root_user_holds(brownfield: Sandbox,
     assert "delete its root password" in second.plan.steps[0].description
 
 
-def test_unconfirmed_member_keeps_its_credentials_and_is_named(brownfield: Sandbox, tmp_path: Path) -> None:
+def test_an_unconfirmed_member_is_shown_not_deleted_the_run_pends_naming_it_and_a_confirmed_rerun_deletes(
+    brownfield: Sandbox, tmp_path: Path
+) -> None:
     prepare("root-centralization")
     params = write_params(tmp_path, BROWNFIELD.read_text().split("confirm_irreversible:")[0])
     run = planned(tmp_path, params)
-    assert [s.id for s in run.plan.steps] == FEATURE_STEPS
+    assert [s.id for s in run.plan.steps] == [*FEATURE_STEPS, f"delete-root-credentials:{MEMBER}"]  # shown, not left out
+    hold = f"needs confirmation: add {MEMBER} to confirm_irreversible"
+    assert run.plan.frame().set_index("step").loc[f"delete-root-credentials:{MEMBER}", "irreversible"] == hold
     run.apply()
-    replanned = run.verify(plan_root_centralization)
-    assert replanned.is_empty
-    assert any(MEMBER in note and "confirm_irreversible" in note for note in replanned.notes)
+    run.verify(plan_root_centralization)
+    assert run.outcome == "pending" and run.result.applied == FEATURE_STEPS  # the rest of the plan went on
+    with pytest.raises(OperatorActionPending) as pending:
+        run.summary()
+    assert exit_code_for(type(pending.value).__name__) == ExitCode.PENDING
+    [stop] = records.read_status(run.record_dir)["awaiting_steps"]
+    assert (stop["target"], stop["remedy"]) == (MEMBER, f"add {MEMBER} to confirm_irreversible")
     assert root_store(MEMBER).login_profile is not None
+
+    confirmed = planned(tmp_path, name="confirmed")  # the same parameters with the id listed
+    [step] = confirmed.plan.steps
+    assert step.id == f"delete-root-credentials:{MEMBER}" and not step.needs_confirmation
+    confirmed.apply()
+    assert confirmed.verify(plan_root_centralization).is_empty and confirmed.outcome == "applied"
+    assert root_store(MEMBER).login_profile is None and not root_store(MEMBER).access_keys
 
 
 def test_deletion_waits_for_the_member_root_unused_attestation(brownfield: Sandbox, tmp_path: Path) -> None:

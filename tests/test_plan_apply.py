@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 
 from orgnb.apply import apply_plan
-from orgnb.errors import ApplyRefused, StepFailed
+from orgnb.errors import StepFailed
 from orgnb.journal import Journal
 from orgnb.plan import Action, Plan, Step
 from orgnb.redact import ACCESS_KEY_ID, marker, redact
 from orgnb.sandbox import Sandbox
 from orgnb.session import make_context
+from orgnb.stops import StopKind, collect_stops
 
 CREATE = Step("create-organization", Action.CREATE_ORGANIZATION, "111122223333", "create", {"FeatureSet": "ALL"})
 TRUST = Step(
@@ -63,15 +64,29 @@ def test_a_failed_write_is_journaled_and_stops_the_apply(sandbox: Sandbox, tmp_p
     assert journal.applied_steps() == []
 
 
-def test_irreversible_steps_need_confirmation_before_any_write(sandbox: Sandbox, tmp_path: Path) -> None:
-    risky = Step("danger", Action.CREATE_ORGANIZATION, "111122223333", "pretend irreversible", {"FeatureSet": "ALL"}, irreversible=True)
+def test_an_unconfirmed_irreversible_step_is_shown_held_and_its_group_waits(sandbox: Sandbox, tmp_path: Path) -> None:
+    mgmt = "111122223333"
+    trust = {"ServicePrincipal": "account.amazonaws.com"}
+    risky = Step("danger", Action.ENABLE_SERVICE_ACCESS, mgmt, "pretend irreversible", trust, irreversible=True, group=mgmt)
+    later = Step("after-danger", Action.ENABLE_SERVICE_ACCESS, mgmt, "then", {"ServicePrincipal": "iam.amazonaws.com"}, group=mgmt)
+    unconfirmed = Plan("organization-init", (CREATE, risky, later)).confirmed_for([])
+    confirmed = Plan("organization-init", (CREATE, risky, later)).confirmed_for([mgmt])
+    assert unconfirmed.hash == Plan("organization-init", (CREATE, risky, later)).confirmed_for(["999999999999"]).hash  # deterministic
+    assert unconfirmed.hash != confirmed.hash  # confirming is a different decision
+    assert list(unconfirmed.frame()["irreversible"]) == [False, f"needs confirmation: add {mgmt} to confirm_irreversible", False]
+    assert list(confirmed.frame()["irreversible"]) == [False, True, False]
+
     journal = Journal(tmp_path / "journal.jsonl", "run-1", "organization-init")
     ctx = make_context("management", "us-east-1")
-    with pytest.raises(ApplyRefused, match="confirm_irreversible"):
-        apply_plan(ctx, Plan("organization-init", (CREATE, risky)), journal)
-    assert journal.entries() == [] and sandbox.calls(writes_only=True) == []
-    apply_plan(ctx, Plan("organization-init", (risky,)), journal, confirm_irreversible=["111122223333"])
-    assert journal.applied_steps() == ["danger"]
+    result = apply_plan(ctx, unconfirmed, journal)
+    assert (result.applied, list(result.awaiting), result.skipped) == (["create-organization"], ["danger"], ["after-danger"])
+    assert "begin" not in {e["event"] for e in journal.entries() if e.get("step") == "danger"}  # never begun
+    assert [c.operation for c in sandbox.calls(writes_only=True)] == ["CreateOrganization"]
+    [stop] = collect_stops(journal.entries())
+    assert (stop.kind, stop.target, stop.remedy) == (StopKind.AWAITING, mgmt, f"add {mgmt} to confirm_irreversible")
+
+    again = apply_plan(ctx, Plan("organization-init", (risky, later)).confirmed_for([mgmt]), journal)
+    assert (again.applied, again.awaiting) == (["danger", "after-danger"], {})
 
 
 def test_interrupted_steps_are_found(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ account). Then, for each account brought in by phase 05 that is now a member:
 - the primary (root) email: the update is started from the management account, AWS mails a one-time passcode to
   the new address, and the update is accepted with the passcode from `otps`; without it the phase waits (exit 4);
 - the account name, and the billing / operations / security contacts, set from the management account;
-- its root credentials deleted (phase 03's code; irreversible, only for accounts in `confirm_irreversible`).
+- its root credentials deleted (phase 03's code; irreversible: an account missing from `confirm_irreversible`
+  keeps the step in the plan, marked "needs confirmation", not applied, and the phase ends pending naming it).
 It ends with the whole organization as a table a reviewer can read at a glance.
 """
 
@@ -184,7 +185,7 @@ def plan_member_initialization(params: Parameters, inventory: Inventory) -> Plan
         if not state.root.audited:
             awaiting.append(f"member root credentials cannot be audited or deleted: {state.root.reason} (phase 03)")
         elif ManualId.MEMBER_ROOT_UNUSED in params.attestations:
-            deletions, more = deletion_steps(params, state.root, [], only=moved)
+            deletions, more = deletion_steps(state.root, [], only=moved)
             steps += deletions
             notes += more
         elif any(m.account_id in moved for m in state.root.with_credentials()):

@@ -3,8 +3,9 @@
 Order matters: IAM needs trusted access before it can manage member root users, and AssumeRoot needs root
 credentials management before it can audit. On a first run the audit is therefore not possible yet; the plan
 then holds a deletion step for every confirmed member, whose executor audits inside the delete session and
-removes only what it finds. Deleting root credentials cannot be undone: only members listed in
-`confirm_irreversible` are planned, and only when `member_root_unused` is attested.
+removes only what it finds. Deleting root credentials cannot be undone: it is planned only when
+`member_root_unused` is attested, and a member missing from `confirm_irreversible` keeps its step in the plan,
+marked "needs confirmation", not applied: the run ends pending (exit 4) naming the account id to add.
 """
 
 from __future__ import annotations
@@ -81,14 +82,13 @@ def _feature_steps(params: Parameters, inventory: Inventory, features: frozenset
     return steps
 
 
-def deletion_steps(
-    params: Parameters, state: RootAccessState, members: list[tuple[str, str]], only: set[str] | None = None
-) -> tuple[list[Step], list[str]]:
-    """Irreversible deletion steps for confirmed members that hold (or may hold) root credentials; notes for the rest.
+def deletion_steps(state: RootAccessState, members: list[tuple[str, str]], only: set[str] | None = None) -> tuple[list[Step], list[str]]:
+    """Irreversible deletion steps for the members that hold (or may hold) root credentials; notes for the unreadable.
 
     With the audit done, the candidates are the members it found holding credentials or could not read; before it
     (the features are not on yet) every member in `members` is a candidate, audited inside its delete session.
-    `only` limits the steps to some accounts (phase 06: the accounts moved in). Phase 06 reuses this.
+    `only` limits the steps to some accounts (phase 06: the accounts moved in). Phase 06 reuses this. Whether each
+    step may run is the runbook's one rule for irreversible steps (`Plan.confirmed_for`), not decided here.
     """
     notes: list[str] = []
     if state.audited:
@@ -102,11 +102,8 @@ def deletion_steps(
     for account_id, name in candidates:
         if only is not None and account_id not in only:
             continue
-        if account_id in params.confirm_irreversible:
-            step_id = f"delete-root-credentials:{account_id}"
-            steps.append(Step(step_id, Action.DELETE_ROOT_CREDENTIALS, account_id, f"{name}: {how}", irreversible=True, group=account_id))
-        else:
-            notes.append(f"{account_id} ({name}) keeps its root credentials: list it in confirm_irreversible to delete them")
+        step_id = f"delete-root-credentials:{account_id}"
+        steps.append(Step(step_id, Action.DELETE_ROOT_CREDENTIALS, account_id, f"{name}: {how}", irreversible=True, group=account_id))
     return steps, notes
 
 
@@ -129,7 +126,7 @@ def plan_root_centralization(params: Parameters, inventory: Inventory) -> Plan:
     if params.root_access.delete_member_root_credentials:
         if ManualId.MEMBER_ROOT_UNUSED in params.attestations:
             members = [(a.id, a.name) for a in inventory.members() if a.state == "ACTIVE"]
-            deletions, more_notes = deletion_steps(params, state, members)
+            deletions, more_notes = deletion_steps(state, members)
             steps += deletions
             notes += more_notes
         elif state.with_credentials() or not state.audited:

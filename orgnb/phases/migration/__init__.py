@@ -13,7 +13,9 @@
 
 Each account's steps form a group: when AWS refuses one (an SCP, a waiting period), that account stops there with
 the remedy, the others carry on, and a re-run picks it up. Refusals a person must clear end the phase "pending"
-(exit 4). Invitations are only sent where no pending one exists.
+(exit 4). So does an irreversible step (leave, delete organization) of an account missing from
+`confirm_irreversible`: it stays in the plan marked "needs confirmation" and is not applied, nor are the steps
+waiting for it. Invitations are only sent where no pending one exists.
 
 Modules: state (what is read), read, plan, executors (registered on import), views (the notebook's tables).
 """
