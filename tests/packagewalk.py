@@ -12,7 +12,7 @@ from orgnb.errors import OrgnbError
 def error_classes() -> set[type[OrgnbError]]:
     """Every OrgnbError subclass defined in `orgnb` outside `orgnb.sandbox` (the sandbox answers as AWS, not with these)."""
     for module in pkgutil.walk_packages(orgnb.__path__, "orgnb."):
-        if not module.name.startswith("orgnb.sandbox"):
+        if not module.name.startswith("orgnb.sandbox") and not module.name.endswith(".__main__"):  # __main__ runs the CLI
             importlib.import_module(module.name)
     subclasses: set[type[OrgnbError]] = set()
     todo = [OrgnbError]
