@@ -7,8 +7,9 @@ minutes, so accounts are created in waves of five: the makespan for N accounts i
 
 The same reason once read "You attempted to exceed the number of accounts that you can create in one day", and
 AWS's daily creation quota is not documented apart from it, so the pipeline tells the two apart by what is running:
-refused while requests are IN_PROGRESS (ours or anyone's), it waits a round for a slot; refused with none running,
-the day's quota is spent and it stops, saying when to come back. ConcurrentModificationException ("Try again
+refused while requests are IN_PROGRESS (ours or anyone's), it waits a round for a slot; refused with none running
+in two rounds in a row (once may be another operator's requests ending between the refusal and the list), the
+day's quota is spent and it stops, saying when to come back. ConcurrentModificationException ("Try again
 later") and throttling wait a round without that conclusion.
 
 Every request answers IN_PROGRESS (AWS performs it "in the background"); the submission is journaled with that
@@ -89,6 +90,7 @@ class Progress:
 
 
 OnCreated = Callable[[Step, str], dict[str, Any]]  # (step, new account id) -> extra result fields (e.g. the OU it was moved to)
+IDLE_REFUSALS_FOR_QUOTA = 2  # rounds refused with nothing running before the day's quota is taken as spent
 MAX_UNCERTAIN = 5  # CreateAccount calls without an answer before a step is given up (the next run reconciles it)
 _SLOT_REASONS = {"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"}
 # AWS did not take the request and says nothing about slots or the quota: send it again next round
@@ -143,13 +145,17 @@ class Pipeline:
         self._queue = deque(steps)
         self._adopted = {str(s.params["AdoptRequestId"]) for s in steps if s.params.get("AdoptRequestId")}
         delay = self.poll.first
+        idle_refusals = 0  # rounds in a row refused with no request running anywhere
         try:
             self._refresh()
             while True:
                 refused = self._fill()
                 if not (self._queue or self._flying):
                     return
-                if refused and not self._flying and not self._refresh():
+                idle = refused and not self._flying and not self._refresh()
+                idle_refusals = idle_refusals + 1 if idle else 0
+                # once could be another operator's requests ending between the refusal and the list: twice is the quota
+                if idle_refusals >= IDLE_REFUSALS_FOR_QUOTA:
                     self._fail_queue(f"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED: {daily_quota_remedy(self._first_today())}")
                     return
                 self.sleep(delay)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -228,29 +226,30 @@ def test_the_pipeline_keeps_five_requests_in_flight_and_never_more(brownfield: S
     assert not [e for e in run.journal.entries() if e["event"] == "deferred"]
 
 
-def _finish_when_deferred(journal: Path, requests: list[creation.CreateRequest], timeout: float = 60.0) -> None:
-    """Once the journal shows a submission deferred (or after `timeout`), let `requests` end on their next read."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not (journal.exists() and '"event": "deferred"' in journal.read_text(encoding="utf-8")):
-        time.sleep(0.05)
-    with creation.LOCK:
-        for request in requests:
-            request.ready_at = utcnow()
-
-
 @pytest.mark.parametrize("error", ["ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED", "ConcurrentModificationException"])
-def test_slots_taken_elsewhere_defer_submissions_until_free(brownfield: Sandbox, tmp_path: Path, error: str) -> None:
-    """A full pipeline, whichever error AWS gives for it, means waiting a round: never the daily quota's stop."""
+def test_slots_taken_elsewhere_defer_submissions_until_free(
+    brownfield: Sandbox, tmp_path: Path, error: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full pipeline, whichever error AWS gives for it, means waiting a round: never the daily quota's stop, even when
+    the other operator's requests end between the refusal and the run's next look (nothing running then)."""
     prepare("account-creation")
     brownfield.settings(create_account_seconds=3600, account_limits={MGMT: 30}, create_account_in_flight_error=error)
     others = [orgs().create_account(Email=f"other+{i}@example.com", AccountName=f"Other {i}") for i in range(5)]  # every slot
     brownfield.settings(create_account_seconds=0.2)
+    held = [creation.REQUESTS[o["CreateAccountStatus"]["Id"]] for o in others]
+    refuse = creation._check_capacity  # noqa: SLF001 - the sandbox's own refusal, wrapped to time the others' end
+
+    def refused_then_they_end(mgmt: str) -> None:
+        try:
+            refuse(mgmt)
+        except Exception:
+            for request in held:  # they end right after refusing this run, before it lists what is running
+                request.ready_at = utcnow()
+            raise
+
+    monkeypatch.setattr(creation, "_check_capacity", refused_then_they_end)
     run = planned(tmp_path)
-    ids = {o["CreateAccountStatus"]["Id"] for o in others}
-    release = threading.Thread(target=_finish_when_deferred, args=(run.journal.path, [creation.REQUESTS[i] for i in ids]), daemon=True)
-    release.start()  # the other operator's requests end once this run has had to wait for a slot, however busy the machine
     run.apply()
-    release.join()
     run.verify(plan_account_creation)
     assert run.outcome == "applied"
     deferred = [e for e in run.journal.entries() if e["event"] == "deferred"]
