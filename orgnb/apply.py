@@ -151,15 +151,19 @@ def apply_plan(
     """Carry out the plan's steps in order (the journal says how each ended).
 
     A failed step stops the apply, unless it belongs to a group: then the group's later steps are skipped and the
-    other steps go on. A step whose executor raises OperatorActionPending (AWS waits for a person), and an
-    irreversible step not confirmed (it is not even begun), are recorded as awaiting, with the same effect on their
-    group. `between_steps` runs before each step (the lease renews there).
+    other steps go on. A step whose executor raises OperatorActionPending (AWS waits for a person) is recorded as
+    awaiting, with the same effect on its group. An irreversible step not confirmed is recorded as awaiting without
+    being begun, and its whole group waits, the steps before it included. `between_steps` runs before each step
+    (the lease renews there).
     """
     check_applicable(plan)
     result = ApplyResult(plan.hash)
     journal.write("apply-start", plan=plan.hash, steps=len(plan.steps))
     log = StepLog(journal, result, between_steps)
     stopped: set[str] = set()  # groups with a step that failed or waits for a person
+    # a group whose irreversible step is not confirmed waits whole: nothing is done toward a change nobody confirmed
+    # (phase 05 would otherwise invite an old management account whose organization's deletion is not confirmed)
+    held = {s.group for s in plan.steps if s.needs_confirmation and s.group}
     for run in _runs(plan.steps):
         if between_steps is not None:
             between_steps()
@@ -170,6 +174,10 @@ def apply_plan(
                 raise StepFailed(f"{run[0].action.value} ({len(run)} steps)", error_text(exc)) from exc
             continue
         step = run[0]
+        if step.group in held and not step.needs_confirmation:
+            journal.write("skipped", plan=plan.hash, step=step.id, reason=f"its group {step.group} waits for a confirmation")
+            result.skipped.append(step.id)
+            continue
         blocked = [g for g in (step.group, *step.after) if g and g in stopped]
         if blocked:
             journal.write("skipped", plan=plan.hash, step=step.id, reason=f"waits for {', '.join(blocked)}, which did not finish")

@@ -25,6 +25,7 @@ from orgnb.session import make_context
 from orgnb.stops import read_stops
 from tests.conftest import write_params
 from tests.estates import BROWNFIELD, client, prepare
+from tests.test_aws_failures import invitations_to
 
 STANDALONE, MEMBER_A, MEMBER_B, OLD_MGMT = "222233334444", "444455556666", "555566667777", "333344445555"
 
@@ -168,6 +169,8 @@ def test_an_unconfirmed_organization_deletion_is_shown_held_and_applied_once_con
     [stop] = [s for s in read_stops(records.read_status(run.record_dir)) if s.step == delete]
     assert (stop.target, stop.remedy) == (OLD_MGMT, f"add {OLD_MGMT} to confirm_irreversible")
     assert f"accept:{OLD_MGMT}" in run.result.skipped  # its group waits, and so do the narrowings after it
+    assert f"invite:{OLD_MGMT}" in run.result.skipped, "not even invited: nothing is done toward an unconfirmed move"
+    assert not invitations_to(OLD_MGMT), "no invitation spends the day's limit for it"
     assert not [s for s in run.result.applied if s.startswith("narrow:")]
     old_org = organization_of("old-management")
     assert old_org != run.inventory.organization.id  # not deleted, still its own organization

@@ -67,26 +67,32 @@ def test_a_failed_write_is_journaled_and_stops_the_apply(sandbox: Sandbox, tmp_p
 def test_an_unconfirmed_irreversible_step_is_shown_held_and_its_group_waits(sandbox: Sandbox, tmp_path: Path) -> None:
     mgmt = "111122223333"
     trust = {"ServicePrincipal": "account.amazonaws.com"}
+    sso = {"ServicePrincipal": "sso.amazonaws.com"}
+    first = Step("before-danger", Action.ENABLE_SERVICE_ACCESS, mgmt, "prepare it", sso, group=mgmt)
     risky = Step("danger", Action.ENABLE_SERVICE_ACCESS, mgmt, "pretend irreversible", trust, irreversible=True, group=mgmt)
     later = Step("after-danger", Action.ENABLE_SERVICE_ACCESS, mgmt, "then", {"ServicePrincipal": "iam.amazonaws.com"}, group=mgmt)
-    unconfirmed = Plan("organization-init", (CREATE, risky, later)).confirmed_for([])
-    confirmed = Plan("organization-init", (CREATE, risky, later)).confirmed_for([mgmt])
-    assert unconfirmed.hash == Plan("organization-init", (CREATE, risky, later)).confirmed_for(["999999999999"]).hash  # deterministic
+    steps = (CREATE, first, risky, later)
+    unconfirmed = Plan("organization-init", steps).confirmed_for([])
+    confirmed = Plan("organization-init", steps).confirmed_for([mgmt])
+    assert unconfirmed.hash == Plan("organization-init", steps).confirmed_for(["999999999999"]).hash  # deterministic
     assert unconfirmed.hash != confirmed.hash  # confirming is a different decision
-    assert list(unconfirmed.frame()["irreversible"]) == [False, f"needs confirmation: add {mgmt} to confirm_irreversible", False]
-    assert list(confirmed.frame()["irreversible"]) == [False, True, False]
+    hold = f"needs confirmation: add {mgmt} to confirm_irreversible"
+    assert list(unconfirmed.frame()["irreversible"]) == [False, False, hold, False]
+    assert list(confirmed.frame()["irreversible"]) == [False, False, True, False]
 
     journal = Journal(tmp_path / "journal.jsonl", "run-1", "organization-init")
     ctx = make_context("management", "us-east-1")
     result = apply_plan(ctx, unconfirmed, journal)
-    assert (result.applied, list(result.awaiting), result.skipped) == (["create-organization"], ["danger"], ["after-danger"])
+    # the whole group waits, also what comes before the irreversible step: nothing is done toward an unconfirmed change
+    assert (result.applied, list(result.awaiting)) == (["create-organization"], ["danger"])
+    assert result.skipped == ["before-danger", "after-danger"]
     assert "begin" not in {e["event"] for e in journal.entries() if e.get("step") == "danger"}  # never begun
     assert [c.operation for c in sandbox.calls(writes_only=True)] == ["CreateOrganization"]
     [stop] = collect_stops(journal.entries())
     assert (stop.kind, stop.target, stop.remedy) == (StopKind.AWAITING, mgmt, f"add {mgmt} to confirm_irreversible")
 
-    again = apply_plan(ctx, Plan("organization-init", (risky, later)).confirmed_for([mgmt]), journal)
-    assert (again.applied, again.awaiting) == (["danger", "after-danger"], {})
+    again = apply_plan(ctx, Plan("organization-init", (first, risky, later)).confirmed_for([mgmt]), journal)
+    assert (again.applied, again.awaiting) == (["before-danger", "danger", "after-danger"], {})
 
 
 def test_interrupted_steps_are_found(tmp_path: Path) -> None:

@@ -103,7 +103,9 @@ def deletion_steps(state: RootAccessState, members: list[tuple[str, str]], only:
         if only is not None and account_id not in only:
             continue
         step_id = f"delete-root-credentials:{account_id}"
-        steps.append(Step(step_id, Action.DELETE_ROOT_CREDENTIALS, account_id, f"{name}: {how}", irreversible=True, group=account_id))
+        # a group of its own: held for confirmation, it holds nothing else of the account (phase 06's role, email, contacts)
+        group = f"root-credentials:{account_id}"
+        steps.append(Step(step_id, Action.DELETE_ROOT_CREDENTIALS, account_id, f"{name}: {how}", irreversible=True, group=group))
     return steps, notes
 
 
