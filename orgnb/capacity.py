@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgnb.errors import AccountQuotaExceeded, ApplyRefused, InvitationLimitReached
+from orgnb.errors import AccountQuotaExceeded, ApplyRefused, InvitationLimitReached, PreflightRefused
 from orgnb.inventory import HandshakeRecord, Inventory
 from orgnb.parameters import Parameters
 from orgnb.session import AwsContext
@@ -43,6 +43,7 @@ class AccountQuota:
 
     value: int
     source: str
+    read: bool = True  # False: Service Quotas did not answer, and `value` is AWS's default, a floor rather than the value
 
     def describe(self) -> str:
         """The quota by name and code, its value and its source."""
@@ -58,7 +59,7 @@ def account_quota(ctx: AwsContext) -> AccountQuota:
         return AccountQuota(int(quota["Quota"]["Value"]), "Service Quotas")
     except (ClientError, BotoCoreError) as exc:
         code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
-        return AccountQuota(DEFAULT_ACCOUNT_QUOTA, f"AWS's default (Service Quotas not readable: {code})")
+        return AccountQuota(DEFAULT_ACCOUNT_QUOTA, f"AWS's default (Service Quotas not readable: {code})", read=False)
 
 
 def read_account_quota(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:
@@ -88,7 +89,8 @@ def _counted(inventory: Inventory, adopted: frozenset[str]) -> tuple[int, str]:
 
 
 def check_account_quota(inventory: Inventory, adding: int, what: str, adopted: frozenset[str] = frozenset()) -> str:
-    """Refuse (AccountQuotaExceeded) a plan whose `adding` accounts would pass the quota; else the sum, for the plan's notes."""
+    """Refuse (AccountQuotaExceeded) a plan whose `adding` accounts would pass the quota, or (PreflightRefused) the
+    default quota when the real one could not be read; else the sum, for the plan's notes."""
     if adding == 0:
         return ""
     quota = inventory.account_quota
@@ -97,6 +99,12 @@ def check_account_quota(inventory: Inventory, adding: int, what: str, adopted: f
     now, counted = _counted(inventory, adopted)
     total = now + adding
     line = f"account quota: {counted} + {adding} {what} = {total} of {quota.describe()}"
+    if total > quota.value and not quota.read:  # the quota may well be higher: what is missing is the permission to read it
+        raise PreflightRefused(
+            f"the plan needs more accounts than AWS's default quota, and the organization's own quota could not be read "
+            f"({line}). Nothing was changed: allow servicequotas:GetServiceQuota (region {QUOTA_REGION}) to the role that runs "
+            f"this phase; if the quota really is {quota.value}, {request_increase(total)}; then run this phase again"
+        )
     if total > quota.value:
         raise AccountQuotaExceeded(
             f"the plan would take the organization past its account quota ({line}). Nothing was changed: "

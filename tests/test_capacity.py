@@ -14,7 +14,7 @@ from orgnb.capacity import (
     check_invitation_limit,
     invitations_today,
 )
-from orgnb.errors import AccountQuotaExceeded, ApplyRefused, ExitCode, InvitationLimitReached, exit_code_for
+from orgnb.errors import AccountQuotaExceeded, ApplyRefused, ExitCode, InvitationLimitReached, PreflightRefused, exit_code_for
 from orgnb.inventory import Account, CallerIdentity, CreateRequest, HandshakeRecord, Inventory, Organization
 from orgnb.parameters import load_parameters
 from orgnb.phases.migration import MigrationState, MovingAccount, plan_migration
@@ -58,10 +58,13 @@ def test_everything_aws_counts_is_counted_and_the_refusal_names_the_quota_and_th
     assert check_account_quota(inv, 5, "to create", frozenset({"car-1"}))
 
 
-def test_the_source_of_the_quota_is_named_and_an_unread_quota_is_never_assumed() -> None:
-    fallback = replace(inventory(10), account_quota=AccountQuota(10, "AWS's default (Service Quotas not readable: AccessDenied)"))
-    with pytest.raises(AccountQuotaExceeded, match=r"from AWS's default \(Service Quotas not readable: AccessDenied\)"):
-        check_account_quota(fallback, 1, "to create")
+def test_an_unreadable_quota_allows_the_default_and_past_it_asks_for_the_permission_not_an_increase() -> None:
+    unread = AccountQuota(10, "AWS's default (Service Quotas not readable: AccessDenied)", read=False)
+    fallback = replace(inventory(9), account_quota=unread)
+    assert "from AWS's default (Service Quotas not readable: AccessDenied)" in check_account_quota(fallback, 1, "to create")
+    with pytest.raises(PreflightRefused, match=r"allow servicequotas:GetServiceQuota \(region us-east-1\)") as refused:
+        check_account_quota(fallback, 2, "to create")
+    assert not isinstance(refused.value, AccountQuotaExceeded), "the quota may be higher: it was not read"
     assert check_account_quota(replace(fallback, account_quota=None), 0, "to create") == ""  # nothing added, nothing to check
     with pytest.raises(ApplyRefused, match="read_account_quota"):
         check_account_quota(replace(fallback, account_quota=None), 1, "to create")

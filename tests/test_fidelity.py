@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from orgnb import capacity
 from orgnb.policy import phase_operations
+from orgnb.sandbox import limits
 from tests.test_sandbox_contract import EMULATED
 
 PAGE = Path(__file__).resolve().parent.parent / "orgnb" / "sandbox" / "FIDELITY.md"
@@ -39,3 +41,12 @@ def test_the_reader_expands_shared_service_prefixes() -> None:
     documented = documented_operations()
     assert {"organizations:DeclineHandshake", "organizations:CancelHandshake", "lambda:ListFunctions"} <= documented
     assert not any(op.startswith(":") for op in documented)
+
+
+def test_the_sandbox_states_awss_limits_on_its_own_and_agrees_with_the_kit() -> None:
+    """Each side states AWS's figures itself (the sandbox never imports them from the kit it rehearses); they agree."""
+    for name in ("ACCOUNTS_QUOTA_CODE", "ACCOUNTS_QUOTA_NAME", "DEFAULT_ACCOUNT_QUOTA", "DAILY_INVITATIONS", "INVITATION_WINDOW"):
+        assert getattr(limits, name) == getattr(capacity, name), name
+    assert limits.CREATE_ACCOUNT_IN_FLIGHT == capacity.CREATE_ACCOUNT_IN_FLIGHT
+    sandbox_code = "\n".join(p.read_text(encoding="utf-8") for p in Path(limits.__file__).parent.glob("*.py"))
+    assert not re.search(r"^\s*(from orgnb(\.capacity)? import|import orgnb\.capacity)", sandbox_code, re.M)

@@ -11,13 +11,12 @@ from collections.abc import Iterator
 
 from orgnb.audit.collect import GROUP_KIND, AuditInventory, MovingAccount
 from orgnb.audit.findings import CHECKS, Finding, Findings, Severity, Status, check
-from orgnb.capacity import DAILY_INVITATIONS, request_increase
+from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT, DAILY_INVITATIONS, request_increase
 from orgnb.parameters import ManualId, Parameters, Transfer
 from orgnb.session import MEMBER_ROLE
 
 Row = tuple[Status, str, str]
 SuffixedRow = tuple[str, Status, str, str]
-CREATE_IN_FLIGHT = 5  # CreateAccount requests AWS lets one organization run at once
 NEARLY_EMPTY = 2  # an old management account with at most this many resources may be better closed than moved
 
 
@@ -351,7 +350,7 @@ def capacity(audit: AuditInventory) -> Iterator[Row]:
     quota = audit.account_quota
     detail = (
         f"{existing} existing + {creations} to create + {joining} to bring in = {total} of {quota.value} ({quota.source}); "
-        f"creation runs {CREATE_IN_FLIGHT} at a time, invitations are limited to about {DAILY_INVITATIONS} a day"
+        f"creation runs {CREATE_ACCOUNT_IN_FLIGHT} at a time, invitations are limited to about {DAILY_INVITATIONS} a day"
     )
     if total > quota.value:
         yield Status.FAIL, detail, f"before phase 04, {request_increase(total)}"

@@ -9,7 +9,7 @@ Settings (sandbox-wide, changeable through the admin API, see apply_settings):
 - `seconds`: how long a request stays IN_PROGRESS, 0.5 by default. AWS takes minutes; half a second keeps a
   rehearsal's waves within the runbook's first poll (one second) while every request is still seen IN_PROGRESS.
   0 makes a request end on the first read after it (never in its own response);
-- `in_flight`: requests one organization may have IN_PROGRESS (orgnb.capacity.CREATE_ACCOUNT_IN_FLIGHT, 5, from the
+- `in_flight`: requests one organization may have IN_PROGRESS (limits.CREATE_ACCOUNT_IN_FLIGHT, 5, from the
   older Organizations quotas page), and `in_flight_error`, what a request beyond it gets. By default ConstraintViolationException with
   ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED, which botocore's ConstraintViolationException documentation gives as "You
   attempted to exceed the number of accounts that can be in progress at a time". The alternative,
@@ -44,9 +44,9 @@ from moto.moto_api._internal import mock_random
 from moto.organizations import utils
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
-from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT
 from orgnb.sandbox import createinput, handshake, paging, registry
 from orgnb.sandbox.exceptions import OrgConcurrentModification, OrgConstraintViolation, OrgError
+from orgnb.sandbox.limits import CREATE_ACCOUNT_IN_FLIGHT
 
 RATE_LIMIT = "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"
 IN_FLIGHT_ERRORS = (RATE_LIMIT, OrgConcurrentModification.code)

@@ -20,7 +20,6 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.organizations.models import OrganizationsBackend, organizations_backends
 
-from orgnb.capacity import DAILY_INVITATIONS, INVITATION_WINDOW
 from orgnb.sandbox import allfeatures, handshake, mailbox, membership, registry
 from orgnb.sandbox.exceptions import (
     DuplicateHandshake,
@@ -33,6 +32,7 @@ from orgnb.sandbox.exceptions import (
     OrgInvalidInput,
 )
 from orgnb.sandbox.handshake import HANDSHAKES, PENDING, Handshake, check_transition, find, live, locked, new_id, visible
+from orgnb.sandbox.limits import DAILY_INVITATIONS, INVITATION_WINDOW
 from orgnb.sandbox.principals import Principal
 
 DEFAULT_SETTINGS: dict[str, Any] = {"daily_invitations": DAILY_INVITATIONS}

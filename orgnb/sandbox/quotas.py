@@ -11,8 +11,8 @@ from typing import Any
 
 from moto.servicequotas.models import ServiceQuotasBackend
 
-from orgnb.capacity import ACCOUNTS_QUOTA_CODE, ACCOUNTS_QUOTA_NAME
 from orgnb.sandbox import registry
+from orgnb.sandbox.limits import ACCOUNTS_QUOTA_CODE, ACCOUNTS_QUOTA_NAME
 
 
 def accounts_quota(account_id: str, region: str) -> dict[str, Any]:

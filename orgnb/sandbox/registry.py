@@ -14,7 +14,7 @@ from typing import Any
 
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
-from orgnb.capacity import DEFAULT_ACCOUNT_QUOTA
+from orgnb.sandbox.limits import DEFAULT_ACCOUNT_QUOTA
 
 # Contact fields Organizations copies from the management account into accounts it creates.
 _CLONED_CONTACT_FIELDS = (
