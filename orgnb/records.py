@@ -211,9 +211,10 @@ def redactions(record_dir: Path) -> dict[str, dict[str, int]]:
 
 
 def run_parameters_name(journal: list[dict[str, Any]]) -> str:
-    """The parameters file's name the run started with (its `run-start` entry; never a path or a secret)."""
+    """The parameters file the run started with, as its `run-start` entry names it (from the project's folder, or by
+    name alone: see orgnb.runbook.shown_path; never its content)."""
     start = next((e for e in journal if e.get("event") == "run-start"), {})
-    return Path(str(start.get("parameters_file") or "")).name
+    return str(start.get("parameters_file") or "")
 
 
 def mark_pending(record_dir: Path) -> None:

@@ -275,6 +275,16 @@ class PhaseRun:
             raise ApplyIncomplete(f"the plan was applied but AWS still differs from the parameters: see {where}")
 
 
+def shown_path(path: Path) -> str:
+    """How the record names the parameters file: from the project's folder when it is inside (the path `orgnb run -f`
+    takes from there, e.g. parameters/my-org.yaml), else its name alone (a temporary copy, a file elsewhere)."""
+    project = Path(__file__).resolve().parents[1]
+    try:
+        return path.resolve().relative_to(project).as_posix()
+    except ValueError:
+        return path.name
+
+
 def start_phase(phase: str, parameters_file: str, apply: bool = False, record_dir: str = "") -> PhaseRun:
     """Validate the parameters (no AWS call) and open the run's record; the first cell of every phase."""
     info = phase_info(phase)
@@ -293,4 +303,4 @@ def start_phase(phase: str, parameters_file: str, apply: bool = False, record_di
         raise PreflightRefused(f"{exc}: check organization.profile and AWS_CONFIG_FILE") from None
     headless = is_headless()
     scrubber = run_scrubber(Path(parameters_file))
-    return PhaseRun(info.name, params, ctx, folder, apply, headless, str(Path(parameters_file).name), scrubber)
+    return PhaseRun(info.name, params, ctx, folder, apply, headless, shown_path(Path(parameters_file)), scrubber)

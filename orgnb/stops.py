@@ -131,7 +131,7 @@ def stop_lines(stops: Sequence[Stop], record: str, limit: int = MAX_LINES) -> li
 
 
 def rerun_command(phase: str, parameters_name: str) -> str:
-    """The command that runs the phase again once the person has acted (the parameters file by name: no secret)."""
+    """The command that runs the phase again once the person has acted (the parameters file as the record names it, never its content)."""
     return f"orgnb run {phase} -f {parameters_name or 'PARAMETERS.yaml'} --apply"
 
 

@@ -147,7 +147,8 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
     cells = json.loads((waiting / "notebook.ipynb").read_text())["cells"]
     assert cells[0]["metadata"]["tags"] == ["orgnb-pending-banner"] and "papermill-error-cell-tag" not in json.dumps(cells)
     banner = "".join(cells[0]["source"])
-    assert banner.count("the passcode AWS sends to") == 4 and "orgnb run member-initialization -f brownfield.yaml --apply" in banner
+    assert banner.count("the passcode AWS sends to") == 4
+    assert "orgnb run member-initialization -f parameters/brownfield.yaml --apply" in banner
     page = visible_text((waiting / "notebook.html").read_text())
     assert "This run waits for a person" in page and "An Exception was encountered" not in page
     assert all(f"{account}" in page for account in ("222233334444", "333344445555", "444455556666", "555566667777"))
