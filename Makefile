@@ -28,6 +28,7 @@ test-browser: $(STAMP)  ## JupyterLab in Debian's Chromium (/usr/bin/chromium; .
 lint: $(STAMP)  ## style and static checks
 	$(BIN)/ruff check orgnb tests
 	$(BIN)/ruff format --check orgnb tests
+	$(BIN)/mypy  # orgnb, strictly: pyproject.toml [tool.mypy]
 
 lab: $(STAMP)  ## JupyterLab on the notebooks, its kernels on a fresh brownfield sandbox (orgnb lab --help: --scenario, --start-at)
 	$(BIN)/orgnb lab

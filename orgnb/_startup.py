@@ -8,4 +8,4 @@ it is skipped and jsonschema registers no `iri` checker. This runs before anythi
 
 import sys
 
-sys.modules.setdefault("rfc3987_syntax", None)
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None marks a module absent (the import system's rule)

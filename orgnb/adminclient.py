@@ -24,6 +24,6 @@ def admin_call(endpoint: str, route: str, payload: dict[str, Any] | None = None,
     """GET admin `route`, or POST `payload` to it; the JSON answer (urllib's errors and JSON errors propagate)."""
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(admin_url(endpoint, route), data=data, method="POST" if data is not None else "GET")
-    extra = {"timeout": timeout} if timeout is not None else {}
+    extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}  # no timeout: urlopen's own default
     with urllib.request.urlopen(request, **extra) as resp:  # noqa: S310 - the sandbox's admin routes
         return json.load(resp)

@@ -115,7 +115,7 @@ def _runs(steps: Sequence[Step]) -> list[list[Step]]:
     return runs
 
 
-def error_text(exc: Exception) -> str:
+def error_text(exc: BaseException) -> str:
     """An AWS error as `Code: Message (reason R)` with its remedy when one is known, any other as `Type: text`."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})

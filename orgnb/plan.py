@@ -60,7 +60,7 @@ class Step:
 
     def to_dict(self) -> dict[str, Any]:
         """The step as plain JSON-able data (hashed and journaled)."""
-        out = {
+        out: dict[str, Any] = {
             "id": self.id,
             "action": self.action.value,
             "target": self.target,

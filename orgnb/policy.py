@@ -50,7 +50,8 @@ def iam_action(operation: str) -> str | None:
 
 def phase_operations() -> dict[str, list[str]]:
     """The committed operations per phase."""
-    return json.loads(DATA_PATH.read_text(encoding="utf-8"))
+    operations: dict[str, list[str]] = json.loads(DATA_PATH.read_text(encoding="utf-8"))
+    return operations
 
 
 def _phase_names(phases: Iterable[str]) -> list[str]:

@@ -118,7 +118,7 @@ def kit_commit() -> dict[str, Any] | None:
 
 def provenance() -> dict[str, Any]:
     """What ran the record: package versions, Python, and the kit's git commit."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in VERSIONED:
         try:
             versions[name] = metadata.version(name)
@@ -132,7 +132,8 @@ def heading_before(nb: NotebookNode, index: int) -> str:
     """The text of the last markdown heading above cell `index` ("" when none)."""
     for cell in reversed(nb.cells[:index]):
         if cell.cell_type == "markdown":
-            for line in reversed(cell.source.splitlines()):
+            source: str = cell.source
+            for line in reversed(source.splitlines()):
                 if line.startswith("#"):
                     return line.lstrip("#").strip()
     return ""

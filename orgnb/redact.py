@@ -231,7 +231,8 @@ def scrub_notebook(nb: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
     if isinstance(papermill.get("parameters"), dict):
         scrubber.add_known(secret_named_values(papermill["parameters"]))
         papermill["parameters"] = redact(papermill["parameters"])
-    return scrub_value(nb, scrubber)
+    scrubbed: dict[str, Any] = scrub_value(nb, scrubber)
+    return scrubbed
 
 
 def scrub_value(value: Any, scrubber: Scrubber) -> Any:

@@ -116,7 +116,7 @@ def _install_counter(session: boto3.Session, counter: CallCounter, scope: str) -
         if model is not None:
             counter.record(model.service_model.service_name, model.name, scope, seconds)
         else:
-            _, service, operation = event_name.split(".", 2)
+            _event, service, operation = event_name.split(".", 2)
             counter.record(service, operation, scope, seconds)
 
     session.events.register("before-call", on_start, unique_id="orgnb-call-clock")

@@ -103,10 +103,12 @@ def management_workloads(audit: AuditInventory) -> Iterator[Row]:
 def _implication(m: MovingAccount) -> str:
     if m.kind == "standalone":
         return "invite; the owner accepts; it keeps its own billing until it joins"
+    org = m.organization
+    assert org is not None, "a member or management account is one whose organization was read"
     if m.kind == "member":
-        return f"invite; it accepts from inside and moves from {m.organization.id} in one step (direct transfer, never standalone)"
+        return f"invite; it accepts from inside and moves from {org.id} in one step (direct transfer, never standalone)"
     members = len(m.features.accounts) - 1 if m.features else "?"
-    return f"its {members} member(s) move first; then delete {m.organization.id} (a short standalone window), accept"
+    return f"its {members} member(s) move first; then delete {org.id} (a short standalone window), accept"
 
 
 @check("moving", "moving", Severity.HIGH, "Each account to move is what the parameters say it is")
@@ -217,6 +219,7 @@ def org_features(audit: AuditInventory) -> Iterator[SuffixedRow]:
 def org_policy_references(audit: AuditInventory) -> Iterator[SuffixedRow]:
     for m in audit.moving:
         for n, ref in enumerate(m.references, start=1):
+            assert m.organization is not None, "references are looked for only in an account whose organization was read"
             yield (
                 f"{m.field}.{ref.kind}.{n}",
                 Status.WARN,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -123,9 +124,8 @@ def find_org_references(
     kms = ctx.client("kms")
     keys = _attempt(lambda: [k for p in kms.get_paginator("list_keys").paginate() for k in p["Keys"]], unreadable, "KMS keys") or []
     for key in keys:
-        policy = _attempt(
-            lambda key=key: kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"], unreadable, "KMS key policy"
-        )
+        answer = _attempt(partial(kms.get_key_policy, KeyId=key["KeyId"], PolicyName="default"), unreadable, "KMS key policy")
+        policy = answer["Policy"] if answer else None
         paths = org_references(load_policy(policy), org_ids) if policy else []
         if paths:
             found.append(OrgReference(account_id, "kms-key-policy", key["KeyArn"], tuple(paths)))
@@ -221,7 +221,7 @@ class MovingAccount:
 
 def inspect_moving_account(base: AwsContext, group: str, field: str, existing: ExistingAccount) -> MovingAccount:
     """Read one account to move from inside, through its own profile."""
-    common = {"field": field, "group": group, "account_id": existing.account_id, "profile": existing.profile}
+    common: dict[str, Any] = {"field": field, "group": group, "account_id": existing.account_id, "profile": existing.profile}
     if not existing.profile:
         return MovingAccount(**common, error="no profile given: the audit cannot look inside")
     try:
@@ -237,7 +237,7 @@ def inspect_moving_account(base: AwsContext, group: str, field: str, existing: E
     if seen_as != existing.account_id:
         return MovingAccount(**common, seen_as=seen_as, error=f"profile {existing.profile} acts in {seen_as}, not {existing.account_id}")
     is_mgmt = org is not None and org.management_account_id == seen_as
-    features = _attempt(lambda: read_org_features(ctx, org), unreadable, "organization features") if is_mgmt else None
+    features = _attempt(lambda: read_org_features(ctx, org), unreadable, "organization features") if org is not None and is_mgmt else None
     census = resource_census(ctx, seen_as) if group == "old_managements" or is_mgmt else None
     roles = read_roles(ctx, unreadable)
     references = find_org_references(ctx, seen_as, {org.id}, unreadable, roles) if org else []

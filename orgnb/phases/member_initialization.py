@@ -165,7 +165,7 @@ def _member_steps(params: Parameters, inventory: Inventory, m: MemberFacts, awai
         )
     for kind, contact in params.contacts.alternates().items():
         if m.alternates.get(kind) != contact.to_wire():
-            wire = {"AccountId": spec.account_id, "AlternateContactType": kind, **contact.to_wire()}
+            wire: dict[str, Any] = {"AccountId": spec.account_id, "AlternateContactType": kind, **contact.to_wire()}
             steps.append(step(f"alternate-contact:{kind.lower()}", Action.PUT_ALTERNATE_CONTACT, f"set the {kind.lower()} contact", **wire))
     return steps
 

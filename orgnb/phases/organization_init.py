@@ -65,6 +65,7 @@ def root_email_note(params: Parameters, inventory: Inventory) -> list[str]:
 def plan_all_features(inventory: Inventory) -> list[Step]:
     """Start enabling all features, or finalize it once every invited member has approved."""
     org = inventory.organization
+    assert org is not None, "planned only for an existing organization"
     request = inventory.all_features_request()
     if request is None:
         return [Step("enable-all-features", Action.ENABLE_ALL_FEATURES, org.id, "ask every invited member to approve all features")]

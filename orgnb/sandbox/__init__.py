@@ -126,11 +126,11 @@ class Builder:
 
         original = utils.make_random_account_id
         pending = iter(ids)
-        utils.make_random_account_id = lambda: next(pending)  # type: ignore[assignment]
+        utils.make_random_account_id = lambda: next(pending)
         try:
             yield
         finally:
-            utils.make_random_account_id = original  # type: ignore[assignment]
+            utils.make_random_account_id = original
 
     @staticmethod
     def zipped_handler() -> bytes:

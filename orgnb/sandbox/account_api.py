@@ -225,13 +225,14 @@ def install() -> None:
     """Register the new operations and routes, and put the AccountId rules on the existing ones."""
     for path in NEW_PATHS:
         account_urls.url_paths["{0}/" + path + "$"] = AccountResponse.dispatch
-    AccountResponse.get_contact_information = get_contact_information
-    AccountResponse.put_contact_information = put_contact_information
-    AccountResponse.put_account_name = put_account_name
-    AccountResponse.get_account_information = get_account_information
-    AccountResponse.get_primary_email = get_primary_email
-    AccountResponse.start_primary_email_update = start_primary_email_update
-    AccountResponse.accept_primary_email_update = accept_primary_email_update
+    # operations moto lacks, added to its response class (attributes mypy cannot see)
+    AccountResponse.get_contact_information = get_contact_information  # type: ignore[attr-defined]
+    AccountResponse.put_contact_information = put_contact_information  # type: ignore[attr-defined]
+    AccountResponse.put_account_name = put_account_name  # type: ignore[attr-defined]
+    AccountResponse.get_account_information = get_account_information  # type: ignore[attr-defined]
+    AccountResponse.get_primary_email = get_primary_email  # type: ignore[attr-defined]
+    AccountResponse.start_primary_email_update = start_primary_email_update  # type: ignore[attr-defined]
+    AccountResponse.accept_primary_email_update = accept_primary_email_update  # type: ignore[attr-defined]
     for name, operation in (
         ("put_alternate_contact", "PutAlternateContact"),
         ("get_alternate_contact", "GetAlternateContact"),

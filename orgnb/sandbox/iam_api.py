@@ -241,12 +241,13 @@ def install() -> None:
     """Register the operations, the root-session guard and the root-store handlers."""
     # AccessDenied and ExpiredToken are common errors, absent from IAM's model: moto warns, then sends them right
     warnings.filterwarnings("ignore", message=r"Exception\(QueryError\) with code")
-    IamResponse.enable_organizations_root_credentials_management = _features_handler("RootCredentialsManagement", True)
-    IamResponse.enable_organizations_root_sessions = _features_handler("RootSessions", True)
-    IamResponse.disable_organizations_root_credentials_management = _features_handler("RootCredentialsManagement", False)
-    IamResponse.disable_organizations_root_sessions = _features_handler("RootSessions", False)
-    IamResponse.list_organizations_features = _features_handler(None, False)
-    TokenResponse.assume_root = assume_root
-    TokenResponse.get_caller_identity = get_caller_identity(TokenResponse.get_caller_identity)
+    # operations moto lacks, added to its response classes (attributes mypy cannot see)
+    IamResponse.enable_organizations_root_credentials_management = _features_handler("RootCredentialsManagement", True)  # type: ignore[attr-defined]
+    IamResponse.enable_organizations_root_sessions = _features_handler("RootSessions", True)  # type: ignore[attr-defined]
+    IamResponse.disable_organizations_root_credentials_management = _features_handler("RootCredentialsManagement", False)  # type: ignore[attr-defined]
+    IamResponse.disable_organizations_root_sessions = _features_handler("RootSessions", False)  # type: ignore[attr-defined]
+    IamResponse.list_organizations_features = _features_handler(None, False)  # type: ignore[attr-defined]
+    TokenResponse.assume_root = assume_root  # type: ignore[attr-defined]
+    TokenResponse.get_caller_identity = get_caller_identity(TokenResponse.get_caller_identity)  # type: ignore[method-assign,assignment]
     for name in ROOT_STORE_HANDLERS:
         setattr(IamResponse, name, _root_store(name, getattr(IamResponse, name)))

@@ -35,7 +35,7 @@ the sandbox answers ConstraintViolation ACCOUNT_CANNOT_LEAVE_ORGANIZATION, as it
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from moto.core.utils import utcnow
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
@@ -148,7 +148,7 @@ def depart(backend: OrganizationsBackend, account_id: str) -> None:
 def join(backend: OrganizationsBackend, account_id: str, tags: list[dict[str, str]]) -> None:
     """Add `account_id` to `backend`'s organization under its root, INVITED, with the default policies attached."""
     entry = registry.record(account_id)
-    account = FakeAccount.__new__(FakeAccount)
+    account = cast(FakeAccount, FakeAccount.__new__(FakeAccount))  # moto's BaseModel.__new__ is annotated as returning a BaseModel
     account.__dict__.update(
         type="ACCOUNT",
         region=backend.org.region,

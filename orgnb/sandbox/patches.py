@@ -30,7 +30,7 @@ _installed = False
 
 def _create_organization(original: Any) -> Any:
     def create_organization(self: OrganizationsBackend, region: str, **kwargs: Any) -> dict[str, Any]:
-        result = original(self, region, **kwargs)
+        result: dict[str, Any] = original(self, region, **kwargs)
         known = registry.REGISTRY.get(self.account_id)
         if known and self.org is not None:
             self.org.master_account_email = known.email
@@ -45,7 +45,7 @@ def _create_organization(original: Any) -> Any:
 
 def _get_account_summary(original: Any) -> Any:
     def get_account_summary(self: IAMBackend) -> AccountSummary:
-        summary = original(self)
+        summary: AccountSummary = original(self)
         entry = registry.REGISTRY.get(self.account_id)
         if entry is not None:
             summary._account_mfa_enabled = int(bool(entry.root.mfa_devices))

@@ -96,7 +96,7 @@ def org_backend(account_id: str) -> OrganizationsBackend | None:
 
 def containers(backend: OrganizationsBackend, node: Any) -> list[Any]:
     """The root and the OUs above an account (or OU) of `backend`'s organization, root first."""
-    by_id = {ou.id: ou for ou in backend.ou}  # moto keeps the root among the OUs; its parent_id is None
+    by_id: dict[str | None, Any] = {ou.id: ou for ou in backend.ou}  # moto keeps the root among the OUs; its parent_id is None
     chain, parent = [], by_id.get(node.parent_id)
     while parent is not None:
         chain.append(parent)

@@ -38,7 +38,10 @@ def _enabled(backend: OrganizationsBackend) -> bool:
     if org is None or org.feature_set != "ALL":
         return False
     root = next((ou for ou in backend.ou if ou.id == org.root_id), None)
-    return root is not None and any(t["Type"] == SCP_TYPE and t.get("Status") == "ENABLED" for t in root.policy_types)
+    if root is None:
+        return False
+    types = root.policy_types  # type: ignore[attr-defined]  # the root is moto's FakeRoot, listed (and typed) among the OUs
+    return any(t["Type"] == SCP_TYPE and t.get("Status") == "ENABLED" for t in types)
 
 
 def levels(account_id: str) -> list[list[str]] | None:
@@ -104,6 +107,7 @@ def _checked_attach(original: Callable[..., Any]) -> Callable[..., Any]:
     def attach_policy(self: OrganizationsBackend, **kwargs: Any) -> Any:
         policy = self.get_policy_by_id(kwargs["PolicyId"])
         if policy.type == SCP_TYPE:
+            assert policy.content is not None, "CreatePolicy's Content is required (botocore's model)"
             check_evaluable(policy.content)
         return original(self, **kwargs)
 

@@ -242,6 +242,7 @@ class ServerThread:
     def url(self) -> str:
         """The base URL clients use."""
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str), "an AF_INET server's address is a str"
         return f"http://{host}:{port}"
 
     def start(self) -> None:

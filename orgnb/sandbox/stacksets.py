@@ -23,7 +23,7 @@ def _keeping_auto_deployment(original: Callable[[CloudFormationResponse], Any]) 
             stack_set = self.cloudformation_backend.describe_stack_set(self._get_param("StackSetName"))  # noqa: SLF001
             kept = dict(getattr(stack_set, "auto_deployment", None) or {})
             kept.update({name: wanted[name] in (True, "true") for name in _MEMBERS if name in wanted})
-            stack_set.auto_deployment = kept
+            stack_set.auto_deployment = kept  # type: ignore[attr-defined]  # moto's StackSet keeps no AutoDeployment
         return result
 
     handler.__name__ = original.__name__

@@ -71,4 +71,4 @@ def _assume_role(original: Callable[[TokenResponse], Any]) -> Callable[[TokenRes
 
 def install() -> None:
     """Wrap moto's AssumeRole with the trust check."""
-    TokenResponse.assume_role = _assume_role(TokenResponse.assume_role)  # type: ignore[method-assign]
+    TokenResponse.assume_role = _assume_role(TokenResponse.assume_role)  # type: ignore[method-assign,assignment]

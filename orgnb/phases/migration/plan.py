@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 from orgnb.capacity import check_account_quota, check_invitation_limit
 from orgnb.errors import PreflightRefused
@@ -157,7 +158,13 @@ def _role_steps(m: MovingAccount, management_id: str, notes: list[str]) -> list[
     return [_step(m, "member-role", Action.REPOINT_MEMBER_ROLE, what, ManagementAccountId=management_id, **_inside_profile(m))]
 
 
-def _inside_profile(m: MovingAccount) -> dict[str, str]:
+class _InsideProfile(TypedDict, total=False):
+    """A step's parameter naming the profile it runs inside the account through."""
+
+    Profile: str
+
+
+def _inside_profile(m: MovingAccount) -> _InsideProfile:
     """The Profile parameter of a step inside the account (none: the executor goes through the management account's role)."""
     return {"Profile": m.inside_profile} if m.inside_profile else {}
 
