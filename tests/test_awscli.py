@@ -90,11 +90,6 @@ class CliRecorder:
         return _Session()
 
 
-class _Served:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-
 @pytest.fixture
 def served(brownfield: Sandbox) -> dict[str, str]:
     """The environment of an AWS CLI subprocess aimed at the test session's brownfield sandbox (HTTP on loopback)."""
@@ -102,12 +97,11 @@ def served(brownfield: Sandbox) -> dict[str, str]:
 
 
 @pytest.mark.soak
-def test_all_emulated_operations_answer_the_aws_cli_in_shape(served: dict[str, str]) -> None:
+def test_all_emulated_operations_answer_the_aws_cli_in_shape(served: dict[str, str], brownfield: Sandbox) -> None:
     rec = CliRecorder(served)
-    sandbox = _Served(served["AWS_ENDPOINT_URL"])
-    migration_flow(rec, sandbox)  # type: ignore[arg-type]
+    migration_flow(rec, brownfield)  # type: ignore[arg-type]
     root_flow(rec)  # type: ignore[arg-type]
-    member_initialization_flow(rec, sandbox)  # type: ignore[arg-type]
+    member_initialization_flow(rec, brownfield)  # type: ignore[arg-type]
     stack_set_flow(rec)  # type: ignore[arg-type]
     assert rec.problems == []
     for service, operations in EMULATED.items():
