@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgnb.errors import ApplyRefused, OperatorActionPending, StepFailed
+from orgnb.history import FACT_EVENT, facts_of
 from orgnb.journal import Journal
 from orgnb.plan import Action, Plan, Step
 from orgnb.remedies import remedy_for
@@ -57,9 +58,10 @@ class ApplyResult:
 class StepLog:
     """What a batch executor calls as each of its steps moves on: every call is a journal entry."""
 
-    def __init__(self, journal: Journal, result: ApplyResult, heartbeat: Callable[[], None] | None = None) -> None:
+    def __init__(self, journal: Journal, result: ApplyResult, heartbeat: Callable[[], None] | None = None, headless: bool = True) -> None:
         self.journal = journal
         self.result = result
+        self.headless = headless  # True: progress as plain lines for the record; False: live bars in JupyterLab
         self._heartbeat = heartbeat
 
     def heartbeat(self) -> None:
@@ -78,10 +80,13 @@ class StepLog:
         self.journal.write(event, plan=self.result.plan_hash, step=step.id, **fields)
 
     def done(self, step: Step, outcome: Mapping[str, Any]) -> None:
-        """The step finished."""
-        self.journal.write("done", plan=self.result.plan_hash, step=step.id, result=dict(outcome))
+        """The step finished; the facts its outcome carries (orgnb.history) are journaled each as an entry of its own."""
+        facts, result = facts_of(outcome)
+        for fact in facts:
+            self.journal.write(FACT_EVENT, plan=self.result.plan_hash, step=step.id, **fact.fields())
+        self.journal.write("done", plan=self.result.plan_hash, step=step.id, result=result)
         self.result.applied.append(step.id)
-        self.result.results[step.id] = outcome
+        self.result.results[step.id] = result
 
     def failed(self, step: Step, error: str) -> None:
         """The step failed; the batch carries on with the others."""
@@ -147,6 +152,7 @@ def apply_plan(
     journal: Journal,
     *,
     between_steps: Callable[[], None] | None = None,
+    headless: bool = True,
 ) -> ApplyResult:
     """Carry out the plan's steps in order (the journal says how each ended).
 
@@ -154,12 +160,12 @@ def apply_plan(
     other steps go on. A step whose executor raises OperatorActionPending (AWS waits for a person) is recorded as
     awaiting, with the same effect on its group. An irreversible step not confirmed is recorded as awaiting without
     being begun, and its whole group waits, the steps before it included. `between_steps` runs before each step
-    (the lease renews there).
+    (the lease renews there); `headless` chooses how a batch shows its progress.
     """
     check_applicable(plan)
     result = ApplyResult(plan.hash)
     journal.write("apply-start", plan=plan.hash, steps=len(plan.steps))
-    log = StepLog(journal, result, between_steps)
+    log = StepLog(journal, result, between_steps, headless)
     stopped: set[str] = set()  # groups with a step that failed or waits for a person
     # a group whose irreversible step is not confirmed waits whole: nothing is done toward a change nobody confirmed
     # (phase 05 would otherwise invite an old management account whose organization's deletion is not confirmed)

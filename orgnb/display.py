@@ -11,7 +11,6 @@ import pandas as pd
 from IPython.display import display
 
 from orgnb.inventory import Account, OrganizationalUnit
-from orgnb.phases import is_headless
 
 
 def configure_display() -> None:
@@ -58,9 +57,9 @@ class OuTree:
         return f"<div><b>{html.escape(self.title)}</b>{self._html('')}</div>"
 
 
-def account_browser(frame: pd.DataFrame) -> Any:
+def account_browser(frame: pd.DataFrame, headless: bool) -> Any:
     """A filterable account table in JupyterLab; the plain table in headless runs (records stay readable)."""
-    if is_headless():
+    if headless:
         return frame
     hint = "filter: any part of a name, id, email or path"
     text = widgets.Text(placeholder=hint, description="Filter", layout=widgets.Layout(width="32em"))  # the hint shown whole

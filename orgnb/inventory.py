@@ -10,15 +10,14 @@ each page, once answered, sends the next page of its container and the first pag
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 from botocore.exceptions import ClientError
 
 from orgnb.accountfacts import AccountFacts, read_account_facts
-from orgnb.rootcreds import RootAccessState
 from orgnb.session import AwsContext
 
 if TYPE_CHECKING:
@@ -117,6 +116,9 @@ class CreateRequest:
     requested_at: datetime | None
 
 
+Extended = TypeVar("Extended", bound="Inventory")
+
+
 @dataclass(frozen=True)
 class Inventory:
     """Everything a phase reads before it plans, collected once."""
@@ -130,10 +132,11 @@ class Inventory:
     caller_facts: AccountFacts | None = None
     handshakes: tuple[HandshakeRecord, ...] = ()
     create_requests: tuple[CreateRequest, ...] = ()
-    root_access: RootAccessState | None = None  # read by the phases that need it (03, 06)
-    migration: Any = None  # phase 05's MigrationState (accounts to bring in, read from inside)
-    member_init: Any = None  # phase 06's MemberInitState (moved members' role and contacts, every member's root audit)
     account_quota: AccountQuota | None = None  # read by the phases that add accounts (04, 05)
+
+    def extended(self, kind: type[Extended], **reads: Any) -> Extended:
+        """This inventory as `kind`, a phase's own subclass, with what that phase read beyond it."""
+        return kind(**{f.name: getattr(self, f.name) for f in fields(Inventory)}, **reads)
 
     def all_features_request(self) -> HandshakeRecord | None:
         """The pending ENABLE_ALL_FEATURES request of the organization, if any."""

@@ -4,7 +4,7 @@ The sandbox runs in this process, as with `orgnb sandbox`. JupyterLab runs as a 
 own, so Ctrl-C reaches `orgnb lab` alone, which stops JupyterLab (and with it the kernels) before the sandbox.
 Kernels inherit three things: the sandbox's environment, a reports folder of the lab's own (never the
 repository's `reports/`), and the scenario's parameters file. A notebook left on its default parameters file
-uses that one instead (see `orgnb.phases.lab_parameters`). Kernels are interactive, so Run All stops at the plan
+uses that one instead (see `orgnb.switches.Switches.parameters_file`). Kernels are interactive, so Run All stops at the plan
 and the Confirm widget.
 
 Each lab gets a new state folder. It holds an empty JupyterLab workspace (no tabs reopened from an earlier
@@ -33,10 +33,10 @@ from typing import IO, Any
 
 from orgnb.errors import ExitCode, LabError, ParameterError, ParameterProblem
 from orgnb.parameters import load_parameters
-from orgnb.phases import HEADLESS_ENV, LAB_PARAMETERS_ENV, notebooks_dir
 from orgnb.rehearsal import run_phases
 from orgnb.runner import RunResult, patched_environ
 from orgnb.sandbox import Sandbox
+from orgnb.switches import HEADLESS_ENV, LAB_PARAMETERS_ENV, REPORTS_ENV, notebooks_dir
 
 PROJECT = Path(__file__).resolve().parents[1]
 SCENARIO_PARAMETERS = {"brownfield": "parameters/brownfield.yaml", "greenfield": "parameters/example.yaml"}
@@ -108,7 +108,7 @@ def jupyter_command(notebooks: Path, port: int, state: Path) -> list[str]:
 def kernel_environ(sandbox: Mapping[str, str], reports: Path, parameters: Path) -> dict[str, str]:
     """The environment JupyterLab and its kernels start with: this one's, pointed at the sandbox, interactive."""
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
-    return {**env, **sandbox, "ORGNB_REPORTS_DIR": str(reports), LAB_PARAMETERS_ENV: str(parameters)}
+    return {**env, **sandbox, REPORTS_ENV: str(reports), LAB_PARAMETERS_ENV: str(parameters)}
 
 
 class LabServer:
@@ -223,7 +223,7 @@ class Lab:
         """What to export in another shell to act on the lab's sandbox and records (`orgnb record-notebook`...)."""
         if self.sandbox is None:
             raise LabError("the lab is not running")
-        return {**self.sandbox.environ(), "ORGNB_REPORTS_DIR": str(self.reports), LAB_PARAMETERS_ENV: str(self.parameters)}
+        return {**self.sandbox.environ(), REPORTS_ENV: str(self.reports), LAB_PARAMETERS_ENV: str(self.parameters)}
 
     def lines(self) -> list[tuple[str, Any]]:
         """The `key: value` lines `orgnb lab` prints once JupyterLab answers."""

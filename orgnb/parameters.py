@@ -78,6 +78,16 @@ Region = Annotated[str, Field(pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d$")]
 Text = Annotated[str, Field(min_length=1, max_length=256)]
 
 
+# JSON Schema's mark for a value that is written and never read back: orgnb keeps every such value out of its records.
+SECRET: dict[str, Any] = {"writeOnly": True}
+
+
+def _strings(value: object) -> list[str]:
+    """The strings in a field's value (a dict's values, a list's items)."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
+    return [str(v) for v in items if v is not None]
+
+
 class StrictModel(BaseModel):
     """Base of every parameters section: unknown keys are errors, values are immutable."""
 
@@ -254,12 +264,17 @@ class Parameters(StrictModel):
     migrations: list[ExistingAccount] = Field(default_factory=list, description="members of other organizations")
     old_managements: list[ExistingAccount] = Field(default_factory=list, description="management accounts of other organizations")
     otps: dict[Email, Annotated[str, Field(pattern=r"^[A-Za-z0-9]{6}$")]] = Field(
-        default_factory=dict, description="root-email update codes, by new address"
+        default_factory=dict, description="root-email update codes, by new address", json_schema_extra=SECRET
     )
     root_access: RootAccessParams = Field(default_factory=RootAccessParams)
     contacts: ContactsParams = Field(default_factory=ContactsParams)
     attestations: dict[ManualId, Attestation] = Field(default_factory=dict, description="MANUAL items attested")
     confirm_irreversible: list[AccountId] = Field(default_factory=list, description="account ids whose irreversible steps may be applied")
+
+    def secrets(self) -> list[str]:
+        """The values of the fields marked SECRET (the OTPs): what a run's scrubber hides, from the model already read."""
+        fields = type(self).model_fields
+        return [v for name, info in fields.items() if info.json_schema_extra == SECRET for v in _strings(getattr(self, name))]
 
     def planned_emails(self) -> Iterator[tuple[str, str]]:
         """(field, address) for every root email the plan names, management account first."""

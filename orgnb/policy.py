@@ -16,7 +16,7 @@ from typing import Any
 
 from orgnb.chain import chain_dirs, read_manifest, record_dirs
 from orgnb.errors import ParameterError, ParameterProblem
-from orgnb.phases import PHASES
+from orgnb.phases.registry import PHASES
 from orgnb.session import CALLER, MEMBER_ROLE
 
 DATA_PATH = Path(__file__).with_name("phase_operations.json")

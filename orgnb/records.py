@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import subprocess
 import time
@@ -33,22 +32,13 @@ if TYPE_CHECKING:
 VERSIONED = ("orgnb", "boto3", "botocore", "papermill", "nbconvert", "pandas")
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # papermill.execute.ERROR_MARKER_TAG: its banner and the anchor above the cell
 PENDING_TAG = "orgnb-pending-banner"
+# The output a live run's first cell displays: its record folder and parameters file, read back by `record-notebook`.
+RUN_MIME = "application/vnd.orgnb.run+json"
 
 
 def run_id_now() -> str:
     """A UTC timestamp run id such as 20261128T120000Z."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def default_reports_dir() -> Path:
-    """ORGNB_REPORTS_DIR, else the nearest `reports/` folder at or above the working directory, else ./reports."""
-    if os.environ.get("ORGNB_REPORTS_DIR"):
-        return Path(os.environ["ORGNB_REPORTS_DIR"])
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "reports").is_dir():
-            return folder / "reports"
-    return here / "reports"
 
 
 def new_record_dir(reports_dir: Path, phase: str) -> Path:

@@ -176,18 +176,13 @@ def environment_secrets(environ: dict[str, str] | None = None, credentials_file:
     return values
 
 
-def run_scrubber(params_path: Path | None = None, parameters: dict[str, Any] | None = None) -> Scrubber:
-    """A scrubber that knows a run's secrets: the environment's and credentials file's keys, secret parameters."""
-    import yaml
-
+def run_scrubber(secrets: Iterable[str] = (), parameters: dict[str, Any] | None = None) -> Scrubber:
+    """A scrubber that knows a run's secrets: the environment's and credentials file's keys, the secrets of its
+    parameters model (`Parameters.secrets`), and secret-named notebook parameters."""
     scrubber = Scrubber()
     scrubber.add_known(environment_secrets())
+    scrubber.add_known(secrets)
     scrubber.add_known(secret_named_values(dict(parameters or {})))
-    if params_path is not None:
-        try:  # leniently, not orgnb.yamlread's loader: a file refused for a key written twice still names secrets to hide
-            scrubber.add_known(secret_named_values(yaml.safe_load(Path(params_path).read_text(encoding="utf-8"))))
-        except (OSError, yaml.YAMLError):
-            pass
     return scrubber
 
 

@@ -16,7 +16,7 @@ import yaml
 
 from orgnb import records
 from orgnb.errors import ExitCode
-from orgnb.phases import PHASES, phase_info
+from orgnb.phases.registry import PHASES, phase_info
 from orgnb.runner import RunResult, patched_environ, run_phase
 from orgnb.sandbox import Sandbox
 from orgnb.yamlread import load_yaml

@@ -18,19 +18,19 @@ from orgnb.confirm import confirm_widget
 from orgnb.display import configure_display
 from orgnb.errors import ApplyIncomplete, ApplyRefused, OperatorActionPending, ParameterError, ParameterProblem, PreflightRefused
 from orgnb.guards import check_management_caller, check_reachable, check_sandbox_mix
+from orgnb.history import History
 from orgnb.inventory import Inventory, collect_inventory
 from orgnb.journal import Journal
 from orgnb.lease import RootLease
 from orgnb.parameters import Parameters, load_parameters
-from orgnb.phases import LAB_PARAMETERS_ENV, is_headless, lab_parameters, phase_info
+from orgnb.phases.phase import Phase
+from orgnb.phases.registry import phase_info
 from orgnb.plan import Plan
 from orgnb.redact import Scrubber, run_scrubber
 from orgnb.session import AwsContext, make_context
 from orgnb.stops import collect_stops, status_fields
+from orgnb.switches import LAB_PARAMETERS_ENV, Switches
 
-Planner = Callable[[Parameters, Inventory], Plan]
-# A phase that needs more than the common inventory reads it here (phase 03: root-access features and audit).
-Enricher = Callable[[AwsContext, Parameters, Inventory], Inventory]
 T = TypeVar("T")
 
 
@@ -39,7 +39,7 @@ class PhaseRun:
 
     def __init__(
         self,
-        phase: str,
+        phase: Phase[Any],
         params: Parameters,
         ctx: AwsContext,
         record_dir: Path,
@@ -47,21 +47,22 @@ class PhaseRun:
         headless: bool,
         params_file: str = "",
         scrubber: Scrubber | None = None,
+        history: History | None = None,
     ) -> None:
-        self.phase = phase
+        self.definition = phase
+        self.history = history if history is not None else History(None)  # what earlier runs recorded (orgnb.history)
+        self.phase = phase.name
         self.params = params
         self.ctx = ctx
         self.record_dir = record_dir
-        self.journal = Journal(record_dir / records.JOURNAL, record_dir.name, phase, scrubber)
+        self.journal = Journal(record_dir / records.JOURNAL, record_dir.name, phase.name, scrubber)
         self.apply_requested = apply
         self.headless = headless
         self.sandbox_id: str | None = None
         self.inventory: Inventory | None = None
-        self.plan: Plan | None = None
+        self.planned: Plan | None = None
         self.result: ApplyResult | None = None
         self.waiting: tuple[str, ...] = ()  # what the plan still waited for at verification
-        self._enrich: Enricher | None = None
-        self._planner: Planner | None = None
         self.outcome = "started"
         self.details: dict[str, Any] = {}
         self.journal.write("run-start", apply=apply, headless=headless, parameters_file=str(params_file))
@@ -71,17 +72,10 @@ class PhaseRun:
     def _note_resumption(self) -> None:
         """Journal the steps the previous run of this phase began and never finished (it was killed): this run's
         plan, read from the live state, takes them up again."""
-        earlier = sorted((p for p in self.record_dir.parent.glob(f"*-{self.phase}") if p.name < self.record_dir.name), reverse=True)
-        for folder in earlier:  # the newest earlier run that got as far as applying (a refused one did not)
-            previous = Journal(folder / records.JOURNAL, folder.name, self.phase)
-            entries = previous.entries()
-            if not any(e["event"] == "apply-start" for e in entries):
-                continue
-            interrupted = previous.interrupted_steps()
-            if interrupted:
-                self.journal.write("resume", previous_run=folder.name, interrupted=interrupted)
-                print(f"resuming after {folder.name}, which stopped during: {', '.join(interrupted)}")
-            return
+        earlier = self.history.interrupted(self.phase, before=self.record_dir.name)
+        if earlier is not None:
+            self.journal.write("resume", previous_run=earlier.record, interrupted=list(earlier.steps))
+            print(f"resuming after {earlier.record}, which stopped during: {', '.join(earlier.steps)}")
 
     def _save(self) -> None:
         stops = status_fields(collect_stops(self.journal.entries(), self.waiting))
@@ -89,8 +83,8 @@ class PhaseRun:
             self.record_dir,
             {
                 "phase": self.phase,
-                "plan_hash": self.plan.hash if self.plan else None,
-                "plan_steps": len(self.plan.steps) if self.plan else 0,
+                "plan_hash": self.planned.hash if self.planned else None,
+                "plan_steps": len(self.planned.steps) if self.planned else 0,
                 "applied": len(self.journal.applied_steps()),
                 "writes": self.ctx.counter.write_total,
                 "calls": self.ctx.counter.total,
@@ -104,6 +98,16 @@ class PhaseRun:
             },
             self.journal.scrubber,
         )
+
+    def announce(self, parameters_file: Path) -> None:
+        """Say where this run records: a line for a headless record; live, also the folder and parameters file as data
+        (`orgnb record-notebook` reads them back from the saved notebook)."""
+        line = f"record: {self.record_dir.name}"
+        if self.headless:
+            print(line)
+            return
+        where = {"record_dir": str(self.record_dir.resolve()), "parameters_file": str(parameters_file.resolve())}
+        display({"text/plain": line, records.RUN_MIME: where}, raw=True)
 
     def guard(self) -> str | None:
         """Refuse mixed sandbox / real settings, then unreachable AWS or unusable credentials (fast, saying which);
@@ -129,41 +133,49 @@ class PhaseRun:
         self.details.update(details)
         self._save()
 
-    def read_inventory(self, enrich: Enricher | None = None) -> Inventory:
+    def read(self) -> Inventory:
         """Guard the endpoints, read the live state (plus the phase's own reads), check the caller is the management account."""
         self.guard()
-        self._enrich = enrich
         self.inventory = collect_inventory(self.ctx)
         self._save()
         check_management_caller(self.params, self.inventory)
         self.journal.write("preflight", caller=self.inventory.caller.arn, sandbox=self.sandbox_id)
-        if enrich is not None:
-            self.inventory = enrich(self.ctx, self.params, self.inventory)
-            self._save()
+        self.inventory = self._phase_reads(self.inventory)
+        self._save()
         return self.inventory
 
-    def make_plan(self, planner: Planner) -> Plan:
+    def _phase_reads(self, inventory: Inventory) -> Inventory:
+        """The common inventory plus what this phase reads itself."""
+        reader = self.definition.reader
+        return reader(self.ctx, self.params, inventory) if reader is not None else inventory
+
+    def _fresh_inventory(self) -> Inventory:
+        return self._phase_reads(collect_inventory(self.ctx))
+
+    def plan(self) -> Plan:
         """Compute the plan from the parameters and the inventory, and show it with its hash."""
         if self.inventory is None:
             raise ApplyRefused("read the inventory before planning")
-        self.plan = self._plan_with(planner, self.inventory)
-        self._planner = planner
+        self.planned = self._plan_with(self.inventory)
         self._save()
-        print(self.plan.headline())
-        for note in self.plan.notes:
+        print(self.planned.headline())
+        for note in self.planned.notes:
             print(f"note: {note}")
-        for step in self.plan.steps:
+        for step in self.planned.steps:
             if step.needs_confirmation:
                 print(f"{step.id}: {step.confirmation()} (it is not applied until then)")
-        return self.plan
+        return self.planned
 
-    def _plan_with(self, planner: Planner, inventory: Inventory) -> Plan:
+    def _plan_with(self, inventory: Inventory) -> Plan:
         """The phase's plan, its irreversible steps marked confirmed or not by `confirm_irreversible` (one rule for all)."""
+        planner = self.definition.planner
+        if planner is None:
+            raise ApplyRefused(f"phase {self.phase} only reads: it has no plan")
         return planner(self.params, inventory).confirmed_for(self.params.confirm_irreversible)
 
     def apply_now(self) -> ApplyResult:
         """Apply the current plan now: what `apply=True` and the Confirm button both call."""
-        if self.plan is None:
+        if self.planned is None:
             raise ApplyRefused("make a plan before applying")
         lease = self._lease()
         try:
@@ -172,7 +184,7 @@ class PhaseRun:
                 self.journal.write("lease-taken", root=lease.root_id, expires=str(lease.expires))
                 self._check_plan_current()
             renew = lease.renew_if_due if lease is not None else None
-            self.result = apply_plan(self.ctx, self.plan, self.journal, between_steps=renew)
+            self.result = apply_plan(self.ctx, self.planned, self.journal, between_steps=renew, headless=self.headless)
             self.outcome = "applied"
         except Exception:
             self.outcome = "failed"
@@ -186,19 +198,16 @@ class PhaseRun:
             for k, v in (("failed", self.result.failed), ("awaiting", self.result.awaiting), ("skipped", self.result.skipped))
             if v
         ]
-        print(f"applied {len(self.result.applied)} step(s) of plan {self.plan.short_hash}" + (f" ({', '.join(extra)})" if extra else ""))
+        print(f"applied {len(self.result.applied)} step(s) of plan {self.planned.short_hash}" + (f" ({', '.join(extra)})" if extra else ""))
         return self.result
 
     def _check_plan_current(self) -> None:
         """With the lease held, read AWS again: refuse a plan another run has made stale since it was shown."""
-        assert self.plan is not None and self._planner is not None
-        inventory = collect_inventory(self.ctx)
-        if self._enrich is not None:
-            inventory = self._enrich(self.ctx, self.params, inventory)
-        fresh = self._plan_with(self._planner, inventory)
-        if fresh.hash != self.plan.hash:
+        assert self.planned is not None
+        fresh = self._plan_with(self._fresh_inventory())
+        if fresh.hash != self.planned.hash:
             raise ApplyRefused(
-                f"AWS changed since plan {self.plan.short_hash} was made (now {fresh.short_hash}; another run applied meanwhile?): "
+                f"AWS changed since plan {self.planned.short_hash} was made (now {fresh.short_hash}; another run applied meanwhile?): "
                 "run the phase again to plan from what is there now"
             )
 
@@ -212,20 +221,22 @@ class PhaseRun:
 
     def apply(self) -> ApplyResult | None:
         """Apply when `apply=True`; headless otherwise says "plan only"; interactive shows the Confirm widget."""
-        if self.plan is None:
+        if self.planned is None:
             raise ApplyRefused("make a plan before applying")
-        if self.plan.is_empty:
+        if self.planned.is_empty:
             self.outcome = "no-changes"
             self._save()
             print("nothing to change: the live state already matches the parameters")
             return None
-        check_applicable(self.plan)
+        check_applicable(self.planned)
         if self.apply_requested:
             return self.apply_now()
         if self.headless:
             self.outcome = "plan-only"
             self._save()
-            print(f"plan only: {len(self.plan.steps)} step(s) not applied; re-run with apply=True to apply plan {self.plan.short_hash}")
+            print(
+                f"plan only: {len(self.planned.steps)} step(s) not applied; re-run with apply=True to apply plan {self.planned.short_hash}"
+            )
             return None
         self.outcome = "awaiting-confirmation"
         self._save()
@@ -234,16 +245,14 @@ class PhaseRun:
 
     def confirm_widget(self) -> Any:
         """The Confirm widget for the current plan (JupyterLab's path to `apply_now`)."""
-        if self.plan is None:
+        if self.planned is None:
             raise ApplyRefused("make a plan before confirming it")
-        return confirm_widget(self.plan, self.apply_now)
+        return confirm_widget(self.planned, self.apply_now)
 
-    def verify(self, planner: Planner) -> Plan:
+    def verify(self) -> Plan:
         """Re-read AWS and re-plan: after a successful apply nothing is left to do."""
-        self.inventory = collect_inventory(self.ctx)
-        if self._enrich is not None:
-            self.inventory = self._enrich(self.ctx, self.params, self.inventory)
-        remaining = self._plan_with(planner, self.inventory)
+        self.inventory = self._fresh_inventory()
+        remaining = self._plan_with(self.inventory)
         if self.outcome == "awaiting-confirmation":
             print("not applied yet: confirm above, then run this cell and the ones below")
         elif self.outcome in ("applied", "no-changes") and (
@@ -285,22 +294,39 @@ def shown_path(path: Path) -> str:
         return path.name
 
 
-def start_phase(phase: str, parameters_file: str, apply: bool = False, record_dir: str = "") -> PhaseRun:
-    """Validate the parameters (no AWS call) and open the run's record; the first cell of every phase."""
+def start_phase(phase: str, parameters_file: str, apply: bool = False, record_dir: str = "", switches: Switches | None = None) -> PhaseRun:
+    """Validate the parameters (no AWS call) and open the run's record; the first cell of every phase.
+
+    `switches` (how the kernel was started) are read from its environment here, at the edge, when not given.
+    """
     info = phase_info(phase)
+    switches = switches if switches is not None else Switches.read()
     configure_display()
     if not isinstance(apply, bool):
         raise ParameterError([ParameterProblem("apply", f"{apply!r} is not a boolean", "pass True or False")], "notebook parameters")
-    if lab := lab_parameters(parameters_file):
+    if lab := switches.parameters_file(parameters_file):
         print(f"parameters: {lab} ({LAB_PARAMETERS_ENV}, in place of {parameters_file})")
         parameters_file = lab
     params = load_parameters(parameters_file)
-    folder = Path(record_dir) if record_dir else records.new_record_dir(records.default_reports_dir(), info.name)
+    folder = Path(record_dir) if record_dir else records.new_record_dir(switches.reports(), info.name)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         ctx = make_context(params.organization.profile, params.organization.region)
     except ProfileNotFound as exc:
         raise PreflightRefused(f"{exc}: check organization.profile and AWS_CONFIG_FILE") from None
-    headless = is_headless()
-    scrubber = run_scrubber(Path(parameters_file))
-    return PhaseRun(info.name, params, ctx, folder, apply, headless, shown_path(Path(parameters_file)), scrubber)
+    scrubber = run_scrubber(params.secrets())
+    history = History(folder.parent)  # the reports folder this run records in holds the earlier runs
+    run = PhaseRun(info, params, ctx, folder, apply, switches.headless, shown_path(Path(parameters_file)), scrubber, history)
+    run.announce(Path(parameters_file))
+    return run
+
+
+def apply_phase(phase: str, parameters_file: str | Path, record_dir: Path) -> PhaseRun:
+    """Validate, read, plan, apply and verify one phase in this process, as its notebook does headless: for harnesses
+    that need an estate in the state a phase leaves (test snapshots, the benchmark) without a kernel's start-up."""
+    run = start_phase(phase, str(parameters_file), apply=True, record_dir=str(record_dir), switches=Switches(headless=True))
+    run.read()
+    run.plan()
+    run.apply()
+    run.verify()
+    return run

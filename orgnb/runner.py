@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,9 +24,10 @@ from orgnb import chain, records
 from orgnb.errors import ExitCode, ParameterError, ParameterProblem, exit_code_for
 from orgnb.journal import Journal
 from orgnb.parameters import load_parameters
-from orgnb.phases import HEADLESS_ENV, notebooks_dir, phase_info
+from orgnb.phases.registry import phase_info
 from orgnb.redact import Scrubber, run_scrubber, scrub_notebook
 from orgnb.stops import Stop, read_stops, stop_lines
+from orgnb.switches import HEADLESS_ENV, Switches, notebooks_dir
 
 if TYPE_CHECKING:
     from traitlets.config import Config
@@ -212,27 +213,29 @@ def run_phase(
             [ParameterProblem("phase", f"phase {info.name} has no notebook yet", "run an implemented phase (orgnb phases)")], "command line"
         )
     params_path = Path(parameters_file).resolve()
-    load_parameters(params_path)
+    secrets = load_parameters(params_path).secrets()
     notebook = notebooks_dir() / info.notebook
     extra = dict(notebook_parameters or {})
     _check_notebook_parameters(notebook, extra)
-    record_dir = records.new_record_dir((reports_dir or records.default_reports_dir()).resolve(), info.name)
+    record_dir = records.new_record_dir((reports_dir or Switches.read().reports()).resolve(), info.name)
     parameters = {**extra, "parameters_file": str(params_path), "apply": apply, "record_dir": str(record_dir)}
-    return execute_record(info.name, notebook, record_dir, parameters, params_path)
+    return execute_record(info.name, notebook, record_dir, parameters, params_path, secrets)
 
 
-def execute_record(phase: str, notebook: Path, record_dir: Path, parameters: dict[str, Any], params_path: Path | None) -> RunResult:
-    """Execute `notebook` with papermill into `record_dir` (scrubbed as it is saved), then seal the record."""
+def execute_record(
+    phase: str, notebook: Path, record_dir: Path, parameters: dict[str, Any], params_path: Path | None, secrets: Sequence[str] = ()
+) -> RunResult:
+    """Execute `notebook` with papermill into `record_dir` (scrubbed as it is saved, hiding `secrets`), then seal the record."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     _register_io()
     output = record_dir / records.NOTEBOOK
-    ScrubbingIO.scrubbers[str(output)] = scrubber = run_scrubber(params_path, parameters)
+    ScrubbingIO.scrubbers[str(output)] = scrubber = run_scrubber(secrets, parameters)
     code, error = ExitCode.OK, ""
     started, clock = records.now_iso(), time.monotonic()
-    # the kernel finds earlier records (phase 05 reads its earlier journals) where this run writes its own
-    with patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": str(record_dir.parent)}), kernel_transport() as config:
+    # the kernel's one switch; its record folder (and so the reports folder its history comes from) is a parameter
+    with patched_environ({HEADLESS_ENV: "1"}), kernel_transport() as config:
         try:
             papermill.execute_notebook(
                 str(notebook),

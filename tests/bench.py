@@ -36,16 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from orgnb.adminclient import admin_call
-from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT, read_account_quota
+from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT
 from orgnb.creation import PollSchedule
 from orgnb.inventory import WALK_WORKERS, read_root, walk_tree
-from orgnb.phases import HEADLESS_ENV, account_creation
-from orgnb.phases.account_creation import plan_account_creation
-from orgnb.phases.catalog import apply_phase
+from orgnb.phases import account_creation
 from orgnb.rehearsal import rehearse, sandboxed
-from orgnb.runbook import start_phase
+from orgnb.runbook import apply_phase, start_phase
 from orgnb.runner import patched_environ
 from orgnb.session import AwsContext, make_context
+from orgnb.switches import HEADLESS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "parameters" / "example.yaml"
@@ -218,12 +217,12 @@ def creation_makespan(count: int, seconds: float) -> dict[str, float]:
         sandbox.settings(create_account_seconds=seconds, account_limits={MANAGEMENT: count + 10})
         account_creation.POLL = PollSchedule(first=seconds / 20, factor=1.5, cap=seconds / 20)
         run = start_phase("account-creation", str(params), apply=True, record_dir=str(folder / "04"))
-        run.read_inventory(read_account_quota)
-        run.make_plan(plan_account_creation)
+        run.read()
+        run.plan()
         started = time.monotonic()
         run.apply()
         makespan = time.monotonic() - started
-        run.verify(plan_account_creation)
+        run.verify()
         if run.outcome != "applied" or run.result is None or run.result.failed:
             raise SystemExit(f"bench: account creation did not finish cleanly ({run.outcome})")
     ideal = math.ceil(count / CREATE_ACCOUNT_IN_FLIGHT) * seconds

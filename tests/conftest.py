@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from orgnb.phases import HEADLESS_ENV
 from orgnb.sandbox import Sandbox
+from orgnb.switches import HEADLESS_ENV
 from tests.estates import prepare
 
 _SAVED_ENV = pytest.StashKey[dict[str, str | None]]()

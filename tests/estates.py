@@ -15,7 +15,8 @@ from typing import Any
 
 import boto3
 
-from orgnb.phases.catalog import apply_phase
+from orgnb.phases.registry import PHASES, phase_info
+from orgnb.runbook import apply_phase
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWNFIELD = ROOT / "parameters" / "brownfield.yaml"
@@ -48,16 +49,18 @@ def consolidated_billing_with_a_member() -> tuple[Any, Any]:
     return org, member
 
 
+# the phases whose test estate has old-member-a join right after phase 02 (its root credentials are there to audit)
+EARLY_JOIN = ("root-centralization", "account-creation")
+
+
 def prepare(phase: str, parameters_file: Path = BROWNFIELD) -> None:
-    """Bring a freshly reset brownfield sandbox to the state `phase` starts from (environment must point at it)."""
+    """Bring a freshly reset brownfield sandbox to the state `phase` starts from (environment must point at it): every
+    planning phase before it applied in the registry's order."""
     records = Path(tempfile.mkdtemp(prefix="orgnb-estate-"))
-    if phase in ("root-centralization", "account-creation"):
-        apply_phase("organization-init", parameters_file, records / "02")
-        join_early(*OLD_MEMBER_A)
-    if phase == "account-creation":
-        apply_phase("root-centralization", parameters_file, records / "03")
-    if phase in ("migration", "member-initialization"):
-        for earlier in ("organization-init", "root-centralization", "account-creation"):
-            apply_phase(earlier, parameters_file, records / earlier)
-    if phase == "member-initialization":
-        apply_phase("migration", parameters_file, records / "migration")
+    target = phase_info(phase)
+    for earlier in PHASES:
+        if earlier.number >= target.number or earlier.planner is None:
+            continue
+        apply_phase(earlier.name, parameters_file, records / earlier.name)
+        if earlier.name == "organization-init" and target.name in EARLY_JOIN:
+            join_early(*OLD_MEMBER_A)

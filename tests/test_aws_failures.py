@@ -17,16 +17,13 @@ import pytest
 
 from orgnb import records
 from orgnb.apply import apply_plan
-from orgnb.capacity import read_account_quota
 from orgnb.creation import PollSchedule
-from orgnb.phases import HEADLESS_ENV, account_creation
-from orgnb.phases.account_creation import plan_account_creation
-from orgnb.phases.migration import plan_migration, read_migration
-from orgnb.phases.root_centralization import plan_root_centralization, read_root_access
+from orgnb.phases import account_creation
 from orgnb.remedies import CREATE_ACCOUNT_REMEDIES, REFUSAL_REMEDIES, remedy_for
 from orgnb.rootcreds import audit_member
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox, handshake, registry
+from orgnb.switches import HEADLESS_ENV
 from tests.conftest import write_params
 from tests.estates import BROWNFIELD, prepare
 
@@ -41,10 +38,10 @@ def fast_headless_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(HEADLESS_ENV, "1")
 
 
-def planned(phase: str, planner: object, tmp_path: Path, name: str, params: Path = BROWNFIELD, enrich: object = None) -> PhaseRun:
+def planned(phase: str, tmp_path: Path, name: str, params: Path = BROWNFIELD) -> PhaseRun:
     run = start_phase(phase, str(params), apply=True, record_dir=str(tmp_path / "reports" / f"{name}-{phase}"))
-    run.read_inventory(enrich)  # type: ignore[arg-type]
-    run.make_plan(planner)  # type: ignore[arg-type]
+    run.read()
+    run.plan()
     return run
 
 
@@ -75,7 +72,7 @@ def test_every_create_account_failure_reason_ends_with_its_remedy_and_a_rerun_cr
     prepare("account-creation")
     for n, reason in enumerate(reasons):
         brownfield.settings(create_account_fail_next=[reason])
-        run = planned("account-creation", plan_account_creation, tmp_path, f"{n:02d}", enrich=read_account_quota)
+        run = planned("account-creation", tmp_path, f"{n:02d}")
         run.apply()
         step = f"create-account:{ORG_OPS}"
         assert run.result is not None and list(run.result.failed) == [step], reason
@@ -83,11 +80,11 @@ def test_every_create_account_failure_reason_ends_with_its_remedy_and_a_rerun_cr
         failed = [e for e in run.journal.entries() if e["event"] == "failed" and e["step"] == step]
         assert len(failed) == 1 and CREATE_ACCOUNT_REMEDIES[reason] in failed[0]["error"]
         assert ORG_OPS not in emails(), f"{reason}: a failed request left an account behind"
-        remaining = run.verify(plan_account_creation)
+        remaining = run.verify()
         assert [s.id for s in remaining.steps] == [step] and run.outcome == "incomplete"
-    final = planned("account-creation", plan_account_creation, tmp_path, "final", enrich=read_account_quota)
+    final = planned("account-creation", tmp_path, "final")
     final.apply()
-    final.verify(plan_account_creation)
+    final.verify()
     assert final.outcome == "applied"
     created = emails()
     assert created.count(ORG_OPS) == 1 and len(created) == len(set(created)), "every account exactly once"
@@ -97,24 +94,24 @@ def test_every_create_account_failure_reason_ends_with_its_remedy_and_a_rerun_cr
 def test_an_invitation_declined_or_expired_is_sent_again_and_the_account_joins(brownfield: Sandbox, tmp_path: Path, ending: str) -> None:
     prepare("migration")
     params = write_params(tmp_path, BROWNFIELD.read_text().replace("    profile: standalone\n", ""))  # the owner accepts by hand
-    first = planned("migration", plan_migration, tmp_path, "1", params, read_migration)
+    first = planned("migration", tmp_path, "1", params)
     first.apply()
     [invitation] = invitations_to(STANDALONE)
     if ending == "declined":
         client("standalone", "organizations").decline_handshake(HandshakeId=invitation.id)  # type: ignore[attr-defined]
     else:
         invitation.requested_at -= timedelta(days=16)
-    second = planned("migration", plan_migration, tmp_path, "2", params, read_migration)
-    assert any(f"was {ending}" in note and STANDALONE in note for note in second.plan.notes)
-    assert f"invite:{STANDALONE}" in [s.id for s in second.plan.steps]
+    second = planned("migration", tmp_path, "2", params)
+    assert any(f"was {ending}" in note and STANDALONE in note for note in second.planned.notes)
+    assert f"invite:{STANDALONE}" in [s.id for s in second.planned.steps]
     second.apply()
     [new] = invitations_to(STANDALONE, "OPEN")  # one open invitation, never two
     assert new.id != invitation.id
     # the owner accepts the new one; the next run places the account and invites no one again
     client("standalone", "organizations").accept_handshake(HandshakeId=new.id)  # type: ignore[attr-defined]
-    third = planned("migration", plan_migration, tmp_path, "3", params, read_migration)
+    third = planned("migration", tmp_path, "3", params)
     third.apply()
-    third.verify(plan_migration)
+    third.verify()
     assert third.outcome == "applied" and third.ctx.counter.writes["organizations:InviteAccountToOrganization"] == 0
     assert len(invitations_to(STANDALONE)) == 2
     assert registry.management_of(STANDALONE) == "111122223333"
@@ -125,15 +122,15 @@ def test_assume_root_denied_ends_with_the_remedy_and_the_member_keeps_its_creden
     text = BROWNFIELD.read_text()
     assert "delete_member_root_credentials: true" in text
     unconfirmed = write_params(tmp_path, text.replace("delete_member_root_credentials: true", "delete_member_root_credentials: false"))
-    features = planned("root-centralization", plan_root_centralization, tmp_path, "1", unconfirmed, read_root_access)
+    features = planned("root-centralization", tmp_path, "1", unconfirmed)
     features.apply()  # trusted access and both features on; the member's credentials kept (deletion not asked)
-    run = planned("root-centralization", plan_root_centralization, tmp_path, "2", enrich=read_root_access)
-    assert [s.id for s in run.plan.steps] == [f"delete-root-credentials:{MEMBER}"]
+    run = planned("root-centralization", tmp_path, "2")
+    assert [s.id for s in run.planned.steps] == [f"delete-root-credentials:{MEMBER}"]
     client("management", "iam").disable_organizations_root_credentials_management()  # type: ignore[attr-defined]
     store = registry.record(MEMBER).root
     before = (store.login_profile, list(store.access_keys), list(store.mfa_devices))
     step = f"delete-root-credentials:{MEMBER}"
-    result = apply_plan(run.ctx, run.plan, run.journal)  # the member's steps form a group: the apply goes on
+    result = apply_plan(run.ctx, run.planned, run.journal)  # the member's steps form a group: the apply goes on
     error = result.failed[step]
     assert error.startswith("AccessDenied") and "RootCredentialsManagement" in error and "Remedy:" in error
     entry = [e for e in run.journal.entries() if e["event"] == "failed"][-1]
@@ -146,12 +143,12 @@ def test_assume_root_denied_ends_with_the_remedy_and_the_member_keeps_its_creden
     # an audit through AssumeRoot is refused the same way: it reports the remedy instead of failing the read
     audited = audit_member(run.ctx, MEMBER, "old-member-a")
     assert audited.error.startswith("not audited: AccessDenied") and "sts:AssumeRoot" in audited.error
-    audit = planned("root-centralization", plan_root_centralization, tmp_path, "3", enrich=read_root_access)
+    audit = planned("root-centralization", tmp_path, "3")
     assert not audit.inventory.root_access.audited and "RootCredentialsManagement" in audit.inventory.root_access.reason
     # the remedy applied (phase 03 again: the feature back on), the deletion goes through
-    assert "enable:RootCredentialsManagement" in [s.id for s in audit.plan.steps]
+    assert "enable:RootCredentialsManagement" in [s.id for s in audit.planned.steps]
     audit.apply()
-    audit.verify(plan_root_centralization)
+    audit.verify()
     assert audit.outcome == "applied" and registry.record(MEMBER).root.login_profile is None
 
 

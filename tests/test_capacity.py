@@ -17,7 +17,7 @@ from orgnb.capacity import (
 from orgnb.errors import AccountQuotaExceeded, ApplyRefused, ExitCode, InvitationLimitReached, PreflightRefused, exit_code_for
 from orgnb.inventory import Account, CallerIdentity, CreateRequest, HandshakeRecord, Inventory, Organization
 from orgnb.parameters import load_parameters
-from orgnb.phases.migration import MigrationState, MovingAccount, plan_migration
+from orgnb.phases.migration import MigrationInventory, MigrationState, MovingAccount, plan_migration
 from tests.estates import BROWNFIELD
 
 MGMT, STANDALONE = "111122223333", "222233334444"
@@ -92,10 +92,10 @@ def test_a_plan_needing_more_invitations_than_remain_is_refused_saying_when_plac
     assert exit_code_for("InvitationLimitReached") == ExitCode.REFUSED
 
 
-def _standalone_to_invite(inv: Inventory) -> Inventory:
+def _standalone_to_invite(inv: Inventory) -> MigrationInventory:
     spec = load_parameters(BROWNFIELD).invites[0]
     assert spec.account_id == STANDALONE
-    return replace(inv, migration=MigrationState((MovingAccount("invites[0]", spec, "standalone"),)))
+    return inv.extended(MigrationInventory, migration=MigrationState((MovingAccount("invites[0]", spec, "standalone"),)))
 
 
 def test_phase_05_refuses_invitations_past_the_account_quota_or_the_days_limit() -> None:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from orgnb.cli import build_parser
-from orgnb.phases import PHASES
+from orgnb.phases.registry import PHASES
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "orgnb" / "examples" / "github-actions.yml"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orgnb.phases import PHASES
+from orgnb.phases.registry import PHASES
 from orgnb.policy import observed_operations, phase_operations
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS

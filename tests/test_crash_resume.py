@@ -30,7 +30,7 @@ from orgnb.apicalls import is_write
 from orgnb.errors import ApplyRefused, LeaseHeld
 from orgnb.journal import Journal
 from orgnb.lease import EXPIRES, RootLease, read_lease
-from orgnb.phases.catalog import apply_phase
+from orgnb.runbook import apply_phase
 from orgnb.sandbox import Sandbox
 from orgnb.session import CallCounter, make_context
 from tests.estates import BROWNFIELD, prepare
@@ -125,7 +125,7 @@ def test_a_run_killed_after_any_write_resumes_to_the_same_end_state(
                 early = apply_phase(phase, BROWNFIELD, reports / f"20261128T000002Z-{phase}")
             except LeaseHeld:
                 early = None
-            assert early is None or early.plan.is_empty, (k, early.outcome)
+            assert early is None or early.planned.is_empty, (k, early.outcome)
             expire_lease()
         try:
             rerun = apply_phase(phase, BROWNFIELD, reports / f"20261128T000003Z-{phase}")
@@ -133,7 +133,7 @@ def test_a_run_killed_after_any_write_resumes_to_the_same_end_state(
             assert "AWS changed since plan" in str(refused), (k, str(refused))  # the refusal says to run again, as here
             rerun = apply_phase(phase, BROWNFIELD, reports / f"20261128T000004Z-{phase}")
         waits = [e.get("reason") for e in rerun.journal.entries() if e["event"] in ("awaiting", "failed")]
-        assert rerun.outcome in ("applied", "no-changes"), (k, rerun.outcome, waits, rerun.plan.awaiting if rerun.plan else None)
+        assert rerun.outcome in ("applied", "no-changes"), (k, rerun.outcome, waits, rerun.planned.awaiting if rerun.planned else None)
         assert end_state() == expected, k
         assert duplicates() == {"accounts": {}, "invitations": {}}, k
         interrupted = Journal(reports / f"20261128T000001Z-{phase}" / "journal.jsonl", "killed", phase).interrupted_steps()

@@ -10,11 +10,11 @@ from nbclient import NotebookClient
 
 from orgnb import chain, records
 from orgnb.cli import main
-from orgnb.phases import HEADLESS_ENV
 from orgnb.sandbox import Sandbox
+from orgnb.switches import HEADLESS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
-CLICK = "w = run.confirm_widget()\nw.children[1].value = run.plan.short_hash\nw.children[2].click()"
+CLICK = "w = run.confirm_widget()\nw.children[1].value = run.planned.short_hash\nw.children[2].click()"
 
 
 def run_like_jupyterlab(notebook: Path, params: Path, out: Path) -> nbformat.NotebookNode:

@@ -17,12 +17,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from orgnb import runbook
 from orgnb.errors import ParameterError
-from orgnb.interactive import parameters_path
+from orgnb.interactive import find_record_dir, parameters_path
 from orgnb.lab import LabOptions, jupyter_command, kernel_environ
-from orgnb.phases import DEFAULT_PARAMETERS, HEADLESS_ENV, LAB_PARAMETERS_ENV, lab_parameters, notebooks_dir
 from orgnb.runbook import start_phase
 from orgnb.sandbox import Sandbox
+from orgnb.switches import DEFAULT_PARAMETERS, HEADLESS_ENV, LAB_PARAMETERS_ENV, REPORTS_ENV, Switches, notebooks_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWNFIELD = ROOT / "parameters" / "brownfield.yaml"
@@ -34,15 +35,14 @@ def test_every_notebook_names_the_default_parameters_file(notebook: Path) -> Non
     assert f'parameters_file: str = "{DEFAULT_PARAMETERS}"' in cell.source  # what orgnb lab replaces
 
 
-def test_the_lab_parameters_replace_only_the_default_and_only_interactively(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(HEADLESS_ENV, raising=False)
-    monkeypatch.delenv(LAB_PARAMETERS_ENV, raising=False)
-    assert lab_parameters(DEFAULT_PARAMETERS) is None
-    monkeypatch.setenv(LAB_PARAMETERS_ENV, str(BROWNFIELD))
-    assert lab_parameters(DEFAULT_PARAMETERS) == str(BROWNFIELD)
-    assert lab_parameters("../parameters/my-org.yaml") is None  # a file the operator named wins
-    monkeypatch.setenv(HEADLESS_ENV, "1")
-    assert lab_parameters(DEFAULT_PARAMETERS) is None  # headless runs get theirs from the runner
+def test_the_lab_parameters_replace_only_the_default_and_only_interactively() -> None:
+    assert Switches.read({}).parameters_file(DEFAULT_PARAMETERS) is None
+    lab = Switches.read({LAB_PARAMETERS_ENV: str(BROWNFIELD)})
+    assert lab.parameters_file(DEFAULT_PARAMETERS) == str(BROWNFIELD)
+    assert lab.parameters_file("../parameters/my-org.yaml") is None  # a file the operator named wins
+    headless = Switches.read({LAB_PARAMETERS_ENV: str(BROWNFIELD), HEADLESS_ENV: "1"})
+    assert headless.parameters_file(DEFAULT_PARAMETERS) is None  # headless runs get theirs from the runner
+    assert Switches.read({HEADLESS_ENV: "0"}).headless is False and Switches.read({REPORTS_ENV: "/r"}).reports() == Path("/r")
 
 
 def test_an_interactive_run_says_which_parameters_file_it_uses_and_its_record_finds_it(
@@ -50,13 +50,18 @@ def test_an_interactive_run_says_which_parameters_file_it_uses_and_its_record_fi
 ) -> None:
     monkeypatch.delenv(HEADLESS_ENV, raising=False)
     monkeypatch.setenv(LAB_PARAMETERS_ENV, str(BROWNFIELD))
-    run = start_phase("organization-init", DEFAULT_PARAMETERS)
+    shown: list[dict[str, object]] = []
+    monkeypatch.setattr(runbook, "display", lambda bundle, raw: shown.append(bundle))  # what the kernel would send
+    run = start_phase("organization-init", DEFAULT_PARAMETERS, record_dir=str(tmp_path / "reports" / "r-organization-init"))
     assert run.params.migrations  # brownfield.yaml's, which example.yaml has none of
     printed = capsys.readouterr().out
     assert f"parameters: {BROWNFIELD} ({LAB_PARAMETERS_ENV}, in place of {DEFAULT_PARAMETERS})" in printed
+    [bundle] = shown
+    assert bundle["text/plain"] == "record: r-organization-init"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("run = orgnb.start_phase(...)")])
-    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text=printed)]
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text=printed), nbformat.v4.new_output("display_data", data=bundle)]
     assert parameters_path(nb, tmp_path / "02-organization-init.ipynb") == BROWNFIELD  # what record-notebook digests
+    assert find_record_dir(nb, tmp_path / "02-organization-init.ipynb") == run.record_dir.resolve()
 
 
 def test_jupyterlab_serves_loopback_without_token_in_a_fresh_workspace_without_news(tmp_path: Path) -> None:

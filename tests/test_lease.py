@@ -13,6 +13,7 @@ from orgnb import lease as lease_module
 from orgnb.cli import main
 from orgnb.errors import ApplyRefused, ExitCode, LeaseHeld, exit_code_for
 from orgnb.lease import EXPIRES, HOLDER, RUN, RootLease, read_lease
+from orgnb.runbook import PhaseRun
 from orgnb.sandbox import Sandbox
 from orgnb.session import make_context
 
@@ -32,10 +33,10 @@ def hold(root: str, run: str, expires: datetime) -> None:
     org.tag_resource(ResourceId=root, Tags=tags)
 
 
-def phase02(params: Path, folder: Path) -> orgnb.PhaseRun:
+def phase02(params: Path, folder: Path) -> PhaseRun:
     run = orgnb.start_phase("organization-init", str(params), apply=True, record_dir=str(folder))
-    run.read_inventory()
-    run.make_plan(orgnb.plan_organization_init)
+    run.read()
+    run.plan()
     return run
 
 
@@ -59,7 +60,7 @@ def test_a_stale_lease_is_taken_over_and_given_back(sandbox: Sandbox, example_pa
     assert read_lease(make_context("management", "us-east-1"), root) is None
     events = [e["event"] for e in run.journal.entries()]
     assert events.index("lease-taken") < events.index("begin") and events[-1] == "lease-released"
-    assert run.ctx.counter.write_total == len(run.plan.steps)  # the lease's tag calls are not counted as the plan's writes
+    assert run.ctx.counter.write_total == len(run.planned.steps)  # the lease's tag calls are not counted as the plan's writes
 
 
 def test_the_lease_renews_only_when_half_is_gone(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:

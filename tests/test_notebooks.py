@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import orgnb
-from orgnb.phases import PHASES, notebooks_dir
+from orgnb.phases.registry import PHASES
+from orgnb.switches import notebooks_dir
 
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
 MAX_LINES = 8
@@ -60,17 +61,13 @@ def test_notebook_is_committed_clean(path: Path) -> None:
         assert re.match(r"^\w+: [\w\[\], ]+ = .+  # .+$", line), f"parameters are typed literals with a comment: {line!r}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_uses_the_public_api(path: Path) -> None:
-    used = set()
-    for cell in code_cells(path):
-        used |= set(re.findall(r"\borgnb\.(\w+)", source(cell)))
-    assert used <= set(orgnb.__all__)
-
-
-def test_public_api_is_importable() -> None:
+def test_the_public_api_is_what_the_notebooks_use_and_the_errors() -> None:
+    used = {name for path in NOTEBOOKS for cell in code_cells(path) for name in re.findall(r"\borgnb\.(\w+)", source(cell))}
+    assert orgnb.__all__ == sorted(orgnb.__all__)
+    assert set(orgnb.__all__) == used | set(orgnb.ERRORS), "no name the notebooks do not use, none they use missing"
     for name in orgnb.__all__:
         assert getattr(orgnb, name) is not None
+    assert all(isinstance(getattr(orgnb, n), type) and issubclass(getattr(orgnb, n), (orgnb.OrgnbError, int)) for n in orgnb.ERRORS)
 
 
 def test_runbook_code_never_imports_the_sandbox() -> None:

@@ -14,18 +14,16 @@ import yaml
 from moto.core.utils import utcnow
 
 from orgnb.apply import apply_plan
-from orgnb.capacity import read_account_quota
 from orgnb.cli import main
 from orgnb.creation import PollSchedule
 from orgnb.errors import ApplyIncomplete, ApplyRefused, ExitCode
 from orgnb.iac import write_import_stubs
-from orgnb.phases import HEADLESS_ENV, account_creation
-from orgnb.phases.account_creation import plan_account_creation
-from orgnb.phases.catalog import apply_phase
+from orgnb.phases import account_creation
 from orgnb.plan import Action
 from orgnb.remedies import CREATE_ACCOUNT_REMEDIES
-from orgnb.runbook import PhaseRun, start_phase
+from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox, creation
+from orgnb.switches import HEADLESS_ENV
 from tests.conftest import created_account, write_params
 from tests.estates import BROWNFIELD, prepare
 
@@ -42,8 +40,8 @@ def fast_headless_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def planned(tmp_path: Path, params: Path = BROWNFIELD, name: str = "run") -> PhaseRun:
     run = start_phase("account-creation", str(params), apply=True, record_dir=str(tmp_path / name))
-    run.read_inventory(read_account_quota)
-    run.make_plan(plan_account_creation)
+    run.read()
+    run.plan()
     return run
 
 
@@ -62,9 +60,9 @@ def accounts_by_email() -> dict[str, list[dict]]:
 def test_plan_then_apply_places_every_account_and_a_rerun_writes_nothing(brownfield: Sandbox, tmp_path: Path) -> None:
     prepare("account-creation")
     run = planned(tmp_path)
-    assert [s.id for s in run.plan.steps] == OUS + CREATES  # parents before children, then the creations
+    assert [s.id for s in run.planned.steps] == OUS + CREATES  # parents before children, then the creations
     run.apply()
-    run.verify(plan_account_creation)
+    run.verify()
     assert run.outcome == "applied" and not run.result.failed
     placed = {a.email: a.ou_path for a in run.inventory.accounts}
     assert placed["aws+widget-prod@example.com"] == "Workloads/Prod" and placed["aws+widget-test@example.com"] == "Workloads/Test"
@@ -79,9 +77,9 @@ def test_an_existing_account_is_matched_by_email_in_any_case_and_moved(brownfiel
     prepare("account-creation")
     account_id = created_account(orgs(), Email="AWS+Widget-Prod@Example.COM", AccountName="Widget prod (by hand)")
     run = planned(tmp_path)
-    assert [s.id for s in run.plan.steps] == [*OUS, f"move:{account_id}", CREATES[0], CREATES[2]]
+    assert [s.id for s in run.planned.steps] == [*OUS, f"move:{account_id}", CREATES[0], CREATES[2]]
     run.apply()
-    run.verify(plan_account_creation)
+    run.verify()
     matches = accounts_by_email()["aws+widget-prod@example.com"]
     assert [a["Id"] for a in matches] == [account_id]  # never a duplicate
     assert orgs().list_parents(ChildId=account_id)["Parents"][0]["Id"] == run.inventory.ou_by_path()["Workloads/Prod"].id
@@ -94,10 +92,10 @@ def test_a_request_still_in_progress_is_adopted_not_submitted_again(brownfield: 
     brownfield.settings(create_account_seconds=0)
     assert earlier["State"] == "IN_PROGRESS"  # a run that died right after submitting left this behind
     run = planned(tmp_path)
-    adopt = next(s for s in run.plan.steps if s.id == CREATES[1])
+    adopt = next(s for s in run.planned.steps if s.id == CREATES[1])
     assert adopt.params["AdoptRequestId"] == earlier["Id"] and "adopt" in adopt.description
     run.apply()
-    run.verify(plan_account_creation)
+    run.verify()
     assert run.outcome == "applied" and run.ctx.counter.writes["organizations:CreateAccount"] == 2
     assert len(accounts_by_email()["aws+widget-prod@example.com"]) == 1
     events = [(e["event"], e.get("request_id")) for e in run.journal.entries() if e.get("step") == CREATES[1]]
@@ -109,15 +107,15 @@ def test_an_account_that_appears_after_the_plan_is_placed_not_created(brownfield
     once it holds the lease), and the next run places the account instead of creating it again."""
     prepare("account-creation")
     run = planned(tmp_path)
-    assert CREATES[2] in [s.id for s in run.plan.steps]
+    assert CREATES[2] in [s.id for s in run.planned.steps]
     made = created_account(orgs(), Email="aws+widget-test@example.com", AccountName="Widget test")
     with pytest.raises(ApplyRefused, match="AWS changed since plan"):
         run.apply()
     assert run.ctx.counter.write_total == 0
     again = planned(tmp_path, name="again")
-    assert CREATES[2] not in [s.id for s in again.plan.steps]
+    assert CREATES[2] not in [s.id for s in again.planned.steps]
     again.apply()
-    again.verify(plan_account_creation)
+    again.verify()
     assert again.outcome == "applied" and again.ctx.counter.writes["organizations:CreateAccount"] == 2
     assert [a.ou_path for a in again.inventory.accounts if a.id == made] == ["Workloads/Test"]
 
@@ -127,7 +125,7 @@ def test_a_create_account_answer_lost_is_checked_before_submitting_again(brownfi
     brownfield.admin("faults", {"fail_nth": {"organizations:CreateAccount": 1}})  # 503, and the SDK does not retry it
     run = planned(tmp_path)
     run.apply()
-    run.verify(plan_account_creation)
+    run.verify()
     assert run.outcome == "applied" and run.ctx.counter.calls["organizations:CreateAccount"] == 4
     assert all(len(accounts) == 1 for accounts in accounts_by_email().values())
     checked = [e for e in run.journal.entries() if e["event"] == "deferred" and e["step"] == CREATES[0]]
@@ -151,7 +149,7 @@ def test_against_the_default_sandbox_requests_are_shown_and_journaled_in_progres
     assert [d["state"] for d in table[table["event"] == "submitted"]["detail"]] == ["IN_PROGRESS"] * 3  # as the notebook shows it
     ends = {e["step"]: e["event"] for e in run.journal.entries() if e.get("step") in CREATES}
     assert ends == dict.fromkeys(CREATES, "done")
-    run.verify(plan_account_creation)
+    run.verify()
     assert run.outcome == "applied"
 
 
@@ -165,7 +163,7 @@ def test_the_daily_creation_quota_stops_cleanly_with_its_remedy(
     run = planned(tmp_path)
     run.apply()
     out = capsys.readouterr().out
-    assert sorted(run.result.applied) == sorted(s.id for s in run.plan.steps if s.id != CREATES[2])
+    assert sorted(run.result.applied) == sorted(s.id for s in run.planned.steps if s.id != CREATES[2])
     assert list(run.result.failed) == [CREATES[2]]
     error = run.result.failed[CREATES[2]]
     assert error.startswith("ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED") and "daily account-creation quota" in error
@@ -177,7 +175,7 @@ def test_the_daily_creation_quota_stops_cleanly_with_its_remedy(
     events = [e["event"] for e in run.journal.entries() if e.get("step") == CREATES[2]]
     assert "deferred" in events and events[-1] == "failed", "it waited for the others before concluding"
     assert run.journal.interrupted_steps() == []
-    run.verify(plan_account_creation)
+    run.verify()
     assert run.outcome == "incomplete"
 
 
@@ -216,8 +214,8 @@ def test_the_pipeline_keeps_five_requests_in_flight_and_never_more(brownfield: S
     brownfield.settings(create_account_seconds=0.3, account_limits={MGMT: 30})
     run = planned(tmp_path, _many_accounts(tmp_path, 12))
     run.apply()
-    run.verify(plan_account_creation)
-    assert run.outcome == "applied" and len(run.result.applied) == len(run.plan.steps)
+    run.verify()
+    assert run.outcome == "applied" and len(run.result.applied) == len(run.planned.steps)
     requests = [r for r in creation.REQUESTS.values() if r.kwargs["AccountName"].startswith("Team")]
     assert len(requests) == 12 and all(r.state == "SUCCEEDED" for r in requests)
     moments = sorted({r.requested_at for r in requests})
@@ -250,7 +248,7 @@ def test_slots_taken_elsewhere_defer_submissions_until_free(
     monkeypatch.setattr(creation, "_check_capacity", refused_then_they_end)
     run = planned(tmp_path)
     run.apply()
-    run.verify(plan_account_creation)
+    run.verify()
     assert run.outcome == "applied"
     deferred = [e for e in run.journal.entries() if e["event"] == "deferred"]
     assert deferred and error in deferred[0]["error"]
@@ -268,7 +266,7 @@ def test_a_failed_request_gets_its_remedy_and_the_others_carry_on(
     assert run.result.failed[CREATES[0]].startswith("EMAIL_ALREADY_EXISTS: another AWS account already uses this root email")
     assert "Org Ops: FAILED EMAIL_ALREADY_EXISTS. Remedy:" in out and "[3/3]" in out
     assert set(run.result.applied) >= set(CREATES[1:])
-    remaining = run.verify(plan_account_creation)
+    remaining = run.verify()
     assert [s.id for s in remaining.steps] == [CREATES[0]] and run.outcome == "incomplete"
     assert any("FAILED with EMAIL_ALREADY_EXISTS" in note for note in remaining.notes)
     with pytest.raises(ApplyIncomplete):
@@ -307,9 +305,9 @@ def test_a_long_creation_batch_renews_the_lease_while_it_waits(brownfield: Sandb
     brownfield.settings(create_account_seconds=0.5)
     run = planned(tmp_path)
     beats: list[int] = []
-    result = apply_plan(run.ctx, run.plan, run.journal, between_steps=lambda: beats.append(1))
+    result = apply_plan(run.ctx, run.planned, run.journal, between_steps=lambda: beats.append(1))
     assert sorted(s for s in result.applied if s.startswith("create-account:")) == sorted(CREATES)
-    others = [s for s in run.plan.steps if s.action != Action.CREATE_ACCOUNT]
+    others = [s for s in run.planned.steps if s.action != Action.CREATE_ACCOUNT]
     assert len(beats) > len(others) + 1  # between the steps, and again while the batch waited
 
 
@@ -318,7 +316,7 @@ def test_a_throttled_create_account_waits_a_round_and_is_not_taken_for_the_daily
     brownfield.admin("faults", {"throttle": {"organizations:CreateAccount": 0.5}, "seed": 1})  # the 1st and 4th calls
     run = planned(tmp_path)
     run.apply()
-    run.verify(plan_account_creation)
+    run.verify()
     assert run.outcome == "applied" and sorted(s for s in run.result.applied if s.startswith("create-account:")) == sorted(CREATES)
     throttled = [e for e in run.journal.entries() if e["event"] == "deferred" and "TooManyRequests" in e["error"]]
     assert throttled and all(len(accounts) == 1 for accounts in accounts_by_email().values())

@@ -14,10 +14,9 @@ from botocore.exceptions import ClientError
 from orgnb.errors import OperatorActionPending
 from orgnb.inventory import caller_identity
 from orgnb.memberrole import trusted_principals
-from orgnb.phases.catalog import apply_phase
-from orgnb.phases.member_initialization import final_inventory, plan_member_initialization, read_members
+from orgnb.phases.member_initialization import final_inventory
 from orgnb.plan import Action
-from orgnb.runbook import PhaseRun, start_phase
+from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox, registry
 from orgnb.session import make_context
 from tests.conftest import write_params
@@ -34,8 +33,8 @@ PLANNED = {
 
 def planned(tmp_path: Path, params: Path = BROWNFIELD, name: str = "run") -> PhaseRun:
     run = start_phase("member-initialization", str(params), apply=True, record_dir=str(tmp_path / name))
-    run.read_inventory(read_members)
-    run.make_plan(plan_member_initialization)
+    run.read()
+    run.plan()
     return run
 
 
@@ -50,14 +49,14 @@ def passcodes(sandbox: Sandbox) -> dict[str, str]:
 def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(brownfield: Sandbox, tmp_path: Path) -> None:
     prepare("member-initialization")
     first = planned(tmp_path, name="1")
-    kinds = {s.id.split(":")[0] for s in first.plan.steps}
+    kinds = {s.id.split(":")[0] for s in first.planned.steps}
     assert {"member-role", "start-email", "alternate-contact", "delete-root-credentials"} <= kinds
-    roles = {s.target: s.action for s in first.plan.steps if s.id.startswith("member-role")}
+    roles = {s.target: s.action for s in first.planned.steps if s.id.startswith("member-role")}
     assert roles == {STANDALONE: Action.CREATE_MEMBER_ROLE, OLD_MGMT: Action.CREATE_MEMBER_ROLE}  # 05 re-pointed the members' roles
-    assert {s.target for s in first.plan.steps if s.irreversible} == {STANDALONE, MEMBER_A, MEMBER_B, OLD_MGMT}
+    assert {s.target for s in first.planned.steps if s.irreversible} == {STANDALONE, MEMBER_A, MEMBER_B, OLD_MGMT}
     first.apply()
-    first.verify(plan_member_initialization)
-    assert first.outcome == "pending" and len(first.plan.awaiting) == 4
+    first.verify()
+    assert first.outcome == "pending" and len(first.planned.awaiting) == 4
     with pytest.raises(OperatorActionPending):
         first.summary()
 
@@ -67,15 +66,15 @@ def test_moved_accounts_get_role_email_name_contacts_and_lose_root_credentials(b
     )
     refused = planned(tmp_path, wrong, "wrong")
     refused.apply()
-    refused.verify(plan_member_initialization)
+    refused.verify()
     assert refused.outcome == "pending" and len(refused.result.awaiting) == 4
     assert all("remove it from otps" in why for why in refused.result.awaiting.values())
 
     params = write_params(tmp_path, yaml.safe_dump({**yaml.safe_load(BROWNFIELD.read_text()), "otps": passcodes(brownfield)}))
     second = planned(tmp_path, params, "2")
-    assert [s.id.split(":")[0] for s in second.plan.steps] == ["accept-email"] * 4
+    assert [s.id.split(":")[0] for s in second.planned.steps] == ["accept-email"] * 4
     second.apply()
-    remaining = second.verify(plan_member_initialization)
+    remaining = second.verify()
     assert second.outcome == "applied" and remaining.is_empty
     for account_id, (name, email) in PLANNED.items():
         assert (registry.record(account_id).name, registry.record(account_id).email) == (name, email)
@@ -116,7 +115,7 @@ def test_a_created_members_role_trusting_another_account_is_re_pointed_through_t
         RoleName="OrganizationAccountAccessRole", PolicyDocument=json.dumps(wider)
     )
     run = planned(tmp_path)
-    [step] = [s for s in run.plan.steps if s.target == org_ops]
+    [step] = [s for s in run.planned.steps if s.target == org_ops]
     assert step.action == Action.REPOINT_MEMBER_ROLE and "Profile" not in step.params and "999988887777" in step.description
     run.apply()
     document = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,13 +12,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgnb import records
+from orgnb.apply import ApplyResult, StepLog
 from orgnb.errors import OperatorActionPending
+from orgnb.history import FACTS, Fact, FactKind, History
 from orgnb.inventory import Account, CallerIdentity, Inventory, Organization, caller_identity
+from orgnb.journal import Journal
 from orgnb.parameters import Transfer, load_parameters
-from orgnb.phases.catalog import apply_phase
-from orgnb.phases.migration import MigrationState, MovingAccount, plan_migration, read_migration, standalone_windows
-from orgnb.plan import Action
-from orgnb.runbook import PhaseRun, start_phase
+from orgnb.phases.migration import MigrationInventory, MigrationState, MovingAccount, plan_migration, standalone_windows
+from orgnb.plan import Action, Step
+from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox
 from orgnb.session import make_context
 from orgnb.stops import read_stops
@@ -32,14 +33,14 @@ STANDALONE, MEMBER_A, MEMBER_B, OLD_MGMT = "222233334444", "444455556666", "5555
 
 def planned(tmp_path: Path, params: Path = BROWNFIELD, name: str = "run") -> PhaseRun:
     run = start_phase("migration", str(params), apply=True, record_dir=str(tmp_path / "reports" / f"{name}-migration"))
-    run.read_inventory(read_migration)
-    run.make_plan(plan_migration)
+    run.read()
+    run.plan()
     return run
 
 
 def applied(run: PhaseRun) -> PhaseRun:
     run.apply()
-    run.verify(plan_migration)
+    run.verify()
     return run
 
 
@@ -57,7 +58,7 @@ def test_members_move_by_direct_transfer_and_nothing_stops_working_in_between(br
     prepare("migration")
     old_org = organization_of("old-management")
     first = planned(tmp_path, name="1")
-    steps = list(first.plan.steps)
+    steps = list(first.planned.steps)
     assert not [s for s in steps if s.action == Action.LEAVE_ORGANIZATION]
     assert {s.id for s in steps if s.irreversible} == {f"delete-organization:{OLD_MGMT}"}
     groups = [s.group for s in steps if s.action == Action.ACCEPT_INVITATION]
@@ -108,9 +109,9 @@ def test_transfer_leave_names_the_denying_scp_waits_and_resumes_once_it_is_lifte
     text = BROWNFIELD.read_text().replace("    profile: old-member-a\n", "    profile: old-member-a\n    transfer: leave\n")
     params = write_params(tmp_path, text)
     first = planned(tmp_path, params, "1")
-    [waits] = [a for a in first.plan.awaiting if a.startswith(MEMBER_A)]
+    [waits] = [a for a in first.planned.awaiting if a.startswith(MEMBER_A)]
     assert "deny-leave" in waits and "transition OU" in waits
-    assert not [s for s in first.plan.steps if s.group == MEMBER_A], "nothing is done before a refusal AWS is sure to give"
+    assert not [s for s in first.planned.steps if s.group == MEMBER_A], "nothing is done before a refusal AWS is sure to give"
     applied(first)
     assert first.outcome == "pending"
     old_org = organization_of("old-management")
@@ -122,11 +123,11 @@ def test_transfer_leave_names_the_denying_scp_waits_and_resumes_once_it_is_lifte
     deny_leave = next(p["Id"] for p in old.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] if p["Name"] == "deny-leave")
     old.detach_policy(PolicyId=deny_leave, TargetId=old.list_roots()["Roots"][0]["Id"])
     second = planned(tmp_path, params, "2")
-    assert f"leave:{MEMBER_A}" in {s.id for s in second.plan.steps if s.irreversible}
+    assert f"leave:{MEMBER_A}" in {s.id for s in second.planned.steps if s.irreversible}
     applied(second)
     assert second.outcome == "applied" and organization_of("old-member-a") == organization_of("management")
     assert Counter(h.target for h in second.inventory.handshakes if h.action == "INVITE")[MEMBER_A] == 1  # no duplicate
-    windows = standalone_windows(second.params, second.inventory, tmp_path / "reports").set_index("account")
+    windows = standalone_windows(second.params, second.inventory, second.history).set_index("account")
     assert list(windows.index) == [MEMBER_A] and windows.loc[MEMBER_A, "status"] == "OK"
 
 
@@ -134,8 +135,10 @@ def test_an_old_management_account_waits_while_a_member_cannot_move_in_this_run(
     prepare("migration")
     params = write_params(tmp_path, BROWNFIELD.read_text().replace("    profile: old-member-b\n", ""))  # its owner accepts
     run = planned(tmp_path, params)
-    assert not [s for s in run.plan.steps if s.group == OLD_MGMT] and not [s for s in run.plan.steps if s.action == Action.NARROW_POLICY]
-    assert any(a.startswith(OLD_MGMT) and MEMBER_B in a for a in run.plan.awaiting)
+    assert not [s for s in run.planned.steps if s.group == OLD_MGMT] and not [
+        s for s in run.planned.steps if s.action == Action.NARROW_POLICY
+    ]
+    assert any(a.startswith(OLD_MGMT) and MEMBER_B in a for a in run.planned.awaiting)
     applied(run)
     assert run.outcome == "pending" and organization_of("old-management") == organization_of("old-member-b")  # not deleted
 
@@ -145,14 +148,14 @@ def test_without_a_profile_the_owner_must_accept_and_no_second_invitation_is_sen
     text = BROWNFIELD.read_text().replace("    profile: standalone\n", "")
     params = write_params(tmp_path, text)
     first = planned(tmp_path, params, "1")
-    assert [s.id for s in first.plan.steps if s.group == STANDALONE] == [f"invite:{STANDALONE}"]  # moved once it has joined
-    assert any("owner must accept" in a for a in first.plan.awaiting)
+    assert [s.id for s in first.planned.steps if s.group == STANDALONE] == [f"invite:{STANDALONE}"]  # moved once it has joined
+    assert any("owner must accept" in a for a in first.planned.awaiting)
     applied(first)
     assert first.outcome == "pending"
     second = planned(tmp_path, params, "2")
-    assert [s.id for s in second.plan.steps if s.group == STANDALONE] == []
+    assert [s.id for s in second.planned.steps if s.group == STANDALONE] == []
     pending = [h for h in second.inventory.handshakes if h.action == "INVITE" and STANDALONE in h.target]
-    assert [h.state for h in pending] == ["OPEN"] and pending[0].id in second.plan.awaiting[0]
+    assert [h.state for h in pending] == ["OPEN"] and pending[0].id in second.planned.awaiting[0]
 
 
 def test_an_unconfirmed_organization_deletion_is_shown_held_and_applied_once_confirmed(brownfield: Sandbox, tmp_path: Path) -> None:
@@ -161,7 +164,7 @@ def test_an_unconfirmed_organization_deletion_is_shown_held_and_applied_once_con
     run = planned(tmp_path, params)
     delete = f"delete-organization:{OLD_MGMT}"
     hold = f"needs confirmation: add {OLD_MGMT} to confirm_irreversible"
-    assert run.plan.frame().set_index("step").loc[delete, "irreversible"] == hold
+    assert run.planned.frame().set_index("step").loc[delete, "irreversible"] == hold
     applied(run)
     assert run.outcome == "pending" and list(run.result.awaiting) == [delete]
     with pytest.raises(OperatorActionPending):  # exit 4
@@ -188,30 +191,24 @@ def test_an_old_management_account_waits_for_members_the_parameters_do_not_move(
     start = text.index('  - account_id: "555566667777"')
     params = write_params(tmp_path, text[:start] + text[text.index("\nold_managements:") + 1 :])
     run = planned(tmp_path, params)
-    assert not [s for s in run.plan.steps if s.group == OLD_MGMT]
-    assert any(f"{OLD_MGMT} manages" in a and MEMBER_B in a for a in run.plan.awaiting)
+    assert not [s for s in run.planned.steps if s.group == OLD_MGMT]
+    assert any(f"{OLD_MGMT} manages" in a and MEMBER_B in a for a in run.planned.awaiting)
 
 
 def test_a_standalone_window_past_a_day_is_flagged(tmp_path: Path) -> None:
     now = datetime.now(UTC)
-    record = tmp_path / "20260101T000000Z-migration"
-    record.mkdir()
-    left = {
-        "event": "done",
-        "step": f"leave:{MEMBER_A}",
-        "result": {"left_at": (now - timedelta(hours=30)).isoformat(), "left_org": "o-old"},
-    }
-    gone = {
-        "event": "done",
-        "step": f"leave:{MEMBER_B}",
-        "result": {"left_at": (now - timedelta(hours=2)).isoformat(), "left_org": "o-old"},
-    }
-    record.joinpath("journal.jsonl").write_text("\n".join(json.dumps(e) for e in (left, gone)) + "\n")
+    journal = Journal(tmp_path / "20260101T000000Z-migration" / "journal.jsonl", "20260101T000000Z-migration", "migration")
+    for account, hours in ((MEMBER_A, 30), (MEMBER_B, 2)):  # what the leave executor returns, journaled by the apply
+        log = StepLog(journal, ApplyResult("h"))
+        step = Step(f"leave:{account}", Action.LEAVE_ORGANIZATION, account, "leave")
+        log.done(step, {"left_org": "o-old", FACTS: [Fact(FactKind.LEFT_ORGANIZATION, account, "o-old", now - timedelta(hours=hours))]})
+        assert "facts" not in log.result.results[step.id]
     joined = Account(MEMBER_A, "arn", "Legacy prod", "a@example.com", "ACTIVE", "INVITED", now, "r-abcd", "")
     inventory = Inventory(CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/operator", "AIDA"), None, accounts=(joined,))
-    windows = standalone_windows(load_parameters(BROWNFIELD), inventory, tmp_path).set_index("account")
+    windows = standalone_windows(load_parameters(BROWNFIELD), inventory, History(tmp_path)).set_index("account")
     assert windows.loc[MEMBER_A, "status"] == "WARN" and windows.loc[MEMBER_A, "hours"] >= 30
     assert windows.loc[MEMBER_B, "status"] == "standing alone"  # left two hours ago, not joined yet
+    assert standalone_windows(load_parameters(BROWNFIELD), inventory, History(tmp_path / "elsewhere")).empty
 
 
 def test_a_transfer_refused_by_an_scp_waits_with_the_remedy(brownfield: Sandbox, tmp_path: Path) -> None:
@@ -240,6 +237,6 @@ def test_a_refusal_aws_is_sure_to_give_plans_nothing_for_the_account(facts: dict
     member = MovingAccount("migrations[0]", spec, "member", seen_org="o-old0000000", delegated=delegated, role=None, **facts)
     org = Organization("o-new0000000", "arn", "ALL", "111122223333", "aws+management-account@example.com")
     inventory = Inventory(CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/operator", "AIDA"), org)
-    plan = plan_migration(params, replace(inventory, migration=MigrationState((member,))))
+    plan = plan_migration(params, inventory.extended(MigrationInventory, migration=MigrationState((member,))))
     assert not [s for s in plan.steps if s.target == MEMBER_A]  # no invitation, and no deregistration before the refusal
     assert any(a.startswith(MEMBER_A) and expected in a for a in plan.awaiting)

@@ -10,9 +10,9 @@ from moto.core.utils import utcnow
 
 from orgnb import records
 from orgnb.errors import ExitCode, OperatorActionPending, exit_code_for
-from orgnb.inventory import Account, CallerIdentity, Inventory, Organization
+from orgnb.inventory import Account, CallerIdentity, Organization
 from orgnb.parameters import load_parameters
-from orgnb.phases.root_centralization import plan_root_centralization, read_root_access
+from orgnb.phases.root_centralization import RootAccessInventory, plan_root_centralization
 from orgnb.rootcreds import MemberRootCredentials, RootAccessState
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.runner import run_phase
@@ -27,8 +27,8 @@ FEATURE_STEPS = ["trusted-access:iam.amazonaws.com", "enable:RootCredentialsMana
 
 def planned(tmp_path: Path, params: Path = BROWNFIELD, name: str = "run") -> PhaseRun:
     run = start_phase("root-centralization", str(params), apply=True, record_dir=str(tmp_path / name))
-    run.read_inventory(read_root_access)
-    run.make_plan(plan_root_centralization)
+    run.read()
+    run.plan()
     return run
 
 
@@ -47,10 +47,10 @@ def test_first_run_enables_the_features_then_deletes_the_confirmed_members_crede
     assert root_store(MEMBER).login_profile is not None and root_store(MEMBER).access_keys
     run = planned(tmp_path)
     assert not run.inventory.root_access.audited  # AssumeRoot cannot audit before the features are on
-    assert [s.id for s in run.plan.steps] == [*FEATURE_STEPS, f"delete-root-credentials:{MEMBER}"]
-    assert run.plan.steps[-1].irreversible and run.plan.steps[-1].target == MEMBER
+    assert [s.id for s in run.planned.steps] == [*FEATURE_STEPS, f"delete-root-credentials:{MEMBER}"]
+    assert run.planned.steps[-1].irreversible and run.planned.steps[-1].target == MEMBER
     run.apply()
-    remaining = run.verify(plan_root_centralization)
+    remaining = run.verify()
     assert remaining.is_empty and run.outcome == "applied"
     deleted = run.result.results[f"delete-root-credentials:{MEMBER}"]["deleted"]
     assert deleted == {"login_profile": 1, "access_keys": 1, "mfa_devices": 1, "signing_certificates": 1}
@@ -62,9 +62,9 @@ def test_first_run_enables_the_features_then_deletes_the_confirmed_members_crede
 
     writes_before = len(brownfield.calls(writes_only=True))
     again = planned(tmp_path, name="again")
-    assert again.plan.is_empty and again.inventory.root_access.audited
+    assert again.planned.is_empty and again.inventory.root_access.audited
     again.apply()
-    again.verify(plan_root_centralization)
+    again.verify()
     assert (again.outcome, again.ctx.counter.write_total) == ("no-changes", 0)
     assert len(brownfield.calls(writes_only=True)) == writes_before
 
@@ -73,16 +73,16 @@ def test_audit_table_shows_what_each_member_root_user_holds(brownfield: Sandbox,
     prepare("root-centralization")
     keep = variant(tmp_path, "delete_member_root_credentials: true", "delete_member_root_credentials: false")
     first = planned(tmp_path, keep)
-    assert [s.id for s in first.plan.steps] == FEATURE_STEPS
+    assert [s.id for s in first.planned.steps] == FEATURE_STEPS
     first.apply()
-    first.verify(plan_root_centralization)
+    first.verify()
     row = first.inventory.root_access.frame().set_index("account").loc[MEMBER]
     assert (bool(row.login_profile), row.access_keys, row.mfa_devices, row.signing_certificates) == (True, 1, 1, 1)
     assert row.status == "root credentials present"
     # with deletion asked, the audited plan names exactly that member
     second = planned(tmp_path, name="delete")
-    assert [s.id for s in second.plan.steps] == [f"delete-root-credentials:{MEMBER}"]
-    assert "delete its root password" in second.plan.steps[0].description
+    assert [s.id for s in second.planned.steps] == [f"delete-root-credentials:{MEMBER}"]
+    assert "delete its root password" in second.planned.steps[0].description
 
 
 def test_an_unconfirmed_member_is_shown_not_deleted_the_run_pends_naming_it_and_a_confirmed_rerun_deletes(
@@ -91,11 +91,11 @@ def test_an_unconfirmed_member_is_shown_not_deleted_the_run_pends_naming_it_and_
     prepare("root-centralization")
     params = write_params(tmp_path, BROWNFIELD.read_text().split("confirm_irreversible:")[0])
     run = planned(tmp_path, params)
-    assert [s.id for s in run.plan.steps] == [*FEATURE_STEPS, f"delete-root-credentials:{MEMBER}"]  # shown, not left out
+    assert [s.id for s in run.planned.steps] == [*FEATURE_STEPS, f"delete-root-credentials:{MEMBER}"]  # shown, not left out
     hold = f"needs confirmation: add {MEMBER} to confirm_irreversible"
-    assert run.plan.frame().set_index("step").loc[f"delete-root-credentials:{MEMBER}", "irreversible"] == hold
+    assert run.planned.frame().set_index("step").loc[f"delete-root-credentials:{MEMBER}", "irreversible"] == hold
     run.apply()
-    run.verify(plan_root_centralization)
+    run.verify()
     assert run.outcome == "pending" and run.result.applied == FEATURE_STEPS  # the rest of the plan went on
     with pytest.raises(OperatorActionPending) as pending:
         run.summary()
@@ -105,10 +105,10 @@ def test_an_unconfirmed_member_is_shown_not_deleted_the_run_pends_naming_it_and_
     assert root_store(MEMBER).login_profile is not None
 
     confirmed = planned(tmp_path, name="confirmed")  # the same parameters with the id listed
-    [step] = confirmed.plan.steps
+    [step] = confirmed.planned.steps
     assert step.id == f"delete-root-credentials:{MEMBER}" and not step.needs_confirmation
     confirmed.apply()
-    assert confirmed.verify(plan_root_centralization).is_empty and confirmed.outcome == "applied"
+    assert confirmed.verify().is_empty and confirmed.outcome == "applied"
     assert root_store(MEMBER).login_profile is None and not root_store(MEMBER).access_keys
 
 
@@ -118,10 +118,10 @@ def test_deletion_waits_for_the_member_root_unused_attestation(brownfield: Sandb
     unattested = text[: text.index("  member_root_unused:")] + "\n" + text[text.index("confirm_irreversible:") :]
     params = write_params(tmp_path, unattested)
     run = planned(tmp_path, params)
-    assert run.plan.awaiting and "member_root_unused" in run.plan.awaiting[0]
-    assert not any(s.irreversible for s in run.plan.steps)
+    assert run.planned.awaiting and "member_root_unused" in run.planned.awaiting[0]
+    assert not any(s.irreversible for s in run.planned.steps)
     run.apply()
-    run.verify(plan_root_centralization)
+    run.verify()
     assert run.outcome == "pending"
     with pytest.raises(OperatorActionPending):
         run.summary()
@@ -154,7 +154,7 @@ def test_a_member_the_audit_could_not_read_is_still_planned_for_deletion(tmp_pat
         (MemberRootCredentials(MEMBER, "Legacy prod", error="not audited: Throttling"),),
         audited=True,
     )
-    inventory = Inventory(
+    inventory = RootAccessInventory(
         CallerIdentity(MGMT, f"arn:aws:iam::{MGMT}:user/operator", "AIDA"),
         org,
         accounts=(member,),

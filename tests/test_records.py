@@ -25,6 +25,7 @@ from orgnb.redact import (
     Scrubber,
     marker,
     redact,
+    run_scrubber,
     secret_named_values,
 )
 from orgnb.runner import execute_record
@@ -239,6 +240,19 @@ def test_only_secret_names_count_as_secrets() -> None:
     ]
     counts = {"iam:EnableOrganizationsRootCredentialsManagement": 1, "has_password": True, "SessionToken": "x" * 20}
     assert redact(counts) == {**counts, "SessionToken": marker("secret-field")}
+
+
+def test_the_parameters_model_names_its_secrets_and_a_run_hides_them(tmp_path: Path) -> None:
+    from orgnb.parameters import SECRET, Parameters, load_parameters
+
+    assert [name for name, info in Parameters.model_fields.items() if info.json_schema_extra == SECRET] == ["otps"]
+    text = (Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml").read_text()
+    assert load_parameters(Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml").secrets() == []
+    path = tmp_path / "p.yaml"
+    path.write_text(text + '\notps:\n  "aws+a@example.com": "Ab3dE9"\n')
+    secrets = load_parameters(path).secrets()
+    assert secrets == ["Ab3dE9"]
+    assert "Ab3dE9" not in run_scrubber(secrets).text("the passcode is Ab3dE9")
 
 
 def test_one_record_verifies_its_own_manifest_against_the_link_forward(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

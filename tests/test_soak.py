@@ -17,7 +17,7 @@ from botocore.exceptions import ProfileNotFound
 from orgnb.errors import ExitCode
 from orgnb.lease import EXPIRES, HOLDER, RUN
 from orgnb.memberrole import read_role_trust
-from orgnb.phases import PHASES
+from orgnb.phases.registry import PHASES
 from orgnb.policyrewrite import policy_documents
 from orgnb.rehearsal import run_phases
 from orgnb.runner import patched_environ, run_phase

@@ -6,8 +6,12 @@ from orgnb.audit.checks import run_checks
 from orgnb.audit.collect import AuditInventory, collect_audit
 from orgnb.audit.findings import Finding, Findings, Severity, Status
 from orgnb.errors import AuditFailed
+from orgnb.phases.phase import Phase
 
-__all__ = ["AuditInventory", "Finding", "Findings", "Severity", "Status", "collect_audit", "conclude_audit", "run_checks"]
+# read-only: no planner; the notebook collects (PhaseRun.collect) and judges
+DEFINITION: Phase[Any] = Phase(1, "preparation-audit", "read-only audit of identity, accounts, emails, root credentials, billing, capacity")
+
+__all__ = ["DEFINITION", "AuditInventory", "Finding", "Findings", "Severity", "Status", "collect_audit", "conclude_audit", "run_checks"]
 
 
 def conclude_audit(run: Any, findings: Findings, strict: bool = False) -> dict[str, int]:

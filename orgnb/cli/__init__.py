@@ -23,8 +23,8 @@ from orgnb.cli.records import cmd_record_notebook, cmd_records_diff, cmd_records
 from orgnb.errors import ExitCode, OrgnbError, ParameterError, ParameterProblem, SandboxError, worst_exit_code
 from orgnb.parameters import load_parameters
 from orgnb.paramschema import SCHEMA_PATH, schema_text
-from orgnb.phases import PHASES, notebooks_dir
-from orgnb.records import default_reports_dir
+from orgnb.phases.registry import PHASES
+from orgnb.switches import Switches, notebooks_dir
 from orgnb.yamlread import load_yaml
 
 REHEARSAL_SCENARIO = "brownfield"
@@ -61,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orgnb.runner import run_phase
 
     extra = {name: _parse_value(name, value) for name, value in args.param}
-    reports = Path(args.reports_dir) if args.reports_dir else default_reports_dir()
+    reports = Path(args.reports_dir) if args.reports_dir else Switches.read().reports()
     if args.sandbox:
         from orgnb.rehearsal import sandboxed
 
@@ -78,7 +78,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     """Every implemented phase, in order, with apply, on one sandbox."""
     from orgnb.rehearsal import rehearse
 
-    reports = Path(args.reports_dir) if args.reports_dir else default_reports_dir() / "rehearsal"
+    reports = Path(args.reports_dir) if args.reports_dir else Switches.read().reports() / "rehearsal"
     results = rehearse(args.scenario, args.file, reports, say=say)  # a line per phase as it ends
     code = _report(list({r.phase: r for r in results}.values()))  # a phase re-run after an operator's fix counts once
     print_lines([("scenario", args.scenario), ("records", " ".join(str(r.record_dir) for r in results)), ("exit_code", int(code))])

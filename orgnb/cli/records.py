@@ -10,14 +10,14 @@ from typing import Any
 
 from orgnb.cli.output import print_lines
 from orgnb.errors import ExitCode, ParameterError, ParameterProblem
-from orgnb.records import default_reports_dir
+from orgnb.switches import Switches
 
 
 def cmd_records_verify(args: argparse.Namespace) -> int:
     """Check every record's file digests and the hash chain under PATH; name the first broken place."""
     from orgnb.chain import HEAD, Problem, chain_dirs, read_head, record_dirs, verify_path
 
-    path = Path(args.path) if args.path else default_reports_dir()
+    path = Path(args.path) if args.path else Switches.read().reports()
     if not path.exists():
         raise ParameterError([ParameterProblem("PATH", f"{path} does not exist", "pass a reports folder or one record folder")])
     problems = verify_path(path)
@@ -55,7 +55,7 @@ def cmd_records_list(args: argparse.Namespace) -> int:
 
     from orgnb.chain import history
 
-    path = Path(args.path) if args.path else default_reports_dir()
+    path = Path(args.path) if args.path else Switches.read().reports()
     rows = history(path)
     if rows:
         print(pd.DataFrame(rows).to_string(index=False))

@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 
 from orgnb.apply import StepLog, batch_executor, executor
-from orgnb.capacity import check_account_quota
+from orgnb.capacity import check_account_quota, read_account_quota
 from orgnb.creation import Pipeline, PollSchedule, Progress
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import AccountSpec, Parameters
-from orgnb.phases import is_headless
+from orgnb.phases.phase import Phase
 from orgnb.placement import OuResolver
 from orgnb.plan import Action, Plan, Step
 from orgnb.remedies import create_account_remedy
@@ -138,4 +138,7 @@ def create_accounts(ctx: AwsContext, steps: Sequence[Step], log: StepLog) -> Non
         resolver.move(account_id, path)
         return {"ou": path}
 
-    Pipeline(ctx, log, place, Progress(len(steps), is_headless()), poll=POLL).run(steps)
+    Pipeline(ctx, log, place, Progress(len(steps), log.headless), poll=POLL).run(steps)
+
+
+DEFINITION: Phase[Inventory] = Phase(4, PHASE, "OUs and member accounts from the plan", plan_account_creation, read_account_quota)

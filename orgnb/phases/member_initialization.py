@@ -15,7 +15,7 @@ It ends with the whole organization as a table a reviewer can read at a glance.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -26,6 +26,7 @@ from orgnb.errors import OperatorActionPending, PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.memberrole import RoleTrust, read_member_role
 from orgnb.parameters import ExistingAccount, ManualId, Parameters
+from orgnb.phases.phase import Phase
 from orgnb.phases.root_centralization import deletion_steps
 from orgnb.plan import Action, Plan, Step
 from orgnb.rootcreds import RootAccessState, audit_members
@@ -64,6 +65,13 @@ class MemberInitState:
     outside: tuple[str, ...] = ()  # accounts the parameters bring in that are not members yet
     root: RootAccessState = field(default_factory=RootAccessState)
     roles: tuple[MemberRole, ...] = ()  # every member's OrganizationAccountAccessRole
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberInitInventory(Inventory):
+    """The inventory plus what phase 06 reads of the members (MemberInitState)."""
+
+    member_init: MemberInitState
 
 
 def planned_email(params: Parameters, spec: ExistingAccount) -> str | None:
@@ -105,7 +113,7 @@ def _role_steps(state: MemberInitState, management_id: str, notes: list[str]) ->
     return steps
 
 
-def read_members(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:
+def read_members(ctx: AwsContext, params: Parameters, inventory: Inventory) -> MemberInitInventory:
     """The inventory plus, for each account moved in, its role and contacts, and the root audit of every member."""
     ids = {a.id for a in inventory.accounts}
     moved = [spec for _, spec in params.existing_accounts()]
@@ -115,7 +123,7 @@ def read_members(ctx: AwsContext, params: Parameters, inventory: Inventory) -> I
     outside = tuple(s.account_id for s in moved if s.account_id not in ids)
     profiles = {s.account_id: s.profile for s in moved if s.profile}
     roles = tuple(_member_role(ctx, a.id, profiles.get(a.id)) for a in active)
-    return replace(inventory, member_init=MemberInitState(facts, outside, root, roles))
+    return inventory.extended(MemberInitInventory, member_init=MemberInitState(facts, outside, root, roles))
 
 
 def _member_steps(params: Parameters, inventory: Inventory, m: MemberFacts, awaiting: list[str], notes: list[str]) -> list[Step]:
@@ -170,10 +178,10 @@ def _member_steps(params: Parameters, inventory: Inventory, m: MemberFacts, awai
     return steps
 
 
-def plan_member_initialization(params: Parameters, inventory: Inventory) -> Plan:
+def plan_member_initialization(params: Parameters, inventory: MemberInitInventory) -> Plan:
     """Per account moved in: role, root email, name, contacts; then deletion of confirmed root credentials."""
     state = inventory.member_init
-    if inventory.organization is None or state is None:
+    if inventory.organization is None:
         raise PreflightRefused("there is no Organization yet: run phases 02 to 05 first")
     notes: list[str] = []
     awaiting = [f"{a} is not a member yet: run phase 05 (migration) first" for a in state.outside]
@@ -193,11 +201,11 @@ def plan_member_initialization(params: Parameters, inventory: Inventory) -> Plan
     return Plan(PHASE, tuple(steps), tuple(notes), tuple(awaiting))
 
 
-def final_inventory(inventory: Inventory) -> pd.DataFrame:
+def final_inventory(inventory: MemberInitInventory) -> pd.DataFrame:
     """The whole organization: name, email, OU path, how it joined, its root credentials, whom its access role trusts."""
     state = inventory.member_init
-    audit = {m.account_id: m for m in state.root.members} if state else {}
-    roles = {r.account_id: r.describe() for r in state.roles} if state else {}
+    audit = {m.account_id: m for m in state.root.members}
+    roles = {r.account_id: r.describe() for r in state.roles}
     mgmt = inventory.organization.management_account_id if inventory.organization else ""
     rows = []
     for a in sorted(inventory.accounts, key=lambda a: (a.ou_path, a.name)):
@@ -217,7 +225,7 @@ def final_inventory(inventory: Inventory) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "id", "email", "ou_path", "joined", "root_credentials", "member_role"])
 
 
-def organization_summary(inventory: Inventory) -> str:
+def organization_summary(inventory: MemberInitInventory) -> str:
     """A line a reviewer reads at a glance."""
     frame = final_inventory(inventory)
     counts = frame.joined.value_counts().to_dict()
@@ -247,3 +255,6 @@ def _accept_primary_email(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
             ) from exc
         raise
     return {"status": status["Status"], "primary_email": step.params["PrimaryEmail"]}
+
+
+DEFINITION = Phase(6, PHASE, "root email, name, root credentials and contacts of moved accounts", plan_member_initialization, read_members)

@@ -13,6 +13,7 @@ from typing import Any
 from orgnb.apply import executor
 from orgnb.inventory import Inventory
 from orgnb.parameters import Parameters
+from orgnb.phases.phase import Phase
 from orgnb.plan import Action, Plan, Step
 from orgnb.session import AwsContext
 
@@ -173,3 +174,6 @@ def _put_contact_information(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
 def _put_alternate_contact(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     ctx.client("account").put_alternate_contact(**step.params)
     return {"alternate_contact": step.params["AlternateContactType"]}
+
+
+DEFINITION: Phase[Inventory] = Phase(2, PHASE, "create the Organization with all features, enable trusted access", plan_organization_init)

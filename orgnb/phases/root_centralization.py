@@ -11,7 +11,7 @@ marked "needs confirmation", not applied: the run ends pending (exit 4) naming t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -20,6 +20,7 @@ from orgnb.apply import executor
 from orgnb.errors import PreflightRefused
 from orgnb.inventory import Inventory
 from orgnb.parameters import ManualId, Parameters
+from orgnb.phases.phase import Phase
 from orgnb.plan import Action, Plan, Step
 from orgnb.rootcreds import CREDENTIALS_MANAGEMENT, IAM_PRINCIPAL, ROOT_SESSIONS, RootAccessState, audit_members, delete_root_credentials
 from orgnb.session import AwsContext
@@ -27,15 +28,18 @@ from orgnb.session import AwsContext
 PHASE = "root-centralization"
 
 
-def read_root_access(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:
+@dataclass(frozen=True, kw_only=True)
+class RootAccessInventory(Inventory):
+    """The inventory plus the organization's root-access features and each active member's root credentials."""
+
+    root_access: RootAccessState
+
+
+def read_root_access(ctx: AwsContext, params: Parameters, inventory: Inventory) -> RootAccessInventory:
     """The inventory plus the root-access features and the audit of every active member (AssumeRoot, audit policy)."""
     del params  # every active member is audited, whatever the parameters name
     members = [(a.id, a.name) for a in inventory.members() if a.state == "ACTIVE"]
-    return replace(inventory, root_access=audit_members(ctx, members))
-
-
-def _root_access(inventory: Inventory) -> RootAccessState:
-    return inventory.root_access if inventory.root_access is not None else RootAccessState(reason="not read")
+    return inventory.extended(RootAccessInventory, root_access=audit_members(ctx, members))
 
 
 def preconditions(params: Parameters, inventory: Inventory) -> pd.DataFrame:
@@ -109,12 +113,12 @@ def deletion_steps(state: RootAccessState, members: list[tuple[str, str]], only:
     return steps, notes
 
 
-def plan_root_centralization(params: Parameters, inventory: Inventory) -> Plan:
+def plan_root_centralization(params: Parameters, inventory: RootAccessInventory) -> Plan:
     """Trusted access for IAM and the root-access features; then deletion of confirmed members' root credentials."""
     org = inventory.organization
     if org is None or org.feature_set != "ALL":
         raise PreflightRefused("central root access needs an Organization with all features: run phase 02 (organization-init) first")
-    state = _root_access(inventory)
+    state = inventory.root_access
     steps = _feature_steps(params, inventory, state.features)
     notes = [
         f"{feature} is enabled although the parameters do not ask for it: left as it is (this runbook never disables it)"
@@ -151,3 +155,6 @@ def _enable_root_sessions(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
 @executor(Action.DELETE_ROOT_CREDENTIALS)
 def _delete_root_credentials(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     return {"deleted": delete_root_credentials(ctx, step.target)}
+
+
+DEFINITION = Phase(3, PHASE, "central root access; audit and delete member root credentials", plan_root_centralization, read_root_access)

@@ -33,7 +33,7 @@ def test_account_creation_confirmed_in_jupyterlab(page: Page, lab: LabProcess, a
     expect(outputs(summary)).to_contain_text("outcome: awaiting-confirmation")
     expect(outputs(code_cell(notebook, "run.verify("))).to_contain_text("not applied yet")
 
-    plan_cell = code_cell(notebook, "run.make_plan(")
+    plan_cell = code_cell(notebook, "run.plan()")
     headline = HEADLINE.search(outputs(plan_cell).text_content() or "")
     assert headline, f"no plan headline in {outputs(plan_cell).text_content()!r}"
     steps, plan_hash = int(headline.group(1)), headline.group(2)

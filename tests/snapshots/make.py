@@ -16,9 +16,10 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from orgnb.phases import HEADLESS_ENV, PHASES, notebooks_dir
+from orgnb.phases.registry import PHASES
 from orgnb.rehearsal import sandboxed
 from orgnb.runner import patched_environ
+from orgnb.switches import HEADLESS_ENV, notebooks_dir
 from tests.estates import prepare
 
 HERE = Path(__file__).resolve().parent

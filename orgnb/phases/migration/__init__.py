@@ -23,11 +23,16 @@ Modules: state (what is read), read, plan, executors (registered on import), vie
 from orgnb.phases.migration import executors  # noqa: F401 - registers the phase's executors
 from orgnb.phases.migration.plan import plan_migration
 from orgnb.phases.migration.read import read_migration
-from orgnb.phases.migration.state import PHASE, MigrationState, MovingAccount
+from orgnb.phases.migration.state import PHASE, MigrationInventory, MigrationState, MovingAccount
 from orgnb.phases.migration.views import invitations_frame, policy_diffs, preflight_checklist, standalone_windows, transfer_impact_frame
+from orgnb.phases.phase import Phase
+
+DEFINITION = Phase(5, PHASE, "invite standalone accounts, migrate members and old management accounts", plan_migration, read_migration)
 
 __all__ = [
+    "DEFINITION",
     "PHASE",
+    "MigrationInventory",
     "MigrationState",
     "MovingAccount",
     "invitations_frame",

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from orgnb.apply import executor
 from orgnb.errors import OperatorActionPending
 from orgnb.guards import account_context
+from orgnb.history import FACTS, Fact, FactKind
 from orgnb.plan import Action, Step
 from orgnb.policyrewrite import narrow_org_ids, widen_org_ids, write_policy
 from orgnb.remedies import OPERATOR_REMEDIES
@@ -62,13 +63,15 @@ def _leave(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
         denied_by = step.params.get("DeniedBy") or []
         _pending_if_known(exc, f"{step.target} cannot leave yet", f": {', '.join(denied_by)}" if denied_by else "")
         raise
-    return {"left_at": datetime.now(UTC).isoformat(), "left_org": step.params.get("OrganizationId", "")}
+    left = step.params.get("OrganizationId", "")
+    return {"left_org": left, FACTS: [Fact(FactKind.LEFT_ORGANIZATION, step.target, left, datetime.now(UTC))]}
 
 
 @executor(Action.DELETE_ORGANIZATION)
 def _delete_organization(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     _context(ctx, step).client("organizations").delete_organization()
-    return {"deleted": step.params["OrganizationId"]}
+    deleted = step.params["OrganizationId"]
+    return {"deleted": deleted, FACTS: [Fact(FactKind.DELETED_ORGANIZATION, step.target, deleted, datetime.now(UTC))]}
 
 
 @executor(Action.ACCEPT_INVITATION)
@@ -85,7 +88,8 @@ def _accept_invitation(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
                 except ClientError as exc:
                     _pending_if_known(exc, f"{step.target} cannot move in yet")
                     raise
-                return {"handshake_id": h["Id"], "joined": org_id}
+                joined = Fact(FactKind.JOINED_ORGANIZATION, step.target, org_id, datetime.now(UTC))
+                return {"handshake_id": h["Id"], "joined": org_id, FACTS: [joined]}
     raise OperatorActionPending(f"{step.target} has no open invitation from {org_id}: run this phase again to send one")
 
 

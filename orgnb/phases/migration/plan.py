@@ -15,10 +15,9 @@ from typing import TypedDict
 
 from orgnb.capacity import check_account_quota, check_invitation_limit
 from orgnb.errors import PreflightRefused
-from orgnb.inventory import Inventory
 from orgnb.parameters import Parameters
 from orgnb.phases.account_creation import wanted_ou_paths
-from orgnb.phases.migration.state import MOVED_FROM_NOTES, MOVED_FROM_TAG, PHASE, MigrationState, MovingAccount
+from orgnb.phases.migration.state import MOVED_FROM_NOTES, MOVED_FROM_TAG, PHASE, MigrationInventory, MigrationState, MovingAccount
 from orgnb.plan import Action, Plan, Step
 from orgnb.policyrewrite import OrgPolicy
 from orgnb.remedies import LEAVE_REMEDY
@@ -243,11 +242,11 @@ def _policy_steps(
     return widen, narrow
 
 
-def plan_migration(params: Parameters, inventory: Inventory) -> Plan:
+def plan_migration(params: Parameters, inventory: MigrationInventory) -> Plan:
     """OUs, policies widened, each account's group (members, standalone accounts, old management accounts), policies narrowed."""
     org = inventory.organization
     state = inventory.migration
-    if org is None or not isinstance(state, MigrationState):
+    if org is None:
         raise PreflightRefused("there is no Organization yet: run phase 02 (organization-init) first")
     notes: list[str] = []
     awaiting: list[str] = []

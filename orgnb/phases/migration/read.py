@@ -14,7 +14,7 @@ from orgnb.listing import listed
 from orgnb.memberrole import read_role_trust
 from orgnb.parameters import ExistingAccount, Parameters
 from orgnb.pathpolicies import PolicyType
-from orgnb.phases.migration.state import KINDS, MOVED_FROM_TAG, MigrationState, MovingAccount, noted_origin
+from orgnb.phases.migration.state import KINDS, MOVED_FROM_TAG, MigrationInventory, MigrationState, MovingAccount, noted_origin
 from orgnb.policyrewrite import find_org_policies
 from orgnb.session import MEMBER_ROLE, AwsContext
 from orgnb.transfer_impact import TransferView, collect_transfer, judge_transfer
@@ -117,10 +117,10 @@ def _inside(base: AwsContext, m: MovingAccount, new_org: str) -> MovingAccount:
         return replace(m, error=f"its policies or role could not be read ({why}; through its {MEMBER_ROLE}: {exc})")
 
 
-def read_migration(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:
+def read_migration(ctx: AwsContext, params: Parameters, inventory: Inventory) -> MigrationInventory:
     """The inventory plus every account to bring in, read from inside through its profile where one is given, and the
     organization's account quota."""
     new_org = inventory.organization.id if inventory.organization else ""
     moving = [_read_one(ctx, field, spec, inventory, params) for field, spec in params.existing_accounts()]
     moving = [_inside(ctx, m, new_org) for m in moving]
-    return replace(inventory, migration=MigrationState(tuple(moving)), account_quota=account_quota(ctx))
+    return replace(inventory.extended(MigrationInventory, migration=MigrationState(tuple(moving))), account_quota=account_quota(ctx))

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from orgnb.inventory import HandshakeRecord
+from orgnb.inventory import HandshakeRecord, Inventory
 from orgnb.memberrole import RoleTrust
 from orgnb.parameters import ExistingAccount, Transfer
 from orgnb.policyrewrite import OrgPolicy
@@ -105,3 +105,10 @@ class MigrationState:
     def of_org(self, org_id: str) -> list[MovingAccount]:
         """The accounts moving out of `org_id`."""
         return [m for m in self.accounts if org_id and m.old_org == org_id]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MigrationInventory(Inventory):
+    """The inventory plus every account to bring in (read from inside where a profile reaches it)."""
+
+    migration: MigrationState

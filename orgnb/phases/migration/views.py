@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from orgnb.history import FactKind, History
 from orgnb.inventory import Inventory
-from orgnb.journal import Journal
 from orgnb.parameters import ManualId, Parameters
-from orgnb.phases.migration.state import PHASE, MigrationState, MovingAccount
+from orgnb.phases.migration.state import MigrationInventory, MovingAccount
 from orgnb.session import MEMBER_ROLE
 from orgnb.transfer_impact import impact_frame
 
@@ -66,12 +64,12 @@ def _inside(m: MovingAccount, management_id: str) -> list[dict[str, str]]:
     return rows
 
 
-def preflight_checklist(params: Parameters, inventory: Inventory) -> pd.DataFrame:
+def preflight_checklist(params: Parameters, inventory: MigrationInventory) -> pd.DataFrame:
     """Before an account leaves another organization: what the runbook checks and plans, and what a person must confirm."""
     state = inventory.migration
     management_id = params.organization.management_account_id
     rows: list[dict[str, Any]] = []
-    for m in state.accounts if isinstance(state, MigrationState) else ():
+    for m in state.accounts:
         if m.joined or not m.seen_org:
             continue
         if m.leaves_first:
@@ -83,19 +81,19 @@ def preflight_checklist(params: Parameters, inventory: Inventory) -> pd.DataFram
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def transfer_impact_frame(inventory: Inventory) -> pd.DataFrame:
+def transfer_impact_frame(inventory: MigrationInventory) -> pd.DataFrame:
     """What moving each account out of its old organization breaks: RAM shares, stack sets, Identity Center, delegated
     administration, the SCPs and RCPs that stop and start applying (orgnb.transfer_impact)."""
     state = inventory.migration
-    return impact_frame([item for m in state.accounts if not m.joined for item in m.impact] if isinstance(state, MigrationState) else [])
+    return impact_frame([item for m in state.accounts if not m.joined for item in m.impact])
 
 
-def policy_diffs(inventory: Inventory) -> str:
+def policy_diffs(inventory: MigrationInventory) -> str:
     """The planned policy rewrites as unified diffs: widened while accounts move, narrowed once the old organization is gone."""
     state = inventory.migration
     new_org = inventory.organization.id if inventory.organization else ""
     parts = []
-    for m in state.accounts if isinstance(state, MigrationState) else ():
+    for m in state.accounts:
         for p in m.policies:
             if not m.joined:
                 parts.append(f"# {m.account_id} {p.kind} {p.resource}: widened before it moves\n{p.diff(p.widened(new_org))}")
@@ -113,24 +111,16 @@ def invitations_frame(inventory: Inventory) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "target", "state", "requested", "expires"])
 
 
-def _earlier_leaves(reports_dir: Path) -> Iterator[tuple[str, str]]:
-    """(account id, when it left) from the journals of earlier migration records under `reports_dir`."""
-    for journal in sorted(reports_dir.glob(f"*-{PHASE}/journal.jsonl")):
-        for entry in Journal(journal, journal.parent.name, PHASE).entries():
-            if entry["event"] == "done" and "left_at" in entry.get("result", {}):
-                yield entry["step"].rsplit(":", 1)[1], entry["result"]["left_at"]
-
-
-def standalone_windows(params: Parameters, inventory: Inventory, reports_dir: Path) -> pd.DataFrame:
+def standalone_windows(params: Parameters, inventory: Inventory, history: History) -> pd.DataFrame:
     """Each member that left its old organization first (transfer: leave): when it left, when it joined, the hours between."""
-    left = dict(_earlier_leaves(reports_dir))
+    left = {account: fact.at for account, fact in history.latest(FactKind.LEFT_ORGANIZATION).items()}
     joined = {a.id: a.joined_at for a in inventory.accounts}
     now = datetime.now(UTC)
     rows = []
     for spec in params.migrations:
         if spec.account_id not in left:
             continue
-        left_at = datetime.fromisoformat(left[spec.account_id])
+        left_at = left[spec.account_id]
         joined_at = joined.get(spec.account_id)
         hours = ((joined_at or now) - left_at).total_seconds() / 3600
         status = "WARN" if hours > WINDOW_WARN_HOURS else ("OK" if joined_at else "standing alone")

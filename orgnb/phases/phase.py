@@ -1,0 +1,45 @@
+"""What a phase is: its number and name, what it reads beyond the common inventory, how it plans.
+
+Each phase's package or module builds one `Phase`; `orgnb.phases.registry.PHASES` lists them in order, and the
+runbook, CLI, runner, lab, policy builder, snapshot maker and test estates all read that one list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from orgnb.inventory import Inventory
+
+if TYPE_CHECKING:
+    from orgnb.parameters import Parameters
+    from orgnb.plan import Plan
+    from orgnb.session import AwsContext
+
+# The inventory a phase plans from: the common one, or its own subclass carrying what the phase reads itself.
+Inv = TypeVar("Inv", bound=Inventory)
+Reader = Callable[["AwsContext", "Parameters", Inventory], Inv]
+Planner = Callable[["Parameters", Inv], "Plan"]
+
+
+@dataclass(frozen=True)
+class Phase(Generic[Inv]):
+    """One phase of the runbook. A phase without a planner (the audit) only reads; its executors register
+    themselves with `orgnb.apply` when its module is imported."""
+
+    number: int
+    name: str
+    purpose: str
+    planner: Planner[Inv] | None = None
+    reader: Reader[Inv] | None = None  # None: the phase plans from the common inventory
+    implemented: bool = True
+
+    @property
+    def notebook(self) -> str:
+        """The notebook's file name in notebooks/."""
+        return f"{self.number:02d}-{self.name}.ipynb"
+
+    def matches(self, name: str) -> bool:
+        """True when `name` names this phase: its name, its number (`2` or `02`) or its notebook's stem."""
+        return name in (self.name, f"{self.number:02d}", str(self.number), self.notebook.removesuffix(".ipynb"))
