@@ -41,6 +41,7 @@ from typing import Any
 
 from moto.organizations.models import FakeDelegatedAdministrator, OrganizationsBackend
 
+from orgnb.sandbox import state
 from orgnb.sandbox.exceptions import (
     DestinationParentNotFound,
     DuplicateAccount,
@@ -50,22 +51,11 @@ from orgnb.sandbox.exceptions import (
     SourceParentNotFound,
 )
 
-DEFAULT_SETTINGS: dict[str, Any] = {"single_administrator_services": ("account.amazonaws.com",)}
-SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
+SETTINGS = state.settings(
+    {"single_administrator_services": ("account.amazonaws.com",)},
+    single_administrator_services=state.Field("single_administrator_services", tuple, list),
+)
 Check = Callable[[OrganizationsBackend, dict[str, Any]], None]
-
-
-def clear() -> None:
-    """Return the settings to their defaults (on reset)."""
-    SETTINGS.clear()
-    SETTINGS.update(DEFAULT_SETTINGS)
-
-
-def configure(changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply `changes` to this module's settings (server.apply_settings); the settings as the admin route shows them."""
-    if "single_administrator_services" in changes:
-        SETTINGS["single_administrator_services"] = tuple(changes["single_administrator_services"])
-    return {"single_administrator_services": list(SETTINGS["single_administrator_services"])}
 
 
 def require_all_features(backend: OrganizationsBackend, params: dict[str, Any]) -> None:
