@@ -7,8 +7,8 @@ Each module registers what it keeps between requests when it is imported, then u
 
 `reset` (Sandbox.reset) empties every store and puts every setting back to its default, and `configure` (the admin
 route POST /orgnb-api/settings) changes settings by their admin names and answers all of them, so neither keeps a
-list of modules. Importing `orgnb.sandbox` imports every module of the package (tests/test_sandbox_state.py keeps it
-so): everything is registered before the first reset.
+list of modules. Importing `orgnb.sandbox` imports every module that registers anything (tests/test_sandbox_state.py
+keeps it so): everything is registered before the sandbox starts.
 """
 
 from __future__ import annotations
@@ -105,6 +105,14 @@ class Registry:
     def stores(self) -> tuple[Clearable, ...]:
         """Every registered store."""
         return tuple(store for store, _ in self._stores)
+
+    def registered(self) -> tuple[object, ...]:
+        """Every registered store and every module's settings."""
+        return (*self.stores(), *(current for current, _ in self._settings))
+
+    def holds(self, value: object) -> bool:
+        """True when `value` itself is a registered store or a module's settings."""
+        return any(value is held for held in self.registered())
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply the admin route's `changes` (names it does not know are ignored) once all of them have been read,
