@@ -14,7 +14,7 @@ From the Organizations User Guide, "Enabling all features in your organization":
   EnableAllFeatures again ("you can cancel the process to enable all features ... and then restart the process").
 - "all pending invitations for other accounts to join the organization are automatically canceled": EnableAllFeatures
   cancels the organization's pending INVITE handshakes.
-Settings (see server.apply_settings):
+Settings (registered with state; the admin route POST /orgnb-api/settings changes them):
 - `all_features_request_days` (15): how long the request (parent, children, approval) lives. EnableAllFeatures'
   example in botocore's model expires 15 days after it is requested; the same user guide page speaks of "a countdown
   of 90 days". The shorter is the default: a rehearsal should not count on time AWS may not give.

@@ -5,7 +5,7 @@ Spec: CreateAccount, DescribeCreateAccountStatus and ConstraintViolationExceptio
 and botocore's model. CreateAccount "is an asynchronous request that Amazon Web Services performs in the
 background": its response is IN_PROGRESS (botocore's CreateAccount example), and the request ends SUCCEEDED or
 FAILED on a later DescribeCreateAccountStatus or ListCreateAccountStatus. Input is checked first (createinput).
-Settings (sandbox-wide, changeable through the admin API, see apply_settings):
+Settings (sandbox-wide, registered with state, changeable through the admin API):
 - `seconds`: how long a request stays IN_PROGRESS, 0.5 by default. AWS takes minutes; half a second keeps a
   rehearsal's waves within the runbook's first poll (one second) while every request is still seen IN_PROGRESS.
   0 makes a request end on the first read after it (never in its own response);

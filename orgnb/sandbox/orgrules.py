@@ -23,7 +23,8 @@ service that does not support delegation (InvalidInputException UNRECOGNIZED_SER
 Call the EnableAWSServiceAccess API first."), the same account again (moto's AccountAlreadyRegisteredException),
 and a second administrator for a service that allows one (DELEGATED_ADMINISTRATOR_EXISTS_FOR_THIS_SERVICE: "...a
 service that already has a delegated administrator... you must first deregister any existing delegated
-administrators for this service"). Setting (see server.apply_settings):
+administrators for this service"). Setting (registered with state; the admin route POST /orgnb-api/settings
+changes it):
 - `single_administrator_services` (account.amazonaws.com): the services that allow one delegated administrator. The
   Account Management reference ("Enable a delegated admin account for AWS Account Management") allows one; other
   services decide for themselves, each in its own guide, and are not gathered here.

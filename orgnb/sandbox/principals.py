@@ -7,7 +7,8 @@ root and which alone carries aws:AssumedRoot "true".
 
 Values follow the IAM User Guide's "AWS global condition context keys" page. aws:SecureTransport is "true": the
 sandbox stands in for AWS's HTTPS endpoints, even though it serves plain HTTP on loopback. aws:PrincipalIsAWSService
-and aws:ViaAWSService are "false": sandbox callers are never AWS services. Setting (see server.apply_settings):
+and aws:ViaAWSService are "false": sandbox callers are never AWS services. Setting (registered with state; the admin
+route POST /orgnb-api/settings changes it):
 - `assumed_root_principal_type` ("Account"): aws:PrincipalType in an AssumeRoot session. The page gives "Account"
   for the root user; it does not say what a privileged root session reports.
 """
