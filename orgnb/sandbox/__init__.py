@@ -27,19 +27,7 @@ import boto3
 
 from orgnb.adminclient import admin_call
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
-from orgnb.sandbox import (
-    account_api,
-    closure,
-    creation,
-    handshakes,
-    mailbox,
-    membership,
-    orgrules,
-    patches,
-    principals,
-    registry,
-    rootaccess,
-)
+from orgnb.sandbox import creation, patches, registry, rootaccess, state
 from orgnb.sandbox.calllog import Call, CallLog
 from orgnb.sandbox.faults import Faults
 from orgnb.sandbox.scenarios import SCENARIOS, SandboxAccount, Scenario
@@ -52,22 +40,14 @@ _running_lock = threading.Lock()
 _HANDLER = b"def handler(event, context):\n    return {'statusCode': 200}\n"
 
 
-def _reset_moto() -> None:
+def _reset_state() -> None:
+    """moto's state, and every store and setting the sandbox's modules registered (state), back to the start."""
     from moto.moto_api._internal.models import moto_api_backend
     from moto.organizations.models import organizations_backends
 
     moto_api_backend.reset()
     organizations_backends.master_accounts.clear()
-    registry.clear()
-    handshakes.clear()
-    membership.clear()
-    mailbox.clear()
-    rootaccess.clear()
-    principals.clear()
-    account_api.PENDING_EMAILS.clear()
-    creation.clear()
-    closure.clear()
-    orgrules.clear()
+    state.reset()
 
 
 def _seed_ids(scenario: str) -> None:
@@ -225,7 +205,7 @@ class Sandbox:
         assert self._server is not None
         app = self._server.app
         app.faults = Faults()  # the scenario is built without faults; they start counting afterwards
-        _reset_moto()
+        _reset_state()
         _seed_ids(self.scenario.name)
         keys = {account.profile: _operator_key(account) for account in self.scenario.accounts}
         # members of a scenario's old organization come into being through its CreateAccount calls
@@ -264,7 +244,7 @@ class Sandbox:
         return admin_call(self.url, route, payload)
 
     def settings(self, **changes: Any) -> dict[str, Any]:
-        """Change the sandbox's knobs (see server.apply_settings); returns them all."""
+        """Change the sandbox's settings by their admin names (state.configure, FIDELITY.md's "Settings"); returns them all."""
         return dict(self.admin("settings", changes))
 
     def calls(self, writes_only: bool = False) -> list[Call]:

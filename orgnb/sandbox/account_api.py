@@ -30,7 +30,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.sts.models import sts_backends
 
-from orgnb.sandbox import closure, mailbox, registry
+from orgnb.sandbox import closure, mailbox, registry, state
 from orgnb.sandbox.exceptions import AccountAccessDenied, AccountConflict, AccountResourceNotFound, AccountValidation
 
 SERVICE_PRINCIPAL = "account.amazonaws.com"
@@ -162,7 +162,7 @@ class PendingEmail:
     expires: datetime
 
 
-PENDING_EMAILS: dict[str, PendingEmail] = {}
+PENDING_EMAILS: dict[str, PendingEmail] = state.store({})
 
 
 def _required_target(self: AccountResponse, operation: str) -> str:

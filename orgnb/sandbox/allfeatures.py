@@ -14,7 +14,7 @@ From the Organizations User Guide, "Enabling all features in your organization":
   EnableAllFeatures again ("you can cancel the process to enable all features ... and then restart the process").
 - "all pending invitations for other accounts to join the organization are automatically canceled": EnableAllFeatures
   cancels the organization's pending INVITE handshakes.
-Settings (see server.apply_settings):
+Settings (registered with state; the admin route POST /orgnb-api/settings changes them):
 - `all_features_request_days` (15): how long the request (parent, children, approval) lives. EnableAllFeatures'
   example in botocore's model expires 15 days after it is requested; the same user guide page speaks of "a countdown
   of 90 days". The shorter is the default: a rehearsal should not count on time AWS may not give.
@@ -28,35 +28,20 @@ Settings (see server.apply_settings):
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from moto.core.utils import utcnow
 from moto.organizations.models import organizations_backends
 
+from orgnb.sandbox import state
 from orgnb.sandbox.exceptions import HandshakeConstraintViolation, InvalidHandshakeTransition, OrgAccessDenied
 from orgnb.sandbox.handshake import HANDSHAKES, PENDING, Handshake, check_transition, locked, new_id
 from orgnb.sandbox.membership import management_backend
 
-DEFAULT_SETTINGS: dict[str, Any] = {"request_lifetime": timedelta(days=15), "invite_during_all_features": False}
-SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
-
-
-def clear() -> None:
-    """Return the settings to their defaults (on reset)."""
-    SETTINGS.clear()
-    SETTINGS.update(DEFAULT_SETTINGS)
-
-
-def configure(changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply `changes` to this module's settings (server.apply_settings); the settings as the admin route shows them."""
-    if "all_features_request_days" in changes:
-        SETTINGS["request_lifetime"] = timedelta(days=float(changes["all_features_request_days"]))
-    if "invite_during_all_features" in changes:
-        SETTINGS["invite_during_all_features"] = bool(changes["invite_during_all_features"])
-    return {
-        "all_features_request_days": SETTINGS["request_lifetime"].total_seconds() / 86400,
-        "invite_during_all_features": SETTINGS["invite_during_all_features"],
-    }
+SETTINGS = state.settings(
+    {"request_lifetime": timedelta(days=15), "invite_during_all_features": False},
+    all_features_request_days=state.Field("request_lifetime", state.days, state.in_days),
+    invite_during_all_features=state.Field("invite_during_all_features", bool),
+)
 
 
 def pending_request(org_id: str) -> Handshake | None:

@@ -30,12 +30,16 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.organizations.models import OrganizationsBackend
 
-from orgnb.sandbox import registry
+from orgnb.sandbox import registry, state
 from orgnb.sandbox.exceptions import AccountAlreadyClosed, AccountNotFound, OrgConflict, OrgConstraintViolation, OrgNotInUse
 from orgnb.sandbox.handshake import locked
 
-DEFAULT_SETTINGS: dict[str, Any] = {"seconds": 0.5, "quota": None, "in_flight": None}
-SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
+SETTINGS = state.settings(
+    {"seconds": 0.5, "quota": None, "in_flight": None},
+    close_account_seconds=state.Field("seconds", float),
+    close_account_quota=state.Field("quota", state.optional_int),
+    close_account_in_flight=state.Field("in_flight", state.optional_int),
+)
 QUOTA_WINDOW = timedelta(days=30)
 CLOSED_STATES = ("SUSPENDED", "CLOSED")
 
@@ -49,25 +53,7 @@ class Closure:
     requested_at: datetime
 
 
-CLOSURES: dict[str, Closure] = {}
-
-
-def clear() -> None:
-    """Forget every closure and return the settings to their defaults (on reset)."""
-    CLOSURES.clear()
-    SETTINGS.clear()
-    SETTINGS.update(DEFAULT_SETTINGS)
-
-
-def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply the admin route's `close_account_*` changes; the CloseAccount settings by their admin names."""
-    if "close_account_seconds" in changes:
-        SETTINGS["seconds"] = float(changes["close_account_seconds"])
-    for name in ("quota", "in_flight"):
-        if f"close_account_{name}" in changes:
-            value = changes[f"close_account_{name}"]
-            SETTINGS[name] = None if value is None else int(value)
-    return {f"close_account_{name}": value for name, value in SETTINGS.items()}
+CLOSURES: dict[str, Closure] = state.store({})
 
 
 def quota(backend: OrganizationsBackend) -> int:

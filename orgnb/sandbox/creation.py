@@ -5,7 +5,7 @@ Spec: CreateAccount, DescribeCreateAccountStatus and ConstraintViolationExceptio
 and botocore's model. CreateAccount "is an asynchronous request that Amazon Web Services performs in the
 background": its response is IN_PROGRESS (botocore's CreateAccount example), and the request ends SUCCEEDED or
 FAILED on a later DescribeCreateAccountStatus or ListCreateAccountStatus. Input is checked first (createinput).
-Settings (sandbox-wide, changeable through the admin API, see apply_settings):
+Settings (sandbox-wide, registered with state, changeable through the admin API):
 - `seconds`: how long a request stays IN_PROGRESS, 0.5 by default. AWS takes minutes; half a second keeps a
   rehearsal's waves within the runbook's first poll (one second) while every request is still seen IN_PROGRESS.
   0 makes a request end on the first read after it (never in its own response);
@@ -31,7 +31,6 @@ Requests are resolved lazily, whenever the organization's requests or accounts a
 from __future__ import annotations
 
 import contextlib
-import copy
 import string
 import threading
 from collections.abc import Iterator
@@ -44,20 +43,29 @@ from moto.moto_api._internal import mock_random
 from moto.organizations import utils
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import createinput, handshake, paging, registry
+from orgnb.sandbox import createinput, handshake, paging, registry, state
 from orgnb.sandbox.exceptions import OrgConcurrentModification, OrgConstraintViolation, OrgError
 from orgnb.sandbox.limits import CREATE_ACCOUNT_IN_FLIGHT
 
 RATE_LIMIT = "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"
 IN_FLIGHT_ERRORS = (RATE_LIMIT, OrgConcurrentModification.code)
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "seconds": 0.5,
-    "in_flight": CREATE_ACCOUNT_IN_FLIGHT,
-    "in_flight_error": RATE_LIMIT,
-    "daily_quota": None,
-    "fail_next": [],
-}
-SETTINGS: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)
+
+
+def _in_flight_error(value: Any) -> str:
+    """The admin route's `create_account_in_flight_error`: one of the two errors AWS answers a request over the limit."""
+    if value not in IN_FLIGHT_ERRORS:
+        raise ValueError(f"create_account_in_flight_error must be one of {', '.join(IN_FLIGHT_ERRORS)}")
+    return str(value)
+
+
+SETTINGS = state.settings(
+    {"seconds": 0.5, "in_flight": CREATE_ACCOUNT_IN_FLIGHT, "in_flight_error": RATE_LIMIT, "daily_quota": None, "fail_next": []},
+    create_account_seconds=state.Field("seconds", float),
+    create_account_in_flight=state.Field("in_flight", int),
+    create_account_in_flight_error=state.Field("in_flight_error", _in_flight_error),
+    create_account_daily_quota=state.Field("daily_quota", state.optional_int),
+    create_account_fail_next=state.Field("fail_next", list),
+)
 
 
 @dataclass
@@ -92,33 +100,9 @@ class CreateRequest:
         return out
 
 
-REQUESTS: dict[str, CreateRequest] = {}
 # The server is threaded: submitting and resolving hold this lock, so no request is resolved (or counted) twice.
 LOCK = threading.RLock()
-
-
-def clear() -> None:
-    """Forget every request and return the settings to their defaults (on reset)."""
-    REQUESTS.clear()
-    SETTINGS.update(copy.deepcopy(DEFAULT_SETTINGS))
-
-
-def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply the admin route's `create_account_*` changes; the CreateAccount settings by their admin names."""
-    if "create_account_seconds" in changes:
-        SETTINGS["seconds"] = float(changes["create_account_seconds"])
-    if "create_account_in_flight" in changes:
-        SETTINGS["in_flight"] = int(changes["create_account_in_flight"])
-    if "create_account_in_flight_error" in changes:
-        if changes["create_account_in_flight_error"] not in IN_FLIGHT_ERRORS:
-            raise ValueError(f"create_account_in_flight_error must be one of {', '.join(IN_FLIGHT_ERRORS)}")
-        SETTINGS["in_flight_error"] = str(changes["create_account_in_flight_error"])
-    if "create_account_daily_quota" in changes:
-        quota = changes["create_account_daily_quota"]
-        SETTINGS["daily_quota"] = None if quota is None else int(quota)
-    if "create_account_fail_next" in changes:
-        SETTINGS["fail_next"] = list(changes["create_account_fail_next"])
-    return {f"create_account_{name}": value for name, value in SETTINGS.items()}
+REQUESTS: dict[str, CreateRequest] = state.store({}, LOCK)
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from moto.core.utils import utcnow
 from moto.moto_api._internal import mock_random
 
-from orgnb.sandbox import registry
+from orgnb.sandbox import registry, state
 from orgnb.sandbox.exceptions import HandshakeAlreadyInState, HandshakeNotFound, InvalidHandshakeTransition, OrgInvalidInput
 
 T = TypeVar("T")
@@ -84,12 +84,7 @@ class Handshake:
         }
 
 
-HANDSHAKES: dict[str, Handshake] = {}
-
-
-def clear() -> None:
-    """Forget every handshake (on reset)."""
-    HANDSHAKES.clear()
+HANDSHAKES: dict[str, Handshake] = state.store({}, LOCK)
 
 
 def locked(fn: Callable[..., T]) -> Callable[..., T]:

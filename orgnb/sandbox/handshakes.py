@@ -20,7 +20,7 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.organizations.models import OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import allfeatures, handshake, mailbox, membership, registry
+from orgnb.sandbox import allfeatures, handshake, mailbox, membership, registry, state
 from orgnb.sandbox.exceptions import (
     DuplicateHandshake,
     HandshakeConstraintViolation,
@@ -35,17 +35,8 @@ from orgnb.sandbox.handshake import HANDSHAKES, PENDING, Handshake, check_transi
 from orgnb.sandbox.limits import DAILY_INVITATIONS, INVITATION_WINDOW
 from orgnb.sandbox.principals import Principal
 
-DEFAULT_SETTINGS: dict[str, Any] = {"daily_invitations": DAILY_INVITATIONS}
-SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
+SETTINGS = state.settings({"daily_invitations": DAILY_INVITATIONS}, daily_invitations=state.Field("daily_invitations", int))
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
-
-
-def clear() -> None:
-    """Forget every handshake and return the settings to their defaults, enabling all features' too (on reset)."""
-    handshake.clear()
-    allfeatures.clear()
-    SETTINGS.clear()
-    SETTINGS.update(DEFAULT_SETTINGS)
 
 
 def _org_resource(backend: OrganizationsBackend) -> dict[str, Any]:

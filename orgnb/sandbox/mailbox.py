@@ -8,6 +8,8 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
+from orgnb.sandbox import state
+
 
 @dataclass(frozen=True)
 class Mail:
@@ -19,8 +21,8 @@ class Mail:
     sent_at: str
 
 
-_MAILS: list[Mail] = []
 _LOCK = threading.Lock()
+_MAILS: list[Mail] = state.store([], _LOCK)
 
 
 def send(to: str, subject: str, body: str) -> None:
@@ -33,9 +35,3 @@ def messages(address: str | None = None) -> list[dict[str, Any]]:
     """Every message, or those sent to `address` (case-insensitive), oldest first."""
     with _LOCK:
         return [asdict(m) for m in _MAILS if address is None or m.to.lower() == address.lower()]
-
-
-def clear() -> None:
-    """Empty the mailbox (on reset)."""
-    with _LOCK:
-        _MAILS.clear()

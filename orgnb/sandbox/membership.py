@@ -35,29 +35,28 @@ the sandbox answers ConstraintViolation ACCOUNT_CANNOT_LEAVE_ORGANIZATION, as it
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from moto.core.utils import utcnow
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import closure, principals, registry, scp
+from orgnb.sandbox import closure, principals, registry, scp, state
 from orgnb.sandbox.exceptions import HandshakeConstraintViolation, MasterCannotLeave, OrgAccessDenied, OrgConstraintViolation, OrgNotInUse
 from orgnb.sandbox.principals import Principal
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "created_account_wait": timedelta(days=7),
-    "membership_change_interval": timedelta(hours=1),
-    "transfer_refuses_delegated_admin": True,
-    "transfer_needs_leave_permission": False,
-}
-SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
+SETTINGS = state.settings(
+    {
+        "created_account_wait": timedelta(days=7),
+        "membership_change_interval": timedelta(hours=1),
+        "transfer_refuses_delegated_admin": True,
+        "transfer_needs_leave_permission": False,
+    },
+    created_account_wait_days=state.Field("created_account_wait", state.days, state.in_days),
+    membership_change_interval_seconds=state.Field("membership_change_interval", state.seconds, state.in_seconds),
+    transfer_refuses_delegated_admin=state.Field("transfer_refuses_delegated_admin", bool),
+    transfer_needs_leave_permission=state.Field("transfer_needs_leave_permission", bool),
+)
 LEAVE_ACTION = "organizations:LeaveOrganization"
-
-
-def clear() -> None:
-    """Return the settings to their defaults (on reset)."""
-    SETTINGS.clear()
-    SETTINGS.update(DEFAULT_SETTINGS)
 
 
 def org_of(caller: str) -> OrganizationsBackend:

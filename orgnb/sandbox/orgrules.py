@@ -23,7 +23,8 @@ service that does not support delegation (InvalidInputException UNRECOGNIZED_SER
 Call the EnableAWSServiceAccess API first."), the same account again (moto's AccountAlreadyRegisteredException),
 and a second administrator for a service that allows one (DELEGATED_ADMINISTRATOR_EXISTS_FOR_THIS_SERVICE: "...a
 service that already has a delegated administrator... you must first deregister any existing delegated
-administrators for this service"). Setting (see server.apply_settings):
+administrators for this service"). Setting (registered with state; the admin route POST /orgnb-api/settings
+changes it):
 - `single_administrator_services` (account.amazonaws.com): the services that allow one delegated administrator. The
   Account Management reference ("Enable a delegated admin account for AWS Account Management") allows one; other
   services decide for themselves, each in its own guide, and are not gathered here.
@@ -41,6 +42,7 @@ from typing import Any
 
 from moto.organizations.models import FakeDelegatedAdministrator, OrganizationsBackend
 
+from orgnb.sandbox import state
 from orgnb.sandbox.exceptions import (
     DestinationParentNotFound,
     DuplicateAccount,
@@ -50,22 +52,11 @@ from orgnb.sandbox.exceptions import (
     SourceParentNotFound,
 )
 
-DEFAULT_SETTINGS: dict[str, Any] = {"single_administrator_services": ("account.amazonaws.com",)}
-SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
+SETTINGS = state.settings(
+    {"single_administrator_services": ("account.amazonaws.com",)},
+    single_administrator_services=state.Field("single_administrator_services", tuple, list),
+)
 Check = Callable[[OrganizationsBackend, dict[str, Any]], None]
-
-
-def clear() -> None:
-    """Return the settings to their defaults (on reset)."""
-    SETTINGS.clear()
-    SETTINGS.update(DEFAULT_SETTINGS)
-
-
-def configure(changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply `changes` to this module's settings (server.apply_settings); the settings as the admin route shows them."""
-    if "single_administrator_services" in changes:
-        SETTINGS["single_administrator_services"] = tuple(changes["single_administrator_services"])
-    return {"single_administrator_services": list(SETTINGS["single_administrator_services"])}
 
 
 def require_all_features(backend: OrganizationsBackend, params: dict[str, Any]) -> None:

@@ -7,7 +7,8 @@ root and which alone carries aws:AssumedRoot "true".
 
 Values follow the IAM User Guide's "AWS global condition context keys" page. aws:SecureTransport is "true": the
 sandbox stands in for AWS's HTTPS endpoints, even though it serves plain HTTP on loopback. aws:PrincipalIsAWSService
-and aws:ViaAWSService are "false": sandbox callers are never AWS services. Setting (see server.apply_settings):
+and aws:ViaAWSService are "false": sandbox callers are never AWS services. Setting (registered with state; the admin
+route POST /orgnb-api/settings changes it):
 - `assumed_root_principal_type` ("Account"): aws:PrincipalType in an AssumeRoot session. The page gives "Account"
   for the root user; it does not say what a privileged root session reports.
 """
@@ -21,11 +22,12 @@ from typing import Any
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 
-from orgnb.sandbox import registry, rootaccess
+from orgnb.sandbox import registry, rootaccess, state
 from orgnb.sandbox.policyeval import Value
 
-DEFAULT_SETTINGS: dict[str, Any] = {"assumed_root_principal_type": "Account"}
-SETTINGS: dict[str, Any] = dict(DEFAULT_SETTINGS)
+SETTINGS = state.settings(
+    {"assumed_root_principal_type": "Account"}, assumed_root_principal_type=state.Field("assumed_root_principal_type", str)
+)
 SERVICE_ROLE_PATH = "/aws-service-role/"
 
 
@@ -62,14 +64,7 @@ class Principal:
         return frozenset({self.account_id, f"arn:aws:iam::{self.account_id}:root", self.arn, self.principal_arn})
 
 
-_CACHE: dict[str, Principal] = {}
-
-
-def clear() -> None:
-    """Forget cached principals and return the settings to their defaults (on reset)."""
-    _CACHE.clear()
-    SETTINGS.clear()
-    SETTINGS.update(DEFAULT_SETTINGS)
+_CACHE: dict[str, Principal] = state.store({})
 
 
 def root(account_id: str, assumed: bool = False) -> Principal:

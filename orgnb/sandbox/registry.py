@@ -14,6 +14,7 @@ from typing import Any
 
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
+from orgnb.sandbox import state
 from orgnb.sandbox.limits import DEFAULT_ACCOUNT_QUOTA
 
 # Contact fields Organizations copies from the management account into accounts it creates.
@@ -62,16 +63,18 @@ class AccountRecord:
     joined_at: datetime | None = None  # when it last joined an organization by invitation
 
 
-REGISTRY: dict[str, AccountRecord] = {}
+REGISTRY: dict[str, AccountRecord] = state.store({})
 # Organizations' account quota by management account; AWS's default applies to the rest.
 DEFAULT_ACCOUNT_LIMIT = DEFAULT_ACCOUNT_QUOTA
-ACCOUNT_LIMITS: dict[str, int] = {}
+ACCOUNT_LIMITS: dict[str, int] = state.store({})
 
 
-def clear() -> None:
-    """Forget every account and quota (on reset)."""
-    REGISTRY.clear()
-    ACCOUNT_LIMITS.clear()
+def _account_limits(value: Any) -> dict[str, int]:
+    """The admin route's `account_limits` ({management account id: quota}, or null): added to those set before."""
+    return {management_id: int(limit) for management_id, limit in (value or {}).items()}
+
+
+state.knob(state.Knob("account_limits", _account_limits, ACCOUNT_LIMITS.update, lambda: dict(ACCOUNT_LIMITS)))
 
 
 def account_limit(management_id: str | None) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
+from orgnb.sandbox import state
 from orgnb.sandbox.registry import RootCredentials
 
 FEATURES = ("RootCredentialsManagement", "RootSessions")
@@ -79,12 +80,7 @@ class RootSession:
         return utcnow() >= self.expiration
 
 
-SESSIONS: dict[str, RootSession] = {}
-
-
-def clear() -> None:
-    """Forget every session (on reset)."""
-    SESSIONS.clear()
+SESSIONS: dict[str, RootSession] = state.store({})
 
 
 def refusal(access_key: str, action: str) -> tuple[str, str] | None:

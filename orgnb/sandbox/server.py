@@ -4,7 +4,7 @@ Admin routes (JSON): GET `/orgnb-api/instance` (instance id, scenario, profiles)
 (`?writes=1` for writes only), GET `/orgnb-api/mailbox` (`?address=` for one recipient), ,
 POST `/orgnb-api/accounts/<id>/standalone` (`{"payment_method": true, ...}`: the console's standalone sign-up), and
 POST `/orgnb-api/settings` (CreateAccount's and CloseAccount's times and limits, injected CreateAccount failures, quotas, the principal type
-of AssumeRoot sessions; see apply_settings),
+of AssumeRoot sessions; each module registers its own with state, and FIDELITY.md lists them),
 GET/POST `/orgnb-api/faults` (throttling, a rate limit, n-th call failures, latency, empty List pages; see faults), and
 POST `/orgnb-api/seed` (`{"management_account_id": ..., "ous": 50, "accounts": 1000}`: bulk OUs and accounts for
 benchmarks; see bulk).
@@ -18,7 +18,6 @@ import io
 import json
 import threading
 from collections.abc import Callable, Iterable
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,21 +25,7 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import (
-    allfeatures,
-    authz,
-    bulk,
-    closure,
-    creation,
-    handshakes,
-    mailbox,
-    membership,
-    orgrules,
-    paging,
-    principals,
-    registry,
-    rootaccess,
-)
+from orgnb.sandbox import authz, bulk, mailbox, paging, principals, registry, rootaccess, state
 from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of, query_compatible
 from orgnb.sandbox.faults import Faults, access_denied, error_response, expired_token
 from orgnb.sandbox.principals import Principal
@@ -82,41 +67,6 @@ def set_standalone_profile(account_id: str, changes: dict[str, Any]) -> dict[str
     return {"account_id": account_id, **{name: getattr(entry, name) for name in STANDALONE_FIELDS}}
 
 
-def apply_settings(changes: dict[str, Any]) -> dict[str, Any]:
-    """Change the emulator's knobs at run time: CreateAccount's and CloseAccount's times, limits, quotas and injected
-    failures (creation, closure), the account quota, the
-    membership rules AWS does not document (membership.py: the created account's wait, the interval between two
-    membership changes, whether a delegated administrator may be transferred), aws:PrincipalType in AssumeRoot
-    sessions (see principals), the services that allow one delegated administrator (orgrules), and how a request to
-    enable all features lives (allfeatures)."""
-    accounts = {**creation.apply_settings(changes), **closure.apply_settings(changes)}
-    if "daily_invitations" in changes:
-        handshakes.SETTINGS["daily_invitations"] = int(changes["daily_invitations"])
-    if "created_account_wait_days" in changes:
-        membership.SETTINGS["created_account_wait"] = timedelta(days=float(changes["created_account_wait_days"]))
-    if "membership_change_interval_seconds" in changes:
-        membership.SETTINGS["membership_change_interval"] = timedelta(seconds=float(changes["membership_change_interval_seconds"]))
-    for flag in ("transfer_refuses_delegated_admin", "transfer_needs_leave_permission"):
-        if flag in changes:
-            membership.SETTINGS[flag] = bool(changes[flag])
-    for management_id, limit in (changes.get("account_limits") or {}).items():
-        registry.ACCOUNT_LIMITS[management_id] = int(limit)
-    if "assumed_root_principal_type" in changes:
-        principals.SETTINGS["assumed_root_principal_type"] = str(changes["assumed_root_principal_type"])
-    return {
-        **accounts,
-        "daily_invitations": handshakes.SETTINGS["daily_invitations"],
-        "created_account_wait_days": membership.SETTINGS["created_account_wait"].total_seconds() / 86400,
-        "membership_change_interval_seconds": membership.SETTINGS["membership_change_interval"].total_seconds(),
-        "transfer_refuses_delegated_admin": membership.SETTINGS["transfer_refuses_delegated_admin"],
-        "transfer_needs_leave_permission": membership.SETTINGS["transfer_needs_leave_permission"],
-        "account_limits": dict(registry.ACCOUNT_LIMITS),
-        "assumed_root_principal_type": principals.SETTINGS["assumed_root_principal_type"],
-        **orgrules.configure(changes),
-        **allfeatures.configure(changes),
-    }
-
-
 class SandboxApp:
     """WSGI middleware: serves the admin routes, logs every AWS call, passes the rest to moto."""
 
@@ -149,7 +99,7 @@ class SandboxApp:
                 self.faults = Faults.from_dict(json.loads(_read_body(environ) or b"{}"))
             body = json.dumps(self.faults.to_dict())
         elif path == ADMIN_PREFIX + "settings" and environ.get("REQUEST_METHOD") == "POST":
-            body = json.dumps(apply_settings(json.loads(_read_body(environ) or b"{}")))
+            body = json.dumps(state.configure(json.loads(_read_body(environ) or b"{}")))
         elif path == ADMIN_PREFIX + "seed" and environ.get("REQUEST_METHOD") == "POST":
             spec = json.loads(_read_body(environ) or b"{}")
             body = json.dumps(bulk.seed_tree(str(spec["management_account_id"]), int(spec.get("ous", 0)), int(spec.get("accounts", 0))))
