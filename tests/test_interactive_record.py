@@ -76,7 +76,8 @@ def test_a_notebook_with_cells_not_run_is_refused(tmp_path: Path, capsys: pytest
     code = [c for c in nb.cells if c.cell_type == "code"]
     for n, cell in enumerate(code[:-2], start=1):
         cell.execution_count = n
-    code[1].outputs = [nbformat.v4.new_output("stream", text=f"record: {folder.name}\n")]
+    shown = {"text/plain": f"record: {folder.name}", records.RUN_MIME: {"record_dir": str(folder), "parameters_file": ""}}
+    code[1].outputs = [nbformat.v4.new_output("display_data", data=shown)]
     saved = tmp_path / "02.ipynb"
     nbformat.write(nb, saved)
     assert main(["record-notebook", str(saved)]) == 1
