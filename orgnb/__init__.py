@@ -30,21 +30,6 @@ from orgnb.runbook import start_phase
 
 __version__ = "0.1.0"
 
-# the errors a caller of the runbook catches, by exit code (orgnb.errors has the tree)
-ERRORS = (
-    "AccountQuotaExceeded",
-    "ApplyIncomplete",
-    "ApplyRefused",
-    "AuditFailed",
-    "ExitCode",
-    "InvitationLimitReached",
-    "OperatorActionPending",
-    "OrgnbError",
-    "ParameterError",
-    "PreflightRefused",
-    "StepFailed",
-)
-
 __all__ = [
     "AccountQuotaExceeded",
     "ApplyIncomplete",

@@ -82,12 +82,6 @@ Text = Annotated[str, Field(min_length=1, max_length=256)]
 SECRET: dict[str, Any] = {"writeOnly": True}
 
 
-def _strings(value: object) -> list[str]:
-    """The strings in a field's value (a dict's values, a list's items)."""
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
-    return [str(v) for v in items if v is not None]
-
-
 class StrictModel(BaseModel):
     """Base of every parameters section: unknown keys are errors, values are immutable."""
 
@@ -273,8 +267,8 @@ class Parameters(StrictModel):
 
     def secrets(self) -> list[str]:
         """The values of the fields marked SECRET (the OTPs): what a run's scrubber hides, from the model already read."""
-        fields = type(self).model_fields
-        return [v for name, info in fields.items() if info.json_schema_extra == SECRET for v in _strings(getattr(self, name))]
+        marked = [getattr(self, name) for name, info in type(self).model_fields.items() if info.json_schema_extra == SECRET]
+        return [str(v) for value in marked for v in (value.values() if isinstance(value, dict) else [value])]
 
     def planned_emails(self) -> Iterator[tuple[str, str]]:
         """(field, address) for every root email the plan names, management account first."""
