@@ -2,11 +2,11 @@
 
 Notebooks import from `orgnb` only. `__all__` is what they use, plus the errors a caller of the runbook catches
 (`orgnb.errors`); a test keeps it sorted, importable and exactly that. Everything else is reached through its
-module (`orgnb.phases.registry`, `orgnb.plan`...).
+module (`orgnb.phases.registry`, `orgnb.engine.plan`...).
 """
 
 import orgnb._startup  # noqa: F401 - first: keeps a slow optional module out of every process (see there)
-from orgnb.audit import collect_audit, conclude_audit, run_checks
+from orgnb.aws.iac import write_import_stubs
 from orgnb.display import OuTree, account_browser
 from orgnb.errors import (
     AccountQuotaExceeded,
@@ -21,10 +21,10 @@ from orgnb.errors import (
     PreflightRefused,
     StepFailed,
 )
-from orgnb.iac import write_import_stubs
 from orgnb.phases.account_creation import planned_accounts
 from orgnb.phases.member_initialization import final_inventory, organization_summary
 from orgnb.phases.migration import invitations_frame, policy_diffs, preflight_checklist, standalone_windows, transfer_impact_frame
+from orgnb.phases.preparation_audit import collect_audit, conclude_audit, run_checks
 from orgnb.phases.root_centralization import preconditions
 from orgnb.runbook import start_phase
 

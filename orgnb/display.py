@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
 
-from orgnb.inventory import Account, OrganizationalUnit
+from orgnb.aws.inventory import Account, OrganizationalUnit
 
 
 def configure_display() -> None:

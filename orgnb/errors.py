@@ -11,7 +11,7 @@ OrgnbError
 ├── StepFailed              exit 1: an AWS write failed; the journal says which step
 ├── ApplyIncomplete         exit 1: the plan was applied, yet re-reading AWS still finds steps to take
 ├── AuditFailed             exit 1: a strict audit found at least one FAIL
-├── OuNotFound              exit 1: an OU path names no OU (yet) (orgnb.placement)
+├── OuNotFound              exit 1: an OU path names no OU (yet) (orgnb.aws.placement)
 ├── SandboxError            exit 1: the rehearsal sandbox could not start or answer
 ├── RecordError             exit 1: a record cannot be sealed (already sealed, incomplete notebook, no run folder)
 └── LabError                exit 1: `orgnb lab` could not prepare its estate or start JupyterLab

@@ -1,6 +1,6 @@
 """What to do when AWS refuses or fails something the runbook cannot clear itself: every remedy table of the kit.
 
-- `REFUSAL_REMEDIES`, by operation and error code: `error_text` (orgnb.apply) appends the remedy to the error it
+- `REFUSAL_REMEDIES`, by operation and error code: `error_text` (orgnb.engine.apply) appends the remedy to the error it
   journals and prints, so a failed step, a failed audit and the record all say what to do next (`remedy_for`).
 - `CREATE_ACCOUNT_REMEDIES`, by CreateAccount FailureReason (botocore's CreateAccountStatus model): a request AWS
   reports as FAILED is journaled with its remedy (`create_account_remedy`).

@@ -12,23 +12,23 @@ from typing import Any, TypeVar
 from botocore.exceptions import ProfileNotFound
 from IPython.display import display
 
-from orgnb import records
-from orgnb.apply import ApplyResult, apply_plan, check_applicable
-from orgnb.confirm import confirm_widget
+from orgnb.aws.guards import check_management_caller, check_reachable, check_sandbox_mix
+from orgnb.aws.inventory import Inventory, collect_inventory
+from orgnb.aws.session import AwsContext, make_context
 from orgnb.display import configure_display
+from orgnb.engine.apply import ApplyResult, apply_plan, check_applicable
+from orgnb.engine.confirm import confirm_widget
+from orgnb.engine.history import History
+from orgnb.engine.journal import Journal
+from orgnb.engine.lease import RootLease
+from orgnb.engine.plan import Plan
 from orgnb.errors import ApplyIncomplete, ApplyRefused, OperatorActionPending, ParameterError, ParameterProblem, PreflightRefused
-from orgnb.guards import check_management_caller, check_reachable, check_sandbox_mix
-from orgnb.history import History
-from orgnb.inventory import Inventory, collect_inventory
-from orgnb.journal import Journal
-from orgnb.lease import RootLease
-from orgnb.parameters import Parameters, load_parameters
+from orgnb.evidence import records
+from orgnb.evidence.redact import Scrubber, run_scrubber
+from orgnb.evidence.stops import collect_stops, status_fields
+from orgnb.input.parameters import Parameters, load_parameters
 from orgnb.phases.phase import Phase
 from orgnb.phases.registry import phase_info
-from orgnb.plan import Plan
-from orgnb.redact import Scrubber, run_scrubber
-from orgnb.session import AwsContext, make_context
-from orgnb.stops import collect_stops, status_fields
 from orgnb.switches import LAB_PARAMETERS_ENV, Switches
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class PhaseRun:
         history: History | None = None,
     ) -> None:
         self.definition = phase
-        self.history = history if history is not None else History(None)  # what earlier runs recorded (orgnb.history)
+        self.history = history if history is not None else History(None)  # what earlier runs recorded (orgnb.engine.history)
         self.phase = phase.name
         self.params = params
         self.ctx = ctx

@@ -35,15 +35,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from orgnb.adminclient import admin_call
-from orgnb.capacity import CREATE_ACCOUNT_IN_FLIGHT
-from orgnb.creation import PollSchedule
-from orgnb.inventory import WALK_WORKERS, read_root, walk_tree
+from orgnb.aws.adminclient import admin_call
+from orgnb.aws.capacity import CREATE_ACCOUNT_IN_FLIGHT
+from orgnb.aws.inventory import WALK_WORKERS, read_root, walk_tree
+from orgnb.aws.session import AwsContext, make_context
+from orgnb.commands.rehearsal import rehearse, sandboxed
+from orgnb.commands.runner import patched_environ
 from orgnb.phases import account_creation
-from orgnb.rehearsal import rehearse, sandboxed
+from orgnb.phases.account_creation.pipeline import PollSchedule
 from orgnb.runbook import apply_phase, start_phase
-from orgnb.runner import patched_environ
-from orgnb.session import AwsContext, make_context
 from orgnb.switches import HEADLESS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orgnb.audit import collect_audit, conclude_audit, run_checks
-from orgnb.audit.findings import Findings, Status
+from orgnb.aws.orgrefs import org_references
+from orgnb.aws.session import make_context
 from orgnb.errors import AuditFailed
-from orgnb.orgrefs import org_references
-from orgnb.parameters import Parameters, validate_parameters
+from orgnb.input.parameters import Parameters, validate_parameters
+from orgnb.phases.preparation_audit import collect_audit, conclude_audit, run_checks
+from orgnb.phases.preparation_audit.findings import Findings, Status
 from orgnb.runbook import start_phase
 from orgnb.sandbox import Sandbox
-from orgnb.session import make_context
 
 BROWNFIELD = Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml"
 

@@ -15,12 +15,12 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
-from orgnb import records
-from orgnb.apply import apply_plan
-from orgnb.creation import PollSchedule
+from orgnb.aws.rootcreds import audit_member
+from orgnb.engine.apply import apply_plan
+from orgnb.evidence import records
 from orgnb.phases import account_creation
+from orgnb.phases.account_creation.pipeline import PollSchedule
 from orgnb.remedies import CREATE_ACCOUNT_REMEDIES, REFUSAL_REMEDIES, remedy_for
-from orgnb.rootcreds import audit_member
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox, handshake, registry
 from orgnb.switches import HEADLESS_ENV

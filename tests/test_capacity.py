@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orgnb.capacity import (
+from orgnb.aws.capacity import (
     DAILY_INVITATIONS,
     AccountQuota,
     check_account_quota,
     check_invitation_limit,
     invitations_today,
 )
+from orgnb.aws.inventory import Account, CallerIdentity, CreateRequest, HandshakeRecord, Inventory, Organization
 from orgnb.errors import AccountQuotaExceeded, ApplyRefused, ExitCode, InvitationLimitReached, PreflightRefused, exit_code_for
-from orgnb.inventory import Account, CallerIdentity, CreateRequest, HandshakeRecord, Inventory, Organization
-from orgnb.parameters import load_parameters
+from orgnb.input.parameters import load_parameters
 from orgnb.phases.migration import MigrationInventory, MigrationState, MovingAccount, plan_migration
 from tests.estates import BROWNFIELD
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from orgnb.commands.policy import observed_operations, phase_operations
 from orgnb.phases.registry import PHASES
-from orgnb.policy import observed_operations, phase_operations
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS
 from tests.test_fidelity import documented_operations

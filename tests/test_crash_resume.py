@@ -26,13 +26,13 @@ from unittest.mock import patch
 import boto3
 import pytest
 
-from orgnb.apicalls import is_write
+from orgnb.aws.apicalls import is_write
+from orgnb.aws.session import CallCounter, make_context
+from orgnb.engine.journal import Journal
+from orgnb.engine.lease import EXPIRES, RootLease, read_lease
 from orgnb.errors import ApplyRefused, LeaseHeld
-from orgnb.journal import Journal
-from orgnb.lease import EXPIRES, RootLease, read_lease
 from orgnb.runbook import apply_phase
 from orgnb.sandbox import Sandbox
-from orgnb.session import CallCounter, make_context
 from tests.estates import BROWNFIELD, prepare
 from tests.test_soak import end_state
 

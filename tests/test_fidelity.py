@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from orgnb import capacity
-from orgnb.policy import phase_operations
+from orgnb.aws import capacity
+from orgnb.commands.policy import phase_operations
 from orgnb.sandbox import limits
 from tests.test_sandbox_contract import EMULATED
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from orgnb.aws.guards import check_management_caller, check_sandbox_mix, is_loopback, probe_sandbox
+from orgnb.aws.inventory import collect_inventory
+from orgnb.aws.session import AwsContext, make_context
 from orgnb.errors import PreflightRefused
-from orgnb.guards import check_management_caller, check_sandbox_mix, is_loopback, probe_sandbox
-from orgnb.inventory import collect_inventory
-from orgnb.parameters import load_parameters
+from orgnb.input.parameters import load_parameters
 from orgnb.sandbox import Sandbox
-from orgnb.session import AwsContext, make_context
 from tests.conftest import real_looking_profile
 
 
@@ -78,7 +78,7 @@ def test_no_network_is_refused_within_seconds_saying_so(tmp_path, monkeypatch: p
     """A real-looking profile aimed at an address nothing answers (TEST-NET-1): refused fast, not after minutes."""
     import time
 
-    from orgnb.guards import check_reachable
+    from orgnb.aws.guards import check_reachable
 
     config = tmp_path / "config"
     real_looking_profile(config, "offline")
@@ -91,7 +91,7 @@ def test_no_network_is_refused_within_seconds_saying_so(tmp_path, monkeypatch: p
 
 
 def test_missing_credentials_are_refused_saying_so(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from orgnb.guards import check_reachable
+    from orgnb.aws.guards import check_reachable
 
     config = tmp_path / "config"
     config.write_text("[profile empty]\nregion = us-east-1\n")

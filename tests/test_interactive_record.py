@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from orgnb import chain, records
 from orgnb.cli import main
+from orgnb.evidence import chain, records
 from orgnb.sandbox import Sandbox
 from orgnb.switches import HEADLESS_ENV
 

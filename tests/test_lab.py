@@ -18,9 +18,9 @@ import nbformat
 import pytest
 
 from orgnb import runbook
+from orgnb.commands.interactive import find_record_dir, parameters_path
+from orgnb.commands.lab import LabOptions, jupyter_command, kernel_environ
 from orgnb.errors import ParameterError
-from orgnb.interactive import find_record_dir, parameters_path
-from orgnb.lab import LabOptions, jupyter_command, kernel_environ
 from orgnb.runbook import start_phase
 from orgnb.sandbox import Sandbox
 from orgnb.switches import DEFAULT_PARAMETERS, HEADLESS_ENV, LAB_PARAMETERS_ENV, REPORTS_ENV, Switches, notebooks_dir

@@ -9,13 +9,13 @@ import boto3
 import pytest
 
 import orgnb
-from orgnb import lease as lease_module
+from orgnb.aws.session import make_context
 from orgnb.cli import main
+from orgnb.engine import lease as lease_module
+from orgnb.engine.lease import EXPIRES, HOLDER, RUN, RootLease, read_lease
 from orgnb.errors import ApplyRefused, ExitCode, LeaseHeld, exit_code_for
-from orgnb.lease import EXPIRES, HOLDER, RUN, RootLease, read_lease
 from orgnb.runbook import PhaseRun
 from orgnb.sandbox import Sandbox
-from orgnb.session import make_context
 
 OTHER = "arn:aws:iam::111122223333:user/ci"
 

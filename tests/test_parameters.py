@@ -8,10 +8,10 @@ import botocore.session
 import pytest
 import yaml
 
-from orgnb import awsrules
 from orgnb.errors import ParameterError
-from orgnb.parameters import ManualId, RootEmailParams, load_parameters, validate_parameters
-from orgnb.paramschema import SCHEMA_PATH, schema_text
+from orgnb.input import awsrules
+from orgnb.input.parameters import ManualId, RootEmailParams, load_parameters, validate_parameters
+from orgnb.input.paramschema import SCHEMA_PATH, schema_text
 
 EXAMPLE = yaml.safe_load((Path(__file__).resolve().parent.parent / "parameters" / "example.yaml").read_text())
 

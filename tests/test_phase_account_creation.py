@@ -13,13 +13,13 @@ import pytest
 import yaml
 from moto.core.utils import utcnow
 
-from orgnb.apply import apply_plan
+from orgnb.aws.iac import write_import_stubs
 from orgnb.cli import main
-from orgnb.creation import PollSchedule
+from orgnb.engine.apply import apply_plan
+from orgnb.engine.plan import Action
 from orgnb.errors import ApplyIncomplete, ApplyRefused, ExitCode
-from orgnb.iac import write_import_stubs
 from orgnb.phases import account_creation
-from orgnb.plan import Action
+from orgnb.phases.account_creation.pipeline import PollSchedule
 from orgnb.remedies import CREATE_ACCOUNT_REMEDIES
 from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox, creation

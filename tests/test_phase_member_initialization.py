@@ -11,14 +11,14 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
+from orgnb.aws.inventory import caller_identity
+from orgnb.aws.session import make_context
+from orgnb.engine.plan import Action
 from orgnb.errors import OperatorActionPending
-from orgnb.inventory import caller_identity
-from orgnb.memberrole import trusted_principals
 from orgnb.phases.member_initialization import final_inventory
-from orgnb.plan import Action
+from orgnb.phases.memberrole import trusted_principals
 from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox, registry
-from orgnb.session import make_context
 from tests.conftest import write_params
 from tests.estates import BROWNFIELD, prepare
 

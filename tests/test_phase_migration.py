@@ -11,19 +11,19 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orgnb import records
-from orgnb.apply import ApplyResult, StepLog
+from orgnb.aws.inventory import Account, CallerIdentity, Inventory, Organization, caller_identity
+from orgnb.aws.session import make_context
+from orgnb.engine.apply import ApplyResult, StepLog
+from orgnb.engine.history import FACTS, Fact, FactKind, History
+from orgnb.engine.journal import Journal
+from orgnb.engine.plan import Action, Step
 from orgnb.errors import OperatorActionPending
-from orgnb.history import FACTS, Fact, FactKind, History
-from orgnb.inventory import Account, CallerIdentity, Inventory, Organization, caller_identity
-from orgnb.journal import Journal
-from orgnb.parameters import Transfer, load_parameters
+from orgnb.evidence import records
+from orgnb.evidence.stops import read_stops
+from orgnb.input.parameters import Transfer, load_parameters
 from orgnb.phases.migration import MigrationInventory, MigrationState, MovingAccount, plan_migration, standalone_windows
-from orgnb.plan import Action, Step
 from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox
-from orgnb.session import make_context
-from orgnb.stops import read_stops
 from tests.conftest import write_params
 from tests.estates import BROWNFIELD, client, prepare
 from tests.test_aws_failures import invitations_to

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from orgnb.commands.runner import run_phase
 from orgnb.errors import ExitCode
-from orgnb.runner import run_phase
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS, GREENFIELD_WRITES
 from tests.estates import consolidated_billing_with_a_member

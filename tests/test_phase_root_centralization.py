@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from moto.core.utils import utcnow
 
-from orgnb import records
+from orgnb.aws.inventory import Account, CallerIdentity, Organization
+from orgnb.aws.rootcreds import MemberRootCredentials, RootAccessState
+from orgnb.commands.runner import run_phase
 from orgnb.errors import ExitCode, OperatorActionPending, exit_code_for
-from orgnb.inventory import Account, CallerIdentity, Organization
-from orgnb.parameters import load_parameters
+from orgnb.evidence import records
+from orgnb.input.parameters import load_parameters
 from orgnb.phases.root_centralization import RootAccessInventory, plan_root_centralization
-from orgnb.rootcreds import MemberRootCredentials, RootAccessState
 from orgnb.runbook import PhaseRun, start_phase
-from orgnb.runner import run_phase
 from orgnb.sandbox import Sandbox, registry, rootaccess
 from tests.conftest import write_params
 from tests.estates import BROWNFIELD, prepare

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from orgnb.apply import apply_plan
+from orgnb.aws.session import make_context
+from orgnb.engine.apply import apply_plan
+from orgnb.engine.journal import Journal
+from orgnb.engine.plan import Action, Plan, Step
 from orgnb.errors import StepFailed
-from orgnb.journal import Journal
-from orgnb.plan import Action, Plan, Step
-from orgnb.redact import ACCESS_KEY_ID, marker, redact
+from orgnb.evidence.redact import ACCESS_KEY_ID, marker, redact
+from orgnb.evidence.stops import StopKind, collect_stops
 from orgnb.sandbox import Sandbox
-from orgnb.session import make_context
-from orgnb.stops import StopKind, collect_stops
 
 CREATE = Step("create-organization", Action.CREATE_ORGANIZATION, "111122223333", "create", {"FeatureSet": "ALL"})
 TRUST = Step(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orgnb.cli import main
-from orgnb.policy import iam_action, phase_operations, policy_for
+from orgnb.commands.policy import iam_action, phase_operations, policy_for
 
 
 def test_every_phase_has_operations_and_they_map_to_iam_actions() -> None:

@@ -12,10 +12,11 @@ import nbformat
 import pytest
 import yaml
 
-from orgnb import chain, records
 from orgnb.cli import main
+from orgnb.commands.runner import execute_record
 from orgnb.errors import ExitCode, RecordError
-from orgnb.redact import (
+from orgnb.evidence import chain, records
+from orgnb.evidence.redact import (
     ACCESS_KEY_ID,
     KNOWN_SECRET,
     SECRET_ACCESS_KEY,
@@ -28,7 +29,6 @@ from orgnb.redact import (
     run_scrubber,
     secret_named_values,
 )
-from orgnb.runner import execute_record
 
 B64 = string.ascii_letters + string.digits + "/+"
 
@@ -161,7 +161,7 @@ LEAKY_CELLS = [
     ("parameters", 'key_id = ""\nsecret = ""\ntoken = ""\napi_token = ""\nrecord_dir = ""'),
     (
         "leak",
-        "import os\nfrom pathlib import Path\nfrom orgnb.journal import Journal\n"
+        "import os\nfrom pathlib import Path\nfrom orgnb.engine.journal import Journal\n"
         "print(key_id, secret, token, api_token, os.environ['AWS_SECRET_ACCESS_KEY'])\n"
         "print(f'aws_secret_access_key = {secret}')\n"
         "journal = Journal(Path(record_dir) / 'journal.jsonl', 'r', 'leaky')\n"
@@ -243,7 +243,7 @@ def test_only_secret_names_count_as_secrets() -> None:
 
 
 def test_the_parameters_model_names_its_secrets_and_a_run_hides_them(tmp_path: Path) -> None:
-    from orgnb.parameters import SECRET, Parameters, load_parameters
+    from orgnb.input.parameters import SECRET, Parameters, load_parameters
 
     assert [name for name, info in Parameters.model_fields.items() if info.json_schema_extra == SECRET] == ["otps"]
     text = (Path(__file__).resolve().parent.parent / "parameters" / "brownfield.yaml").read_text()

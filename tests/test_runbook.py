@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import orgnb
-from orgnb import records
 from orgnb.errors import ParameterError, PreflightRefused
+from orgnb.evidence import records
 from orgnb.runbook import PhaseRun
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS
@@ -77,8 +77,8 @@ def test_partial_state_plans_only_what_is_missing(sandbox: Sandbox, example_para
 
 
 def test_consolidated_billing_organization_plans_enable_all_features() -> None:
-    from orgnb.inventory import CallerIdentity, Inventory, Organization
-    from orgnb.parameters import load_parameters
+    from orgnb.aws.inventory import CallerIdentity, Inventory, Organization
+    from orgnb.input.parameters import load_parameters
     from orgnb.phases.organization_init import plan_organization_init
 
     params = load_parameters(Path(__file__).resolve().parent.parent / "parameters" / "example.yaml")
@@ -141,8 +141,8 @@ def test_consolidated_billing_organization_waits_for_members_then_finishes(brown
 
 
 def test_an_apply_that_leaves_work_undone_fails_the_run(sandbox: Sandbox, example_params: Path, tmp_path: Path) -> None:
+    from orgnb.engine.plan import Action, Plan, Step
     from orgnb.errors import ApplyIncomplete
-    from orgnb.plan import Action, Plan, Step
 
     run = run_phase02(example_params, tmp_path, apply=True)
     stubborn = Step("still-different", Action.PUT_ACCOUNT_NAME, "111122223333", "AWS did not take the change", {"AccountName": "x"})

@@ -6,9 +6,9 @@ Every call goes through boto3 with the acting account's own profile, over HTTP, 
 
 from __future__ import annotations
 
-from orgnb.placement import OuResolver
+from orgnb.aws.placement import OuResolver
+from orgnb.aws.session import make_context
 from orgnb.sandbox import Sandbox
-from orgnb.session import make_context
 from tests.test_sandbox_organizations import MEMBER_A, MEMBER_B, OLD_MGMT, STANDALONE, code_of, org
 
 NOT_ALL_FEATURES = ("ConstraintViolationException", "ORGANIZATION_NOT_IN_ALL_FEATURES_MODE")

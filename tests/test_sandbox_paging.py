@@ -7,11 +7,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orgnb.inventory import collect_inventory
-from orgnb.pathpolicies import account_path
-from orgnb.placement import OuResolver
+from orgnb.aws.inventory import collect_inventory
+from orgnb.aws.pathpolicies import account_path
+from orgnb.aws.placement import OuResolver
+from orgnb.aws.session import make_context
 from orgnb.sandbox import Sandbox
-from orgnb.session import make_context
 
 OLD_MGMT, MEMBER_A, MEMBER_B = "333344445555", "444455556666", "555566667777"
 ROOT = "ROOT"  # stands for the old organization's root id in the cases below

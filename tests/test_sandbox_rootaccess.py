@@ -140,9 +140,9 @@ def test_password_must_be_omitted_in_a_root_session(central: Sandbox) -> None:
 
 
 def test_expired_credentials_are_refused_at_once_saying_so(central: Sandbox) -> None:
+    from orgnb.aws.guards import check_reachable
+    from orgnb.aws.session import AwsContext
     from orgnb.errors import PreflightRefused
-    from orgnb.guards import check_reachable
-    from orgnb.session import AwsContext
 
     ctx = AwsContext(root_session(MEMBER_A, "IAMAuditRootUserCredentials", duration=1), "us-east-1")
     time.sleep(1.1)

@@ -3,9 +3,9 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from orgnb.inventory import collect_inventory
+from orgnb.aws.inventory import collect_inventory
+from orgnb.aws.session import CallCounter, make_context
 from orgnb.sandbox import Sandbox
-from orgnb.session import CallCounter, make_context
 from tests.conftest import created_account
 
 

@@ -14,15 +14,15 @@ import pytest
 import yaml
 from botocore.exceptions import ProfileNotFound
 
+from orgnb.aws.policyrewrite import policy_documents
+from orgnb.aws.session import make_context
+from orgnb.commands.rehearsal import run_phases
+from orgnb.commands.runner import patched_environ, run_phase
+from orgnb.engine.lease import EXPIRES, HOLDER, RUN
 from orgnb.errors import ExitCode
-from orgnb.lease import EXPIRES, HOLDER, RUN
-from orgnb.memberrole import read_role_trust
+from orgnb.phases.memberrole import read_role_trust
 from orgnb.phases.registry import PHASES
-from orgnb.policyrewrite import policy_documents
-from orgnb.rehearsal import run_phases
-from orgnb.runner import patched_environ, run_phase
 from orgnb.sandbox import Sandbox
-from orgnb.session import make_context
 from tests.conftest import real_looking_profile
 
 pytestmark = pytest.mark.soak

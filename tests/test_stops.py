@@ -9,13 +9,13 @@ from pathlib import Path
 import nbformat
 from botocore.exceptions import ClientError
 
-from orgnb import chain, records
-from orgnb.apply import error_text
+from orgnb.commands.runner import RunResult
+from orgnb.engine.apply import error_text
 from orgnb.errors import ExitCode
-from orgnb.redact import Scrubber
+from orgnb.evidence import chain, records
+from orgnb.evidence.redact import Scrubber
+from orgnb.evidence.stops import MAX_LINES, Stop, StopKind, collect_stops, pending_banner, read_stops, split_remedy, status_fields
 from orgnb.remedies import OPERATOR_REMEDIES, create_account_remedy
-from orgnb.runner import RunResult
-from orgnb.stops import MAX_LINES, Stop, StopKind, collect_stops, pending_banner, read_stops, split_remedy, status_fields
 from tests.test_cli import visible_text
 
 MEMBER = "444455556666"

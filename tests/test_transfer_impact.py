@@ -7,11 +7,8 @@ from datetime import date
 
 import pytest
 
-from orgnb.audit.findings import Status
-from orgnb.parameters import Attestation
-from orgnb.sandbox import Sandbox
-from orgnb.session import AwsContext, make_context
-from orgnb.transfer_impact import (
+from orgnb.aws.session import AwsContext, make_context
+from orgnb.aws.transfer_impact import (
     ATTESTATION_IDS,
     OLD_AREAS,
     Area,
@@ -21,6 +18,9 @@ from orgnb.transfer_impact import (
     path_policies,
     read_transfer_impact,
 )
+from orgnb.input.parameters import Attestation
+from orgnb.phases.preparation_audit.findings import Status
+from orgnb.sandbox import Sandbox
 
 REGION = "us-east-1"
 MEMBER_A, MEMBER_B = "444455556666", "555566667777"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from orgnb.yamlread import Duplicate, DuplicateKeyError, load_yaml
+from orgnb.input.yamlread import Duplicate, DuplicateKeyError, load_yaml
 
 # (id, document, the field named, the key, its first line, its second line)
 DUPLICATES = [

@@ -16,16 +16,16 @@ from typing import Any
 
 import yaml
 
-from orgnb.adminclient import admin_call
+from orgnb.aws.adminclient import admin_call
 from orgnb.cli.lease import cmd_lease_break, cmd_lease_show
 from orgnb.cli.output import print_lines, say
 from orgnb.cli.records import cmd_record_notebook, cmd_records_diff, cmd_records_list, cmd_records_seal, cmd_records_verify
 from orgnb.errors import ExitCode, OrgnbError, ParameterError, ParameterProblem, SandboxError, worst_exit_code
-from orgnb.parameters import load_parameters
-from orgnb.paramschema import SCHEMA_PATH, schema_text
+from orgnb.input.parameters import load_parameters
+from orgnb.input.paramschema import SCHEMA_PATH, schema_text
+from orgnb.input.yamlread import load_yaml
 from orgnb.phases.registry import PHASES
 from orgnb.switches import Switches, notebooks_dir
-from orgnb.yamlread import load_yaml
 
 REHEARSAL_SCENARIO = "brownfield"
 REHEARSAL_PARAMETERS = "parameters/brownfield.yaml"
@@ -58,12 +58,12 @@ def _report(results: list[Any]) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one phase headless; --sandbox runs it against a throwaway sandbox."""
-    from orgnb.runner import run_phase
+    from orgnb.commands.runner import run_phase
 
     extra = {name: _parse_value(name, value) for name, value in args.param}
     reports = Path(args.reports_dir) if args.reports_dir else Switches.read().reports()
     if args.sandbox:
-        from orgnb.rehearsal import sandboxed
+        from orgnb.commands.rehearsal import sandboxed
 
         with sandboxed(args.sandbox):
             result = run_phase(args.phase, args.file, args.apply, extra, reports)
@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_rehearse(args: argparse.Namespace) -> int:
     """Every implemented phase, in order, with apply, on one sandbox."""
-    from orgnb.rehearsal import rehearse
+    from orgnb.commands.rehearsal import rehearse
 
     reports = Path(args.reports_dir) if args.reports_dir else Switches.read().reports() / "rehearsal"
     results = rehearse(args.scenario, args.file, reports, say=say)  # a line per phase as it ends
@@ -112,7 +112,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def cmd_lab(args: argparse.Namespace) -> int:
     """JupyterLab on loopback, its kernels pointed at a fresh sandbox, until interrupted."""
-    from orgnb.lab import Lab, LabOptions
+    from orgnb.commands.lab import Lab, LabOptions
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -181,7 +181,7 @@ def cmd_sandbox_mailbox(args: argparse.Namespace) -> int:
 
 def cmd_policy(args: argparse.Namespace) -> int:
     """Print the IAM policy a CI role needs for PHASES (from the operations each phase called in the rehearsal)."""
-    from orgnb import policy
+    from orgnb.commands import policy
 
     if args.refresh:
         observed = policy.write_phase_operations(Path(args.refresh))

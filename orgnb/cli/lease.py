@@ -7,14 +7,14 @@ from typing import Any
 
 from orgnb.cli.output import print_lines
 from orgnb.errors import ExitCode
-from orgnb.parameters import load_parameters
+from orgnb.input.parameters import load_parameters
 
 
 def _lease_target(args: argparse.Namespace) -> tuple[Any, str]:
     """The management account's context (guarded) and its organization's root id, from the parameters file."""
-    from orgnb.guards import check_reachable, check_sandbox_mix
-    from orgnb.listing import first
-    from orgnb.session import make_context
+    from orgnb.aws.guards import check_reachable, check_sandbox_mix
+    from orgnb.aws.listing import first
+    from orgnb.aws.session import make_context
 
     params = load_parameters(args.file)
     ctx = make_context(params.organization.profile, params.organization.region)
@@ -27,7 +27,7 @@ def cmd_lease_show(args: argparse.Namespace) -> int:
     """Who holds the apply lease on the organization's root, if anyone."""
     from datetime import UTC, datetime
 
-    from orgnb.lease import read_lease
+    from orgnb.engine.lease import read_lease
 
     ctx, root = _lease_target(args)
     lease = read_lease(ctx, root)
@@ -41,7 +41,7 @@ def cmd_lease_show(args: argparse.Namespace) -> int:
 
 def cmd_lease_break(args: argparse.Namespace) -> int:
     """Remove the lease of a run that died, so the next run need not wait for it to expire."""
-    from orgnb.lease import break_lease
+    from orgnb.engine.lease import break_lease
 
     ctx, root = _lease_target(args)
     removed = break_lease(ctx, root, args.run)

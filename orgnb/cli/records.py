@@ -15,7 +15,7 @@ from orgnb.switches import Switches
 
 def cmd_records_verify(args: argparse.Namespace) -> int:
     """Check every record's file digests and the hash chain under PATH; name the first broken place."""
-    from orgnb.chain import HEAD, Problem, chain_dirs, read_head, record_dirs, verify_path
+    from orgnb.evidence.chain import HEAD, Problem, chain_dirs, read_head, record_dirs, verify_path
 
     path = Path(args.path) if args.path else Switches.read().reports()
     if not path.exists():
@@ -42,7 +42,7 @@ def cmd_records_verify(args: argparse.Namespace) -> int:
 
 def cmd_records_seal(args: argparse.Namespace) -> int:
     """Seal an interrupted run's folder as it is (outcome: interrupted)."""
-    from orgnb.records import seal_interrupted
+    from orgnb.evidence.records import seal_interrupted
 
     manifest = seal_interrupted(Path(args.folder))
     print_lines([("record", Path(args.folder).resolve()), ("outcome", manifest["outcome"]), ("sealed", True)])
@@ -53,7 +53,7 @@ def cmd_records_list(args: argparse.Namespace) -> int:
     """The history of runs under PATH as a table, oldest first."""
     import pandas as pd
 
-    from orgnb.chain import history
+    from orgnb.evidence.chain import history
 
     path = Path(args.path) if args.path else Switches.read().reports()
     rows = history(path)
@@ -67,7 +67,7 @@ def cmd_records_list(args: argparse.Namespace) -> int:
 
 def cmd_records_diff(args: argparse.Namespace) -> int:
     """What changed between two records: manifest fields, then the journal's steps."""
-    from orgnb.compare import journal_diff, manifest_changes
+    from orgnb.evidence.compare import journal_diff, manifest_changes
 
     old, new = Path(args.old), Path(args.new)
     changes = manifest_changes(old, new)
@@ -88,7 +88,7 @@ def cmd_records_diff(args: argparse.Namespace) -> int:
 
 def cmd_record_notebook(args: argparse.Namespace) -> int:
     """Turn a notebook saved from JupyterLab into a sealed record (scrubbed copy, HTML, manifest, chain)."""
-    from orgnb.interactive import record_notebook
+    from orgnb.commands.interactive import record_notebook
 
     folder, manifest = record_notebook(Path(args.notebook), Path(args.record_dir) if args.record_dir else None)
     print_lines([("record", folder), ("phase", manifest["phase"]), ("outcome", manifest["outcome"]), ("sealed", True)])

@@ -21,16 +21,16 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from orgnb.apply import executor
+from orgnb.aws.inventory import Inventory
+from orgnb.aws.rootcreds import RootAccessState, audit_members
+from orgnb.aws.session import MEMBER_ROLE, AwsContext
+from orgnb.engine.apply import executor
+from orgnb.engine.plan import Action, Plan, Step
 from orgnb.errors import OperatorActionPending, PreflightRefused
-from orgnb.inventory import Inventory
-from orgnb.memberrole import RoleTrust, read_member_role
-from orgnb.parameters import ExistingAccount, ManualId, Parameters
+from orgnb.input.parameters import ExistingAccount, ManualId, Parameters
+from orgnb.phases.memberrole import RoleTrust, read_member_role
 from orgnb.phases.phase import Phase
 from orgnb.phases.root_centralization import deletion_steps
-from orgnb.plan import Action, Plan, Step
-from orgnb.rootcreds import RootAccessState, audit_members
-from orgnb.session import MEMBER_ROLE, AwsContext
 
 PHASE = "member-initialization"
 

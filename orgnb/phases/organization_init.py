@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from orgnb.apply import executor
-from orgnb.inventory import Inventory
-from orgnb.parameters import Parameters
+from orgnb.aws.inventory import Inventory
+from orgnb.aws.session import AwsContext
+from orgnb.engine.apply import executor
+from orgnb.engine.plan import Action, Plan, Step
+from orgnb.input.parameters import Parameters
 from orgnb.phases.phase import Phase
-from orgnb.plan import Action, Plan, Step
-from orgnb.session import AwsContext
 
 PHASE = "organization-init"
 # Later phases manage member accounts' names, contacts and root emails through Account Management.

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from orgnb.inventory import Inventory
+from orgnb.aws.inventory import Inventory
 
 if TYPE_CHECKING:
-    from orgnb.parameters import Parameters
-    from orgnb.plan import Plan
-    from orgnb.session import AwsContext
+    from orgnb.aws.session import AwsContext
+    from orgnb.engine.plan import Plan
+    from orgnb.input.parameters import Parameters
 
 # The inventory a phase plans from: the common one, or its own subclass carrying what the phase reads itself.
 Inv = TypeVar("Inv", bound=Inventory)
@@ -26,7 +26,7 @@ Planner = Callable[["Parameters", Inv], "Plan"]
 @dataclass(frozen=True)
 class Phase(Generic[Inv]):
     """One phase of the runbook. A phase without a planner (the audit) only reads; its executors register
-    themselves with `orgnb.apply` when its module is imported."""
+    themselves with `orgnb.engine.apply` when its module is imported."""
 
     number: int
     name: str

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from orgnb import audit
 from orgnb.errors import ParameterError, ParameterProblem
 from orgnb.phases import account_creation, member_initialization, migration, organization_init, root_centralization
+from orgnb.phases import preparation_audit as audit
 from orgnb.phases.phase import Phase
 
 PHASES: tuple[Phase[Any], ...] = (

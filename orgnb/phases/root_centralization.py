@@ -16,14 +16,21 @@ from typing import Any
 
 import pandas as pd
 
-from orgnb.apply import executor
+from orgnb.aws.inventory import Inventory
+from orgnb.aws.rootcreds import (
+    CREDENTIALS_MANAGEMENT,
+    IAM_PRINCIPAL,
+    ROOT_SESSIONS,
+    RootAccessState,
+    audit_members,
+    delete_root_credentials,
+)
+from orgnb.aws.session import AwsContext
+from orgnb.engine.apply import executor
+from orgnb.engine.plan import Action, Plan, Step
 from orgnb.errors import PreflightRefused
-from orgnb.inventory import Inventory
-from orgnb.parameters import ManualId, Parameters
+from orgnb.input.parameters import ManualId, Parameters
 from orgnb.phases.phase import Phase
-from orgnb.plan import Action, Plan, Step
-from orgnb.rootcreds import CREDENTIALS_MANAGEMENT, IAM_PRINCIPAL, ROOT_SESSIONS, RootAccessState, audit_members, delete_root_credentials
-from orgnb.session import AwsContext
 
 PHASE = "root-centralization"
 

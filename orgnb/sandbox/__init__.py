@@ -25,7 +25,7 @@ from typing import Any
 
 import boto3
 
-from orgnb.adminclient import admin_call
+from orgnb.aws.adminclient import admin_call
 from orgnb.errors import ParameterError, ParameterProblem, SandboxError
 from orgnb.sandbox import creation, patches, registry, rootaccess, state
 from orgnb.sandbox.calllog import Call, CallLog

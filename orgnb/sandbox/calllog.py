@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import botocore.session
 from botocore.model import ServiceModel
 
-from orgnb.apicalls import is_write
+from orgnb.aws.apicalls import is_write
 
 _CREDENTIAL = re.compile(r"Credential=(?P<key>[A-Z0-9]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 

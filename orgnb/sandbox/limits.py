@@ -1,6 +1,6 @@
 """AWS's limits as the sandbox enforces them, stated here on their own.
 
-The sandbox must not take these from the kit it rehearses (orgnb.capacity): a wrong figure there would move the
+The sandbox must not take these from the kit it rehearses (orgnb.aws.capacity): a wrong figure there would move the
 kit and its rehearsal together, and the rehearsal would pass where AWS refuses. `tests/test_fidelity.py` compares
 the two, so a change to either side fails until both agree with AWS.
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
-from orgnb.parameters import load_parameters
+from orgnb.input.parameters import load_parameters
 from tests.browser.conftest import VIEWPORT, LabProcess
 from tests.browser.lab_ui import code_cell, open_notebook, outputs, rows, run_from, run_menu, screenshot, wait_idle
 

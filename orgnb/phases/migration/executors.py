@@ -12,14 +12,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgnb.apply import executor
+from orgnb.aws.guards import account_context
+from orgnb.aws.policyrewrite import narrow_org_ids, widen_org_ids, write_policy
+from orgnb.aws.session import AwsContext
+from orgnb.engine.apply import executor
+from orgnb.engine.history import FACTS, Fact, FactKind
+from orgnb.engine.plan import Action, Step
 from orgnb.errors import OperatorActionPending
-from orgnb.guards import account_context
-from orgnb.history import FACTS, Fact, FactKind
-from orgnb.plan import Action, Step
-from orgnb.policyrewrite import narrow_org_ids, widen_org_ids, write_policy
 from orgnb.remedies import OPERATOR_REMEDIES
-from orgnb.session import AwsContext
 
 
 def _context(ctx: AwsContext, step: Step) -> AwsContext:

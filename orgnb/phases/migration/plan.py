@@ -13,15 +13,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
-from orgnb.capacity import check_account_quota, check_invitation_limit
+from orgnb.aws.capacity import check_account_quota, check_invitation_limit
+from orgnb.aws.policyrewrite import OrgPolicy
+from orgnb.aws.session import MEMBER_ROLE
+from orgnb.engine.plan import Action, Plan, Step
 from orgnb.errors import PreflightRefused
-from orgnb.parameters import Parameters
+from orgnb.input.parameters import Parameters
 from orgnb.phases.account_creation import wanted_ou_paths
 from orgnb.phases.migration.state import MOVED_FROM_NOTES, MOVED_FROM_TAG, PHASE, MigrationInventory, MigrationState, MovingAccount
-from orgnb.plan import Action, Plan, Step
-from orgnb.policyrewrite import OrgPolicy
 from orgnb.remedies import LEAVE_REMEDY
-from orgnb.session import MEMBER_ROLE
 
 ORDER = {"member": 0, "standalone": 1, "management": 2}
 # How long AWS makes a created account wait before it may leave its organization: botocore's LeaveOrganization text

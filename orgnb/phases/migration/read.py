@@ -7,17 +7,17 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from orgnb.capacity import account_quota
-from orgnb.guards import profile_context
-from orgnb.inventory import Inventory, caller_identity, describe_organization
-from orgnb.listing import listed
-from orgnb.memberrole import read_role_trust
-from orgnb.parameters import ExistingAccount, Parameters
-from orgnb.pathpolicies import PolicyType
+from orgnb.aws.capacity import account_quota
+from orgnb.aws.guards import profile_context
+from orgnb.aws.inventory import Inventory, caller_identity, describe_organization
+from orgnb.aws.listing import listed
+from orgnb.aws.pathpolicies import PolicyType
+from orgnb.aws.policyrewrite import find_org_policies
+from orgnb.aws.session import MEMBER_ROLE, AwsContext
+from orgnb.aws.transfer_impact import TransferView, collect_transfer, judge_transfer
+from orgnb.input.parameters import ExistingAccount, Parameters
+from orgnb.phases.memberrole import read_role_trust
 from orgnb.phases.migration.state import KINDS, MOVED_FROM_TAG, MigrationInventory, MigrationState, MovingAccount, noted_origin
-from orgnb.policyrewrite import find_org_policies
-from orgnb.session import MEMBER_ROLE, AwsContext
-from orgnb.transfer_impact import TransferView, collect_transfer, judge_transfer
 
 UNREADABLE = (ClientError, BotoCoreError, ProfileNotFound)
 LEAVE_ACTION = "organizations:LeaveOrganization"

@@ -8,11 +8,11 @@ from datetime import datetime
 
 import pandas as pd
 
-from orgnb.inventory import HandshakeRecord, Inventory
-from orgnb.memberrole import RoleTrust
-from orgnb.parameters import ExistingAccount, Transfer
-from orgnb.policyrewrite import OrgPolicy
-from orgnb.transfer_impact import ImpactItem
+from orgnb.aws.inventory import HandshakeRecord, Inventory
+from orgnb.aws.policyrewrite import OrgPolicy
+from orgnb.aws.transfer_impact import ImpactItem
+from orgnb.input.parameters import ExistingAccount, Transfer
+from orgnb.phases.memberrole import RoleTrust
 
 PHASE = "migration"
 KINDS = {"invites": "standalone", "migrations": "member", "old_managements": "management"}

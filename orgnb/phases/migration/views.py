@@ -7,12 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from orgnb.history import FactKind, History
-from orgnb.inventory import Inventory
-from orgnb.parameters import ManualId, Parameters
+from orgnb.aws.inventory import Inventory
+from orgnb.aws.session import MEMBER_ROLE
+from orgnb.aws.transfer_impact import impact_frame
+from orgnb.engine.history import FactKind, History
+from orgnb.input.parameters import ManualId, Parameters
 from orgnb.phases.migration.state import MigrationInventory, MovingAccount
-from orgnb.session import MEMBER_ROLE
-from orgnb.transfer_impact import impact_frame
 
 WINDOW_WARN_HOURS = 24.0
 COLUMNS = ["account", "check", "status", "detail"]
@@ -83,7 +83,7 @@ def preflight_checklist(params: Parameters, inventory: MigrationInventory) -> pd
 
 def transfer_impact_frame(inventory: MigrationInventory) -> pd.DataFrame:
     """What moving each account out of its old organization breaks: RAM shares, stack sets, Identity Center, delegated
-    administration, the SCPs and RCPs that stop and start applying (orgnb.transfer_impact)."""
+    administration, the SCPs and RCPs that stop and start applying (orgnb.aws.transfer_impact)."""
     state = inventory.migration
     return impact_frame([item for m in state.accounts if not m.joined for item in m.impact])
 
