@@ -24,7 +24,7 @@ from orgnb.errors import (
 from orgnb.phases.account_creation import planned_accounts
 from orgnb.phases.member_initialization import final_inventory, organization_summary
 from orgnb.phases.migration import invitations_frame, policy_diffs, preflight_checklist, standalone_windows, transfer_impact_frame
-from orgnb.phases.preparation_audit import collect_audit, conclude_audit, run_checks
+from orgnb.phases.preparation_audit import conclude_audit, run_checks
 from orgnb.phases.root_centralization import preconditions
 from orgnb.runbook import start_phase
 
@@ -44,7 +44,6 @@ __all__ = [
     "PreflightRefused",
     "StepFailed",
     "account_browser",
-    "collect_audit",
     "conclude_audit",
     "final_inventory",
     "invitations_frame",

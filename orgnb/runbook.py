@@ -5,7 +5,6 @@ Each method is one notebook cell's worth of work, so a notebook reads as the lis
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +26,7 @@ from orgnb.evidence import records
 from orgnb.evidence.redact import Scrubber, run_scrubber
 from orgnb.evidence.stops import collect_stops, status_fields
 from orgnb.input.parameters import Parameters, load_parameters
-from orgnb.phases.phase import Phase
+from orgnb.phases.phase import Collected, Phase
 from orgnb.phases.registry import phase_info
 from orgnb.switches import LAB_PARAMETERS_ENV, Switches
 
@@ -45,12 +44,12 @@ class PhaseRun:
         record_dir: Path,
         apply: bool,
         headless: bool,
+        history: History,
         params_file: str = "",
         scrubber: Scrubber | None = None,
-        history: History | None = None,
     ) -> None:
         self.definition = phase
-        self.history = history if history is not None else History(None)  # what earlier runs recorded (orgnb.engine.history)
+        self.history = history  # what the earlier runs recorded in this run's reports folder (orgnb.engine.history)
         self.phase = phase.name
         self.params = params
         self.ctx = ctx
@@ -116,13 +115,14 @@ class PhaseRun:
         check_reachable(self.ctx)
         return self.sandbox_id
 
-    def collect(self, reader: Callable[[AwsContext, Parameters], T]) -> T:
-        """Guard, then run a read-only collector (the audit's) with this run's context and parameters."""
+    def collect(self) -> Any:
+        """Guard, then run the read-only phase's collector (the audit's) with this run's context and parameters."""
+        collector = self.definition.collector
+        if collector is None:
+            raise ApplyRefused(f"phase {self.phase} plans: read it with run.read()")
         self.guard()
-        collected = reader(self.ctx, self.params)
-        inventory = getattr(collected, "inventory", None)
-        if isinstance(inventory, Inventory):
-            self.inventory = inventory  # the record names the caller the audit ran as
+        collected: Collected = collector(self.ctx, self.params)
+        self.inventory = collected.inventory  # the record names the caller the audit ran as
         self.journal.write("collected", calls=self.ctx.counter.total, writes=self.ctx.counter.write_total)
         self._save()
         return collected
@@ -316,7 +316,7 @@ def start_phase(phase: str, parameters_file: str, apply: bool = False, record_di
         raise PreflightRefused(f"{exc}: check organization.profile and AWS_CONFIG_FILE") from None
     scrubber = run_scrubber(params.secrets())
     history = History(folder.parent)  # the reports folder this run records in holds the earlier runs
-    run = PhaseRun(info, params, ctx, folder, apply, switches.headless, shown_path(Path(parameters_file)), scrubber, history)
+    run = PhaseRun(info, params, ctx, folder, apply, switches.headless, history, shown_path(Path(parameters_file)), scrubber)
     run.announce(Path(parameters_file))
     return run
 

@@ -20,6 +20,7 @@ LAB_PARAMETERS_ENV = "ORGNB_LAB_PARAMETERS"
 REPORTS_ENV = "ORGNB_REPORTS_DIR"
 # Where the phase notebooks are, when not the project's notebooks/ (an installed kit, a test's copy).
 NOTEBOOKS_ENV = "ORGNB_NOTEBOOKS"
+PROJECT = Path(__file__).resolve().parents[1]
 # What every notebook's parameters cell names as `parameters_file` (relative to notebooks/; a test keeps them so).
 DEFAULT_PARAMETERS = "../parameters/example.yaml"
 
@@ -31,6 +32,7 @@ class Switches:
     headless: bool = False
     lab_parameters: str = ""
     reports_dir: Path | None = None
+    notebooks: Path = PROJECT / "notebooks"  # where the phase notebooks are
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Switches:
@@ -41,6 +43,7 @@ class Switches:
             headless=env.get(HEADLESS_ENV, "") not in ("", "0"),
             lab_parameters=env.get(LAB_PARAMETERS_ENV, ""),
             reports_dir=Path(reports) if reports else None,
+            notebooks=Path(env[NOTEBOOKS_ENV]) if env.get(NOTEBOOKS_ENV) else PROJECT / "notebooks",
         )
 
     def parameters_file(self, named: str) -> str | None:
@@ -60,9 +63,3 @@ class Switches:
             if (folder / "reports").is_dir():
                 return folder / "reports"
         return here / "reports"
-
-
-def notebooks_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """The folder holding the phase notebooks (ORGNB_NOTEBOOKS, else the project's notebooks/)."""
-    env = os.environ if environ is None else environ
-    return Path(env.get(NOTEBOOKS_ENV) or Path(__file__).resolve().parents[1] / "notebooks")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from orgnb.sandbox import Sandbox
-from orgnb.switches import HEADLESS_ENV
+from orgnb.switches import HEADLESS_ENV, REPORTS_ENV
 from tests.estates import prepare
 
 _SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
@@ -79,7 +79,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     sandbox = session_sandbox()
     env = {**sandbox.environ(), HEADLESS_ENV: "1"}
-    item.stash[_SAVED_ENV] = {k: os.environ.get(k) for k in [*env, "ORGNB_REPORTS_DIR"]}
+    item.stash[_SAVED_ENV] = {k: os.environ.get(k) for k in [*env, REPORTS_ENV]}
     os.environ.update(env)
     if _SESSION.get("snapshot-file") != item.fspath:
         sandbox.reset("brownfield")
@@ -87,7 +87,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _SESSION["reports"] = Path(tempfile.mkdtemp(prefix="orgnb-snapshots-"))  # type: ignore[assignment]
         with contextlib.redirect_stdout(io.StringIO()):
             prepare(Path(str(item.fspath)).stem[3:])
-    os.environ["ORGNB_REPORTS_DIR"] = str(_SESSION["reports"])
+    os.environ[REPORTS_ENV] = str(_SESSION["reports"])
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
@@ -104,7 +104,7 @@ def _point_at(sandbox_server: Sandbox, scenario: str, monkeypatch: pytest.Monkey
         monkeypatch.delenv(key, raising=False)
     for key, value in sandbox_server.environ().items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ORGNB_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv(REPORTS_ENV, str(tmp_path / "reports"))
     return sandbox_server
 
 

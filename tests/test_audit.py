@@ -122,7 +122,7 @@ def test_strict_audit_fails_the_run(brownfield: Sandbox, tmp_path: Path) -> None
     data["migrations"] = data["migrations"][1:]
     bad.write_text(yaml.safe_dump(data))
     run = start_phase("preparation-audit", str(bad), record_dir=str(tmp_path / "rec"))
-    findings = run.collect(collect_audit)
+    findings = run.collect()
     counts = conclude_audit(run, findings=run_checks(findings), strict=False)
     assert counts["FAIL"] == 1
     with pytest.raises(AuditFailed, match="moving.invites"):

@@ -97,7 +97,6 @@ def uninterrupted(brownfield: Sandbox, phase: str, tmp_path: Path, monkeypatch: 
     """The end state of the phase run once without a kill, and the write calls it made before giving the lease back
     (taking the lease included)."""
     prepare(phase)
-    monkeypatch.setenv("ORGNB_REPORTS_DIR", str(tmp_path / "whole"))
     with killed_after_write(10**6) as seen:
         run = apply_phase(phase, BROWNFIELD, tmp_path / "whole" / f"20261128T000000Z-{phase}")
     assert run.outcome == "applied", run.outcome
@@ -116,7 +115,6 @@ def test_a_run_killed_after_any_write_resumes_to_the_same_end_state(
         brownfield.reset("brownfield")
         prepare(phase)
         reports = tmp_path / f"k{k}"
-        monkeypatch.setenv("ORGNB_REPORTS_DIR", str(reports))  # where the re-run finds the killed run's journal, as `orgnb run` sets it
         # a killed process runs no cleanup: its lease stays on the root (in-process, `finally` would give it back)
         with pytest.raises(Killed), killed_after_write(k), patch.object(RootLease, "release", lambda self: False):
             apply_phase(phase, BROWNFIELD, reports / f"20261128T000001Z-{phase}")

@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 from orgnb.cli import main
 from orgnb.evidence import chain, records
 from orgnb.sandbox import Sandbox
-from orgnb.switches import HEADLESS_ENV
+from orgnb.switches import HEADLESS_ENV, REPORTS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 CLICK = "w = run.confirm_widget()\nw.children[1].value = run.planned.short_hash\nw.children[2].click()"
@@ -44,7 +44,7 @@ def test_a_notebook_saved_from_jupyterlab_becomes_a_sealed_record(
     sandbox: Sandbox, example_params: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     reports = tmp_path / "reports"
-    monkeypatch.setenv("ORGNB_REPORTS_DIR", str(reports))
+    monkeypatch.setenv(REPORTS_ENV, str(reports))
     monkeypatch.delenv(HEADLESS_ENV, raising=False)
     saved = tmp_path / "02-organization-init.ipynb"
     run_like_jupyterlab(ROOT / "notebooks" / "02-organization-init.ipynb", example_params, saved)
@@ -63,6 +63,8 @@ def test_a_notebook_saved_from_jupyterlab_becomes_a_sealed_record(
     assert {records.NOTEBOOK, records.HTML, records.JOURNAL, records.STATUS} <= set(manifest["files"])
     text = (folder / records.NOTEBOOK).read_text()
     assert "outcome: applied" in text and "verification: 0 step(s) still planned" in text and "create-organization" in text
+    assert f"record: {folder.name}" in text and records.RUN_MIME not in text and str(tmp_path) not in text  # no local paths
+    assert records.RUN_MIME in saved.read_text()  # the operator's own copy keeps them
     assert chain.verify_path(reports) == []
     assert main(["record-notebook", str(saved)]) == 1  # a record is never rewritten
     assert "already a record" in capsys.readouterr().err

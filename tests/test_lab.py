@@ -23,13 +23,13 @@ from orgnb.commands.lab import LabOptions, jupyter_command, kernel_environ
 from orgnb.errors import ParameterError
 from orgnb.runbook import start_phase
 from orgnb.sandbox import Sandbox
-from orgnb.switches import DEFAULT_PARAMETERS, HEADLESS_ENV, LAB_PARAMETERS_ENV, REPORTS_ENV, Switches, notebooks_dir
+from orgnb.switches import DEFAULT_PARAMETERS, HEADLESS_ENV, LAB_PARAMETERS_ENV, REPORTS_ENV, Switches
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWNFIELD = ROOT / "parameters" / "brownfield.yaml"
 
 
-@pytest.mark.parametrize("notebook", sorted(notebooks_dir().glob("*.ipynb")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", sorted(Switches.read().notebooks.glob("*.ipynb")), ids=lambda p: p.stem)
 def test_every_notebook_names_the_default_parameters_file(notebook: Path) -> None:
     cell = next(c for c in nbformat.read(notebook, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
     assert f'parameters_file: str = "{DEFAULT_PARAMETERS}"' in cell.source  # what orgnb lab replaces
@@ -60,7 +60,7 @@ def test_an_interactive_run_says_which_parameters_file_it_uses_and_its_record_fi
     assert bundle["text/plain"] == "record: r-organization-init"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("run = orgnb.start_phase(...)")])
     nb.cells[0].outputs = [nbformat.v4.new_output("stream", text=printed), nbformat.v4.new_output("display_data", data=bundle)]
-    assert parameters_path(nb, tmp_path / "02-organization-init.ipynb") == BROWNFIELD  # what record-notebook digests
+    assert parameters_path(nb) == BROWNFIELD  # what record-notebook digests
     assert find_record_dir(nb, tmp_path / "02-organization-init.ipynb") == run.record_dir.resolve()
 
 
@@ -81,7 +81,7 @@ def test_kernels_inherit_the_sandbox_and_never_the_headless_switch_or_other_cred
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIA" + "EXAMPLE" * 2 + "00")  # made at run time: no key shape in the source
     env = kernel_environ({"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, Path("/r"), BROWNFIELD)
     assert HEADLESS_ENV not in env and "AWS_PROFILE" not in env and "AWS_ACCESS_KEY_ID" not in env
-    assert (env["AWS_ENDPOINT_URL"], env["ORGNB_REPORTS_DIR"], env[LAB_PARAMETERS_ENV]) == ("http://127.0.0.1:1", "/r", str(BROWNFIELD))
+    assert (env["AWS_ENDPOINT_URL"], env[REPORTS_ENV], env[LAB_PARAMETERS_ENV]) == ("http://127.0.0.1:1", "/r", str(BROWNFIELD))
 
 
 def test_each_scenario_has_its_parameters_file_or_asks_for_one() -> None:

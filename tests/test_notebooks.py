@@ -13,9 +13,9 @@ import pytest
 
 import orgnb
 from orgnb.phases.registry import PHASES
-from orgnb.switches import notebooks_dir
+from orgnb.switches import Switches
 
-NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
+NOTEBOOKS = sorted(Switches.read().notebooks.glob("*.ipynb"))
 MAX_LINES = 8
 
 
@@ -98,3 +98,10 @@ def test_the_kernel_import_stays_light() -> None:
     probe = "import sys, orgnb; print(sorted(m for m in ('nbformat', 'nbconvert', 'papermill', 'moto') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_snapshot_maker_imports() -> None:
+    """`make snapshots` is not run by the tests: at least its imports follow the package's moves."""
+    from tests.snapshots.make import make_snapshots
+
+    assert callable(make_snapshots)

@@ -197,18 +197,22 @@ def test_an_old_management_account_waits_for_members_the_parameters_do_not_move(
 
 def test_a_standalone_window_past_a_day_is_flagged(tmp_path: Path) -> None:
     now = datetime.now(UTC)
-    journal = Journal(tmp_path / "20260101T000000Z-migration" / "journal.jsonl", "20260101T000000Z-migration", "migration")
-    for account, hours in ((MEMBER_A, 30), (MEMBER_B, 2)):  # what the leave executor returns, journaled by the apply
-        log = StepLog(journal, ApplyResult("h"))
-        step = Step(f"leave:{account}", Action.LEAVE_ORGANIZATION, account, "leave")
-        log.done(step, {"left_org": "o-old", FACTS: [Fact(FactKind.LEFT_ORGANIZATION, account, "o-old", now - timedelta(hours=hours))]})
-        assert "facts" not in log.result.results[step.id]
+    journal = Journal(tmp_path / "20260102T000000Z-migration" / "journal.jsonl", "20260102T000000Z-migration", "migration")
+    log = StepLog(journal, ApplyResult("h"))  # what the leave executor returns, journaled by the apply
+    step = Step(f"leave:{MEMBER_A}", Action.LEAVE_ORGANIZATION, MEMBER_A, "leave")
+    log.done(step, {"left_org": "o-old", FACTS: [Fact(FactKind.LEFT_ORGANIZATION, MEMBER_A, "o-old", now - timedelta(hours=30))]})
+    assert "facts" not in log.result.results[step.id]
+    # a leave journaled by a kit before facts existed: its done result held left_at, its begin the account
+    old = Journal(tmp_path / "20260101T000000Z-migration" / "journal.jsonl", "20260101T000000Z-migration", "migration")
+    old.write("begin", plan="h", step="leave-b", action=Action.LEAVE_ORGANIZATION.value, target=MEMBER_B, params={})
+    old.write("done", plan="h", step="leave-b", result={"left_at": (now - timedelta(hours=2)).isoformat(), "left_org": "o-old"})
     joined = Account(MEMBER_A, "arn", "Legacy prod", "a@example.com", "ACTIVE", "INVITED", now, "r-abcd", "")
     inventory = Inventory(CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/operator", "AIDA"), None, accounts=(joined,))
     windows = standalone_windows(load_parameters(BROWNFIELD), inventory, History(tmp_path)).set_index("account")
     assert windows.loc[MEMBER_A, "status"] == "WARN" and windows.loc[MEMBER_A, "hours"] >= 30
     assert windows.loc[MEMBER_B, "status"] == "standing alone"  # left two hours ago, not joined yet
     assert standalone_windows(load_parameters(BROWNFIELD), inventory, History(tmp_path / "elsewhere")).empty
+    assert "LEFT_ORGANIZATION" not in journal.frame().to_string() and "left-organization" in journal.frame().to_string()
 
 
 def test_a_transfer_refused_by_an_scp_waits_with_the_remedy(brownfield: Sandbox, tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from orgnb.aws.transfer_impact import (
     read_transfer_impact,
 )
 from orgnb.input.parameters import Attestation
-from orgnb.phases.preparation_audit.findings import Status
 from orgnb.sandbox import Sandbox
+from orgnb.verdict import Status
 
 REGION = "us-east-1"
 MEMBER_A, MEMBER_B = "444455556666", "555566667777"

@@ -18,14 +18,14 @@ Organizations is a global service homed in us-east-1: its quotas are read, and r
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgnb.aws.inventory import HandshakeRecord, Inventory
 from orgnb.aws.session import AwsContext
-from orgnb.errors import AccountQuotaExceeded, ApplyRefused, InvitationLimitReached, PreflightRefused
+from orgnb.errors import AccountQuotaExceeded, InvitationLimitReached, PreflightRefused
 from orgnb.input.parameters import Parameters
 
 ACCOUNTS_QUOTA_CODE = "L-E619E033"
@@ -62,9 +62,17 @@ def account_quota(ctx: AwsContext) -> AccountQuota:
         return AccountQuota(DEFAULT_ACCOUNT_QUOTA, f"AWS's default (Service Quotas not readable: {code})", read=False)
 
 
-def read_account_quota(ctx: AwsContext, params: Parameters, inventory: Inventory) -> Inventory:
-    """The inventory with the organization's account quota (the read of the phases that add accounts)."""
-    return replace(inventory, account_quota=account_quota(ctx))
+@dataclass(frozen=True, kw_only=True)
+class QuotaInventory(Inventory):
+    """The inventory plus the organization's account quota: what the phases that add accounts (04, 05) plan from."""
+
+    account_quota: AccountQuota
+
+
+def read_account_quota(ctx: AwsContext, params: Parameters, inventory: Inventory) -> QuotaInventory:
+    """The inventory with the organization's account quota (phase 04's read)."""
+    del params  # the quota is the organization's, whatever the parameters plan
+    return inventory.extended(QuotaInventory, account_quota=account_quota(ctx))
 
 
 def request_increase(desired: int) -> str:
@@ -88,14 +96,12 @@ def _counted(inventory: Inventory, adopted: frozenset[str]) -> tuple[int, str]:
     return accounts + invitations + creating, " + ".join(parts)
 
 
-def check_account_quota(inventory: Inventory, adding: int, what: str, adopted: frozenset[str] = frozenset()) -> str:
+def check_account_quota(inventory: QuotaInventory, adding: int, what: str, adopted: frozenset[str] = frozenset()) -> str:
     """Refuse (AccountQuotaExceeded) a plan whose `adding` accounts would pass the quota, or (PreflightRefused) the
     default quota when the real one could not be read; else the sum, for the plan's notes."""
     if adding == 0:
         return ""
     quota = inventory.account_quota
-    if quota is None:
-        raise ApplyRefused("the account quota was not read: read the inventory with orgnb.read_account_quota before planning")
     now, counted = _counted(inventory, adopted)
     total = now + adding
     line = f"account quota: {counted} + {adding} {what} = {total} of {quota.describe()}"

@@ -12,16 +12,13 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 from botocore.exceptions import ClientError
 
 from orgnb.aws.accountfacts import AccountFacts, read_account_facts
 from orgnb.aws.session import AwsContext
-
-if TYPE_CHECKING:
-    from orgnb.aws.capacity import AccountQuota
 
 
 @dataclass(frozen=True)
@@ -132,7 +129,6 @@ class Inventory:
     caller_facts: AccountFacts | None = None
     handshakes: tuple[HandshakeRecord, ...] = ()
     create_requests: tuple[CreateRequest, ...] = ()
-    account_quota: AccountQuota | None = None  # read by the phases that add accounts (04, 05)
 
     def extended(self, kind: type[Extended], **reads: Any) -> Extended:
         """This inventory as `kind`, a phase's own subclass, with what that phase read beyond it."""

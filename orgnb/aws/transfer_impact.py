@@ -41,7 +41,7 @@ from orgnb.aws.orgservices import (
 from orgnb.aws.pathpolicies import PathLevel, PathPolicy, PolicyType, account_path, enabled_types, path_policies, policies_on
 from orgnb.aws.session import AwsContext
 from orgnb.input.parameters import Attestation, ManualId
-from orgnb.phases.preparation_audit.findings import Status
+from orgnb.verdict import Status
 
 
 class Area(StrEnum):

@@ -25,7 +25,7 @@ from orgnb.input.parameters import load_parameters
 from orgnb.input.paramschema import SCHEMA_PATH, schema_text
 from orgnb.input.yamlread import load_yaml
 from orgnb.phases.registry import PHASES
-from orgnb.switches import Switches, notebooks_dir
+from orgnb.switches import Switches
 
 REHEARSAL_SCENARIO = "brownfield"
 REHEARSAL_PARAMETERS = "parameters/brownfield.yaml"
@@ -35,7 +35,7 @@ def cmd_phases(_: argparse.Namespace) -> int:
     """List the phases and their notebooks."""
     for p in PHASES:
         print(f"{p.number:02d}  {p.name:<22} {'ready  ' if p.implemented else 'planned'}  notebooks/{p.notebook}  {p.purpose}")
-    print_lines([("phases", len(PHASES)), ("implemented", sum(p.implemented for p in PHASES)), ("notebooks", notebooks_dir())])
+    print_lines([("phases", len(PHASES)), ("implemented", sum(p.implemented for p in PHASES)), ("notebooks", Switches.read().notebooks)])
     return ExitCode.OK
 
 
@@ -284,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     recnb = sub.add_parser("record-notebook", help="seal a notebook saved from JupyterLab as a record")
     recnb.add_argument("notebook", help="the .ipynb saved after Confirm and the cells below it ran")
-    recnb.add_argument("--record-dir", help="the run's record folder (default: the one the notebook printed)")
+    recnb.add_argument("--record-dir", help="the run's record folder (default: the one the notebook shows)")
     recnb.set_defaults(func=cmd_record_notebook)
 
     pol = sub.add_parser("policy", help="the least-privilege IAM policy a CI role needs for phases")

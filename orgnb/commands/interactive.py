@@ -13,7 +13,7 @@ from typing import Any
 
 import nbformat
 
-from orgnb.errors import ExitCode, RecordError, exit_code_for
+from orgnb.errors import ExitCode, ParameterError, RecordError, exit_code_for
 from orgnb.evidence import records
 from orgnb.evidence.chain import MANIFEST
 from orgnb.evidence.redact import run_scrubber, scrub_notebook
@@ -50,13 +50,29 @@ def check_complete(nb: nbformat.NotebookNode) -> None:
             )
 
 
-def parameters_path(nb: nbformat.NotebookNode, notebook: Path) -> Path | None:
+def parameters_path(nb: nbformat.NotebookNode) -> Path | None:
     """The parameters file the run used, as its first cell displayed it (the one `orgnb lab` chose, or the one the
     `parameters` cell names), if it still exists."""
-    del notebook  # the run displayed the resolved path itself
     found = announced(nb)
     path = Path(found["parameters_file"]) if found and found.get("parameters_file") else None
     return path if path is not None and path.is_file() else None
+
+
+def _secrets(params: Path) -> list[str]:
+    """The secrets of the parameters file the run used; refused when it no longer validates (edited since?)."""
+    try:
+        return load_parameters(params).secrets()
+    except ParameterError as exc:
+        raise RecordError(f"{params} no longer validates ({exc}): restore it as it was for the run, then record again") from None
+
+
+def _without_run_data(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with the run's own data (local paths of its folder and parameters) cut from the first cell's output:
+    the record keeps the `record: <folder>` line, as a headless record does."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else ():
+            output.get("data", {}).pop(records.RUN_MIME, None)
+    return nb
 
 
 def record_notebook(notebook: Path, record_dir: Path | None = None) -> tuple[Path, dict[str, Any]]:
@@ -64,16 +80,16 @@ def record_notebook(notebook: Path, record_dir: Path | None = None) -> tuple[Pat
     nb = nbformat.read(notebook, as_version=4)
     folder = (record_dir or find_record_dir(nb, notebook)).resolve()
     if not (folder / records.STATUS).exists():
-        raise RecordError(f"{folder} holds no run (no {records.STATUS}): pass the folder the notebook printed")
+        raise RecordError(f"{folder} holds no run (no {records.STATUS}): pass the folder the notebook showed")
     if (folder / MANIFEST).exists() or (folder / records.NOTEBOOK).exists():
         raise RecordError(f"{folder} is already a record: a record is never rewritten")
     shown = announced(nb)
     if shown and Path(shown["record_dir"]).name != folder.name:
         raise RecordError(f"the notebook ran as {Path(shown['record_dir']).name}, not {folder.name}: pass the matching --record-dir")
     check_complete(nb)
-    params = parameters_path(nb, notebook)
-    scrubber = run_scrubber(load_parameters(params).secrets() if params else ())
-    clean = nbformat.from_dict(scrub_notebook(dict(nb), scrubber))
+    params = parameters_path(nb)
+    scrubber = run_scrubber(_secrets(params) if params else ())
+    clean = nbformat.from_dict(scrub_notebook(dict(_without_run_data(nb)), scrubber))
     nbformat.write(clean, folder / records.NOTEBOOK)
     failed = records.failed_cell(clean)
     code = exit_code_for(failed["error"].split(":")[0]) if failed else ExitCode.OK

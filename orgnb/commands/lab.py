@@ -36,7 +36,7 @@ from orgnb.commands.runner import RunResult, patched_environ
 from orgnb.errors import ExitCode, LabError, ParameterError, ParameterProblem
 from orgnb.input.parameters import load_parameters
 from orgnb.sandbox import Sandbox
-from orgnb.switches import HEADLESS_ENV, LAB_PARAMETERS_ENV, REPORTS_ENV, notebooks_dir
+from orgnb.switches import HEADLESS_ENV, LAB_PARAMETERS_ENV, REPORTS_ENV, Switches
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCENARIO_PARAMETERS = {"brownfield": "parameters/brownfield.yaml", "greenfield": "parameters/example.yaml"}
@@ -176,7 +176,7 @@ class Lab:
         self.options = options
         self.parameters = options.parameters()
         load_parameters(self.parameters)  # a mistake stops here, before anything starts
-        self.notebooks = (options.notebooks or notebooks_dir()).resolve()
+        self.notebooks = (options.notebooks or Switches.read().notebooks).resolve()
         self.state = options.state_dir.resolve() if options.state_dir else Path(tempfile.mkdtemp(prefix="orgnb-lab-"))
         self.reports = self.state / "reports"
         self.log = self.state / "jupyterlab.log"

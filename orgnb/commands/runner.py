@@ -27,7 +27,7 @@ from orgnb.evidence.redact import Scrubber, run_scrubber, scrub_notebook
 from orgnb.evidence.stops import Stop, read_stops, stop_lines
 from orgnb.input.parameters import load_parameters
 from orgnb.phases.registry import phase_info
-from orgnb.switches import HEADLESS_ENV, Switches, notebooks_dir
+from orgnb.switches import HEADLESS_ENV, Switches
 
 if TYPE_CHECKING:
     from traitlets.config import Config
@@ -214,7 +214,7 @@ def run_phase(
         )
     params_path = Path(parameters_file).resolve()
     secrets = load_parameters(params_path).secrets()
-    notebook = notebooks_dir() / info.notebook
+    notebook = Switches.read().notebooks / info.notebook
     extra = dict(notebook_parameters or {})
     _check_notebook_parameters(notebook, extra)
     record_dir = records.new_record_dir((reports_dir or Switches.read().reports()).resolve(), info.name)

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +57,18 @@ class Interrupted:
     steps: tuple[str, ...]
 
 
+def _fact(entry: Mapping[str, Any], targets: Mapping[str, str], record: str) -> Fact | None:
+    """The fact an entry holds: a `fact` entry of a kind this kit knows, or a leave journaled before facts existed
+    (its `done` result held `left_at`; the account is its step's target)."""
+    if entry["event"] == FACT_EVENT:
+        return Fact.from_entry(entry, record) if entry.get("kind") in set(FactKind) else None
+    result = entry.get("result") if entry["event"] == "done" else None
+    if isinstance(result, dict) and "left_at" in result and entry.get("step") in targets:
+        left = datetime.fromisoformat(str(result["left_at"]))
+        return Fact(FactKind.LEFT_ORGANIZATION, targets[entry["step"]], str(result.get("left_org", "")), left, record)
+    return None
+
+
 def _journals(reports_dir: Path, phase: str = "*") -> list[Journal]:
     """The journals of the records under `reports_dir` (of `phase`, when given), oldest first."""
     paths = sorted(reports_dir.glob(f"*-{phase}/journal.jsonl"))
@@ -70,13 +81,19 @@ class History:
 
     reports_dir: Path | None
 
-    @cached_property
+    @property
     def facts(self) -> tuple[Fact, ...]:
-        """Every fact journaled by the records under the folder, oldest first."""
-        if self.reports_dir is None:
-            return ()
-        journals = _journals(self.reports_dir)
-        return tuple(Fact.from_entry(e, j.run_id) for j in journals for e in j.entries() if e["event"] == FACT_EVENT)
+        """Every fact journaled by the records under the folder, oldest first (read afresh: a run's apply adds its own)."""
+        found: list[Fact] = []
+        for journal in _journals(self.reports_dir) if self.reports_dir is not None else ():
+            targets: dict[str, str] = {}
+            for entry in journal.entries():
+                if entry["event"] == "begin":
+                    targets[entry["step"]] = entry.get("target", "")
+                fact = _fact(entry, targets, journal.run_id)
+                if fact is not None:
+                    found.append(fact)
+        return tuple(found)
 
     def latest(self, kind: FactKind) -> dict[str, Fact]:
         """The newest fact of `kind` for each subject."""

@@ -14,7 +14,7 @@ from orgnb.evidence.redact import Scrubber, redact, run_scrubber
 
 # What a step's milestones between begin and done record (a CreateAccount request and its state, a move), shown in
 # the table's detail column.
-MILESTONE_FIELDS = ("request_id", "state", "account_id", "ou")
+MILESTONE_FIELDS = ("request_id", "state", "account_id", "ou", "kind", "subject", "organization", "at")  # "at": a fact's time
 
 
 class Journal:

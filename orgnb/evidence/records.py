@@ -95,7 +95,7 @@ def now_iso() -> str:
 
 def kit_commit() -> dict[str, Any] | None:
     """The git commit of the orgnb source in use (and whether it had local changes), None outside a git checkout."""
-    source = Path(__file__).resolve().parent
+    source = Path(__file__).resolve().parents[1]  # the orgnb package folder
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=10, check=True)
         dirty = subprocess.run(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from orgnb.aws.inventory import Inventory
 
@@ -23,16 +23,29 @@ Reader = Callable[["AwsContext", "Parameters", Inventory], Inv]
 Planner = Callable[["Parameters", Inv], "Plan"]
 
 
+class Collected(Protocol):
+    """What a read-only phase collects: at least the common inventory (its record names the caller from it)."""
+
+    @property
+    def inventory(self) -> Inventory:
+        """The common inventory, read as part of the collection."""
+        ...
+
+
+Collector = Callable[["AwsContext", "Parameters"], Any]  # returns a Collected (the audit's AuditInventory)
+
+
 @dataclass(frozen=True)
 class Phase(Generic[Inv]):
-    """One phase of the runbook. A phase without a planner (the audit) only reads; its executors register
-    themselves with `orgnb.engine.apply` when its module is imported."""
+    """One phase of the runbook. A phase without a planner (the audit) only reads, with its collector; a planning
+    phase's executors register themselves with `orgnb.engine.apply` when its module is imported."""
 
     number: int
     name: str
     purpose: str
     planner: Planner[Inv] | None = None
     reader: Reader[Inv] | None = None  # None: the phase plans from the common inventory
+    collector: Collector | None = None  # a read-only phase's one read (PhaseRun.collect)
     implemented: bool = True
 
     @property

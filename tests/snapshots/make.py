@@ -16,10 +16,10 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
+from orgnb.commands.rehearsal import sandboxed
+from orgnb.commands.runner import patched_environ
 from orgnb.phases.registry import PHASES
-from orgnb.rehearsal import sandboxed
-from orgnb.runner import patched_environ
-from orgnb.switches import HEADLESS_ENV, notebooks_dir
+from orgnb.switches import HEADLESS_ENV, REPORTS_ENV, Switches
 from tests.estates import prepare
 
 HERE = Path(__file__).resolve().parent
@@ -31,14 +31,14 @@ def make_snapshots() -> list[Path]:
     """Write one executed notebook per implemented phase, each from its own starting estate; returns their paths."""
     written = []
     reports = tempfile.mkdtemp(prefix="orgnb-snapshots-")
-    with sandboxed(SCENARIO) as sandbox, patched_environ({HEADLESS_ENV: "1", "ORGNB_REPORTS_DIR": reports}):
+    with sandboxed(SCENARIO) as sandbox, patched_environ({HEADLESS_ENV: "1", REPORTS_ENV: reports}):
         for phase in (p for p in PHASES if p.implemented):
             sandbox.reset(SCENARIO)
             prepare(phase.name)
             target = HERE / phase.notebook
             try:
                 papermill.execute_notebook(
-                    str(notebooks_dir() / phase.notebook),
+                    str(Switches.read().notebooks / phase.notebook),
                     str(target),
                     parameters=PARAMETERS,
                     cwd=str(HERE),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from orgnb.aws.capacity import check_account_quota, read_account_quota
+from orgnb.aws.capacity import QuotaInventory, check_account_quota, read_account_quota
 from orgnb.aws.inventory import Inventory
 from orgnb.aws.placement import OuResolver
 from orgnb.aws.session import AwsContext
@@ -103,7 +103,7 @@ def _account_steps(params: Parameters, inventory: Inventory) -> tuple[list[Step]
     return moves, creates, notes
 
 
-def plan_account_creation(params: Parameters, inventory: Inventory) -> Plan:
+def plan_account_creation(params: Parameters, inventory: QuotaInventory) -> Plan:
     """OUs to create (parents first), existing accounts to move, accounts to create; refused past the account quota."""
     if inventory.organization is None:
         raise PreflightRefused("there is no Organization yet: run phase 02 (organization-init) first")
@@ -141,4 +141,4 @@ def create_accounts(ctx: AwsContext, steps: Sequence[Step], log: StepLog) -> Non
     Pipeline(ctx, log, place, Progress(len(steps), log.headless), poll=POLL).run(steps)
 
 
-DEFINITION: Phase[Inventory] = Phase(4, PHASE, "OUs and member accounts from the plan", plan_account_creation, read_account_quota)
+DEFINITION: Phase[QuotaInventory] = Phase(4, PHASE, "OUs and member accounts from the plan", plan_account_creation, read_account_quota)

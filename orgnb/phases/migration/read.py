@@ -9,7 +9,8 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from orgnb.aws.capacity import account_quota
 from orgnb.aws.guards import profile_context
-from orgnb.aws.inventory import Inventory, caller_identity, describe_organization
+from orgnb.aws.inside import NotInside, Why, look_inside
+from orgnb.aws.inventory import Inventory
 from orgnb.aws.listing import listed
 from orgnb.aws.pathpolicies import PolicyType
 from orgnb.aws.policyrewrite import find_org_policies
@@ -45,12 +46,16 @@ def _origin(ctx: AwsContext, account_id: str) -> str:
 def _outside(base: AwsContext, common: dict[str, Any], spec: ExistingAccount, params: Parameters) -> MovingAccount:
     """An account outside the new organization, read from inside through its profile, and what moving it breaks
     (read through its old organization's management account)."""
-    ctx = profile_context(base, spec.profile or "")
-    caller = caller_identity(ctx)
-    if caller.account_id != spec.account_id:
-        return MovingAccount(**common, error=f"profile {spec.profile} acts in {caller.account_id}, not {spec.account_id}")
-    common["profile_arn"] = caller.arn
-    org = describe_organization(ctx)
+    try:
+        inside = look_inside(base, spec.account_id, spec.profile)
+    except NotInside as exc:
+        if exc.why == Why.NO_PROFILE:
+            return MovingAccount(**common, error="no profile: it is seen from the new organization only")
+        return MovingAccount(
+            **common, error=exc.cause if exc.why == Why.ELSEWHERE else f"cannot read it through {spec.profile}: {exc.cause}"
+        )
+    ctx, org = inside.ctx, inside.organization
+    common["profile_arn"] = inside.caller.arn
     if org is None:
         return MovingAccount(**common)
     if org.management_account_id == spec.account_id:
@@ -84,8 +89,6 @@ def _read_one(base: AwsContext, field: str, spec: ExistingAccount, inventory: In
     try:
         if member is not None:
             return MovingAccount(**{**common, "origin": _origin(base, spec.account_id)}, joined=True, ou_path=member.ou_path)
-        if not spec.profile:
-            return MovingAccount(**common, error="no profile: it is seen from the new organization only")
         return _outside(base, common, spec, params)
     except UNREADABLE as exc:
         return MovingAccount(**common, error=f"cannot read it through {spec.profile}: {exc}")
@@ -123,4 +126,4 @@ def read_migration(ctx: AwsContext, params: Parameters, inventory: Inventory) ->
     new_org = inventory.organization.id if inventory.organization else ""
     moving = [_read_one(ctx, field, spec, inventory, params) for field, spec in params.existing_accounts()]
     moving = [_inside(ctx, m, new_org) for m in moving]
-    return replace(inventory.extended(MigrationInventory, migration=MigrationState(tuple(moving))), account_quota=account_quota(ctx))
+    return inventory.extended(MigrationInventory, migration=MigrationState(tuple(moving)), account_quota=account_quota(ctx))

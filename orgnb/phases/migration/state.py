@@ -8,7 +8,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from orgnb.aws.inventory import HandshakeRecord, Inventory
+from orgnb.aws.capacity import QuotaInventory
+from orgnb.aws.inventory import HandshakeRecord
 from orgnb.aws.policyrewrite import OrgPolicy
 from orgnb.aws.transfer_impact import ImpactItem
 from orgnb.input.parameters import ExistingAccount, Transfer
@@ -108,7 +109,7 @@ class MigrationState:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MigrationInventory(Inventory):
-    """The inventory plus every account to bring in (read from inside where a profile reaches it)."""
+class MigrationInventory(QuotaInventory):
+    """The inventory plus the account quota and every account to bring in (read from inside where a profile reaches it)."""
 
     migration: MigrationState

@@ -9,7 +9,9 @@ from orgnb.phases.preparation_audit.collect import AuditInventory, collect_audit
 from orgnb.phases.preparation_audit.findings import Finding, Findings, Severity, Status
 
 # read-only: no planner; the notebook collects (PhaseRun.collect) and judges
-DEFINITION: Phase[Any] = Phase(1, "preparation-audit", "read-only audit of identity, accounts, emails, root credentials, billing, capacity")
+DEFINITION: Phase[Any] = Phase(
+    1, "preparation-audit", "read-only audit of identity, accounts, emails, root credentials, billing, capacity", collector=collect_audit
+)
 
 __all__ = ["DEFINITION", "AuditInventory", "Finding", "Findings", "Severity", "Status", "collect_audit", "conclude_audit", "run_checks"]
 

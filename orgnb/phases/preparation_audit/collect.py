@@ -12,18 +12,16 @@ from functools import partial
 from typing import Any
 
 import pandas as pd
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError
 
 from orgnb.aws.capacity import AccountQuota, account_quota
-from orgnb.aws.guards import profile_context
+from orgnb.aws.inside import NotInside, Why, look_inside
 from orgnb.aws.inventory import (
     Account,
     Inventory,
     Organization,
     OrganizationalUnit,
-    caller_identity,
     collect_inventory,
-    describe_organization,
     walk_tree,
 )
 from orgnb.aws.listing import first
@@ -222,20 +220,13 @@ class MovingAccount:
 def inspect_moving_account(base: AwsContext, group: str, field: str, existing: ExistingAccount) -> MovingAccount:
     """Read one account to move from inside, through its own profile."""
     common: dict[str, Any] = {"field": field, "group": group, "account_id": existing.account_id, "profile": existing.profile}
-    if not existing.profile:
-        return MovingAccount(**common, error="no profile given: the audit cannot look inside")
     try:
-        ctx = profile_context(base, existing.profile)
-    except ProfileNotFound as exc:
-        return MovingAccount(**common, error=str(exc))
+        inside = look_inside(base, existing.account_id, existing.profile)
+    except NotInside as exc:
+        words = {Why.NO_PROFILE: "no profile given: the audit cannot look inside", Why.UNREADABLE: f"cannot read the account: {exc.cause}"}
+        return MovingAccount(**common, seen_as=exc.seen_as, error=words.get(exc.why, exc.cause))
+    ctx, seen_as, org = inside.ctx, inside.caller.account_id, inside.organization
     unreadable: list[str] = []
-    try:
-        seen_as = caller_identity(ctx).account_id
-        org = describe_organization(ctx)
-    except (ClientError, BotoCoreError) as exc:
-        return MovingAccount(**common, error=f"cannot read the account: {exc}")
-    if seen_as != existing.account_id:
-        return MovingAccount(**common, seen_as=seen_as, error=f"profile {existing.profile} acts in {seen_as}, not {existing.account_id}")
     is_mgmt = org is not None and org.management_account_id == seen_as
     features = _attempt(lambda: read_org_features(ctx, org), unreadable, "organization features") if org is not None and is_mgmt else None
     census = resource_census(ctx, seen_as) if group == "old_managements" or is_mgmt else None

@@ -9,14 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from orgnb.verdict import Status
 
-class Status(StrEnum):
-    """How a check came out; MANUAL waits for a person's attestation."""
-
-    PASS = "PASS"
-    WARN = "WARN"
-    FAIL = "FAIL"
-    MANUAL = "MANUAL"
+__all__ = ["CHECKS", "Check", "Finding", "Findings", "Severity", "Status", "check"]
 
 
 class Severity(StrEnum):
