@@ -22,6 +22,7 @@ from orgnb.errors import (
     StepFailed,
 )
 from orgnb.phases.account_creation import planned_accounts
+from orgnb.phases.guardrails import effective_scps, guardrail_diffs, policies_frame, policy_tree
 from orgnb.phases.member_initialization import final_inventory, organization_summary
 from orgnb.phases.migration import invitations_frame, policy_diffs, preflight_checklist, standalone_windows, transfer_impact_frame
 from orgnb.phases.preparation_audit import conclude_audit, run_checks
@@ -45,11 +46,15 @@ __all__ = [
     "StepFailed",
     "account_browser",
     "conclude_audit",
+    "effective_scps",
     "final_inventory",
+    "guardrail_diffs",
     "invitations_frame",
     "organization_summary",
     "planned_accounts",
+    "policies_frame",
     "policy_diffs",
+    "policy_tree",
     "preconditions",
     "preflight_checklist",
     "run_checks",

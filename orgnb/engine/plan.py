@@ -42,6 +42,12 @@ class Action(StrEnum):
     REPOINT_MEMBER_ROLE = "iam:UpdateAssumeRolePolicy (inside the account)"
     START_PRIMARY_EMAIL = "account:StartPrimaryEmailUpdate"
     ACCEPT_PRIMARY_EMAIL = "account:AcceptPrimaryEmailUpdate"
+    ENABLE_POLICY_TYPE = "organizations:EnablePolicyType"
+    CREATE_POLICY = "organizations:CreatePolicy"
+    UPDATE_POLICY = "organizations:UpdatePolicy"
+    ATTACH_POLICY = "organizations:AttachPolicy"
+    DETACH_POLICY = "organizations:DetachPolicy"
+    REGISTER_DELEGATED_ADMINISTRATOR = "organizations:RegisterDelegatedAdministrator"
 
 
 @dataclass(frozen=True)

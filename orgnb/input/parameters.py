@@ -7,85 +7,36 @@ field and the fix.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError, model_validator
 
 from orgnb.errors import ParameterError, ParameterProblem
 from orgnb.input import awsrules
+from orgnb.input.fields import (
+    SECRET,
+    AccountId,
+    AccountName,
+    AlternateContactEmail,
+    Domain,
+    Email,
+    OuPath,
+    Region,
+    Slug,
+    StrictModel,
+    Text,
+    invalid,
+)
+from orgnb.input.guardrails import GuardrailsParams, with_policy_files
 from orgnb.input.yamlread import Duplicate, DuplicateKeyError, field_path, load_yaml
 
 # Account Management requires StateOrRegion for these countries.
 STATE_REQUIRED_COUNTRIES = frozenset({"US", "CA", "GB", "DE", "JP", "IN", "BR"})
-
-
-def _invalid(message: str, fix: str) -> PydanticCustomError:
-    return PydanticCustomError("orgnb_invalid", "{message}", {"message": message, "fix": fix})
-
-
-def _account_id(value: Any) -> str:
-    if isinstance(value, bool) or isinstance(value, (int, float)):
-        raise _invalid(
-            f"account id {value!r} is a number, not a string (YAML and -p read unquoted digits as numbers and drop leading zeros)",
-            "quote it: '012345678901'",
-        )
-    if not isinstance(value, str) or not awsrules.is_account_id(value):
-        raise _invalid(f"{value!r} is not a 12-digit account id", "write the account id as 12 digits in quotes")
-    return value
-
-
-def _rule(problems_of: Callable[[str], list[str]], what: str, fix: str) -> Callable[[str], str]:
-    """A field validator: `value` unchanged when `problems_of` finds nothing, else every problem, named, with the fix."""
-
-    def check(value: str) -> str:
-        problems = problems_of(value)
-        if problems:
-            raise _invalid(f"{what} {value!r} " + "; ".join(problems), fix)
-        return value
-
-    return check
-
-
-_email = _rule(awsrules.email_problems, "email", "use an address AWS accepts, e.g. aws+name@example.com")
-_alternate_contact_email = _rule(awsrules.alternate_contact_email_problems, "email", "use an address such as security@example.com")
-_domain = _rule(
-    awsrules.domain_problems,
-    "domain",
-    "write a domain such as example.com: labels of 1-63 letters, digits or '-' (not at either end), joined by single dots",
-)
-_account_name = _rule(awsrules.account_name_problems, "account name", "use 1-50 printable ASCII characters without < or >")
-_ou_path = _rule(awsrules.ou_path_problems, "OU path", "write OU names from the root down, e.g. Workloads/Prod")
-
-
-AccountId = Annotated[str, BeforeValidator(_account_id), Field(json_schema_extra={"pattern": r"^\d{12}$"})]
-Email = Annotated[str, Field(min_length=1), AfterValidator(_email)]
-AlternateContactEmail = Annotated[Email, AfterValidator(_alternate_contact_email)]
-Domain = Annotated[
-    str,
-    AfterValidator(_domain),
-    Field(json_schema_extra={"pattern": awsrules.DOMAIN_PATTERN, "maxLength": awsrules.DOMAIN_MAX_LENGTH, "minLength": 1}),
-]
-AccountName = Annotated[str, Field(min_length=1), AfterValidator(_account_name)]
-OuPath = Annotated[str, Field(min_length=1), AfterValidator(_ou_path)]
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
-Region = Annotated[str, Field(pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d$")]
-Text = Annotated[str, Field(min_length=1, max_length=256)]
-
-
-# JSON Schema's mark for a value that is written and never read back: orgnb keeps every such value out of its records.
-SECRET: dict[str, Any] = {"writeOnly": True}
-
-
-class StrictModel(BaseModel):
-    """Base of every parameters section: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
 class ManualId(StrEnum):
@@ -180,7 +131,7 @@ class RootAccessParams(StrictModel):
     @model_validator(mode="after")
     def _deletion_needs_management(self) -> RootAccessParams:
         if self.delete_member_root_credentials and not self.credentials_management:
-            raise _invalid(
+            raise invalid(
                 "delete_member_root_credentials needs credentials_management (AssumeRoot can only delete through it)",
                 "set credentials_management: true, or delete_member_root_credentials: false",
             )
@@ -204,7 +155,7 @@ class ContactInformation(StrictModel):
     @model_validator(mode="after")
     def _state_where_required(self) -> ContactInformation:
         if self.country_code in STATE_REQUIRED_COUNTRIES and not self.state_or_region:
-            raise _invalid(f"country {self.country_code} needs state_or_region", "add state_or_region (e.g. WA)")
+            raise invalid(f"country {self.country_code} needs state_or_region", "add state_or_region (e.g. WA)")
         return self
 
     def to_wire(self) -> dict[str, str]:
@@ -262,6 +213,7 @@ class Parameters(StrictModel):
     )
     root_access: RootAccessParams = Field(default_factory=RootAccessParams)
     contacts: ContactsParams = Field(default_factory=ContactsParams)
+    guardrails: GuardrailsParams = Field(default_factory=GuardrailsParams)
     attestations: dict[ManualId, Attestation] = Field(default_factory=dict, description="MANUAL items attested")
     confirm_irreversible: list[AccountId] = Field(default_factory=list, description="account ids whose irreversible steps may be applied")
 
@@ -395,4 +347,8 @@ def load_parameters(path: str | Path) -> Parameters:
         raise ParameterError(
             [ParameterProblem("parameters_file", f"{path} is not UTF-8 text ({exc.reason})", "save it as UTF-8")]
         ) from None
-    return validate_parameters(data if data is not None else {}, source=str(path))
+    params = validate_parameters(data if data is not None else {}, source=str(path))
+    guardrails, problems = with_policy_files(params.guardrails, path.resolve().parent)
+    if problems:
+        raise ParameterError(problems, str(path))
+    return params.model_copy(update={"guardrails": guardrails})

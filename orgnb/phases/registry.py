@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orgnb.errors import ParameterError, ParameterProblem
-from orgnb.phases import account_creation, member_initialization, migration, organization_init, root_centralization
+from orgnb.phases import account_creation, guardrails, member_initialization, migration, organization_init, root_centralization
 from orgnb.phases import preparation_audit as audit
 from orgnb.phases.phase import Phase
 
@@ -16,6 +16,7 @@ PHASES: tuple[Phase[Any], ...] = (
     account_creation.DEFINITION,
     migration.DEFINITION,
     member_initialization.DEFINITION,
+    guardrails.DEFINITION,
 )
 
 

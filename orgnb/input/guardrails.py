@@ -1,0 +1,134 @@
+"""Phase 07's parameters: the policy baseline the kit ships, custom policies, FullAWSAccess, delegated administrators.
+
+Every baseline policy can be turned off, and its content replaced by a file (`replace`); custom policies name a file
+and their targets: `root`, an OU path (`Workloads/Prod`) or an account id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from orgnb.errors import ParameterProblem
+from orgnb.input.fields import AccountId, OuPath, Region, StrictModel, invalid
+
+ROOT_TARGET = "root"
+# An IAM action as policies write it: service prefix, colon, action name (wildcards allowed).
+_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
+# Organizations CreatePolicy's Name: 1-128 characters (botocore's model: "[\s\S]*"); the kit keeps to a portable subset.
+_POLICY_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._+=@-]{0,127}$"
+# botocore's ServicePrincipal pattern for RegisterDelegatedAdministrator.
+_SERVICE_PRINCIPAL = r"^[\w+=,.@-]*$"
+
+
+def _target(value: str) -> str:
+    if value == ROOT_TARGET or re.fullmatch(r"\d{12}", value):
+        return value
+    if value.startswith("/") or value.endswith("/") or "//" in value or not value.strip():
+        raise invalid(f"target {value!r} is not root, an account id or an OU path", "write root, '123456789012' or Workloads/Prod")
+    return value
+
+
+def _action(value: str) -> str:
+    if not _ACTION.match(value):
+        raise invalid(f"{value!r} is not an IAM action", "write it as service:Action, e.g. s3:GetObject or iam:*")
+    return value
+
+
+Target = Annotated[str, Field(min_length=1), AfterValidator(_target)]
+Action = Annotated[str, AfterValidator(_action)]
+PolicyName = Annotated[str, Field(pattern=_POLICY_NAME)]
+
+
+class PolicyKind(StrEnum):
+    """The policy types phase 07 manages (Organizations' PolicyType)."""
+
+    SCP = "SERVICE_CONTROL_POLICY"
+    RCP = "RESOURCE_CONTROL_POLICY"
+    AI_OPT_OUT = "AISERVICES_OPT_OUT_POLICY"
+
+
+class Baseline(StrEnum):
+    """The policies the kit ships (orgnb/phases/guardrails/policies/<name>.json)."""
+
+    DENY_LEAVE = "deny-leave"
+    DENY_ROOT_USER = "deny-root-user"
+    PROTECT_MEMBER_ROLE = "protect-member-role"
+    ALLOWED_REGIONS = "allowed-regions"
+    REQUIRE_TLS = "require-tls"
+    AI_OPT_OUT = "ai-opt-out"
+
+
+class BaselineParams(StrictModel):
+    """Which of the shipped policies to attach (the first three are on unless turned off)."""
+
+    deny_leave: bool = Field(True, description="deny LeaveOrganization to every member outside the transition OU")
+    transition_ou: OuPath = Field("Transition", description="the OU whose accounts may leave (created when missing)")
+    deny_root_user: bool = Field(True, description="deny member root users, except in AssumeRoot sessions")
+    protect_member_role: bool = Field(True, description="deny changes to OrganizationAccountAccessRole except by the role itself")
+    allowed_regions: list[Region] = Field(default_factory=list, description="deny requests outside these regions (off when empty)")
+    require_tls: bool = Field(False, description="an RCP denying requests without TLS to the resources RCPs cover")
+    ai_opt_out: bool = Field(False, description="opt every account out of AI services' use of its content")
+    replace: dict[Baseline, str] = Field(default_factory=dict, description="a shipped policy's content replaced by a JSON file")
+
+
+class CustomPolicy(StrictModel):
+    """A policy of the organization's own, from a file, attached where the parameters say."""
+
+    name: PolicyName
+    file: str = Field(min_length=1, description="the policy document (JSON), relative to the parameters file")
+    type: PolicyKind = PolicyKind.SCP
+    targets: list[Target] = Field(min_length=1)
+    description: str = Field("", max_length=512)
+
+
+class GuardrailsParams(StrictModel):
+    """Phase 07: the organization's policy baseline, previewed against the kit's own operations before any write."""
+
+    baseline: BaselineParams = Field(default_factory=BaselineParams)
+    custom: list[CustomPolicy] = Field(default_factory=list)
+    detach_full_aws_access: list[Target] = Field(
+        default_factory=list, description="targets FullAWSAccess is detached from (never the root while nothing else allows)"
+    )
+    delegated_administrators: dict[Annotated[str, Field(pattern=_SERVICE_PRINCIPAL)], AccountId] = Field(
+        default_factory=dict, description="service principal: the member account that administers it"
+    )
+    extra_actions: list[Action] = Field(default_factory=list, description="actions of your own (a CI role's) the preview checks")
+    acknowledged: list[str] = Field(
+        default_factory=list, description="preview denials accepted, by the id the plan shows (policy/action/principal)"
+    )
+
+
+def _policy_file_problem(path: Path, field: str) -> ParameterProblem | None:
+    """What is wrong with a policy file, if anything: it must be a JSON object."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ParameterProblem(field, f"{path} does not exist", "give the path of a JSON policy file, relative to the parameters file")
+    except (OSError, ValueError) as exc:
+        return ParameterProblem(field, f"{path} is not a readable JSON policy ({exc})", "fix the file: a JSON policy document")
+    if not isinstance(document, dict):
+        return ParameterProblem(field, f"{path} holds no JSON object", 'write a policy document: {"Version": "2012-10-17", ...}')
+    return None
+
+
+def with_policy_files(guardrails: GuardrailsParams, folder: Path) -> tuple[GuardrailsParams, list[ParameterProblem]]:
+    """The section with every policy file made absolute (relative ones are the parameters file's `folder`'s), and the
+    problems of the files that are missing or not JSON policies."""
+    problems: list[ParameterProblem] = []
+
+    def resolve(name: str, field: str) -> str:
+        path = Path(name) if Path(name).is_absolute() else folder / name
+        problem = _policy_file_problem(path, field)
+        problems.extend([problem] if problem else [])
+        return str(path.resolve())
+
+    custom = [c.model_copy(update={"file": resolve(c.file, f"guardrails.custom[{i}].file")}) for i, c in enumerate(guardrails.custom)]
+    replaced = {k: resolve(v, f"guardrails.baseline.replace.{k.value}") for k, v in guardrails.baseline.replace.items()}
+    baseline = guardrails.baseline.model_copy(update={"replace": replaced})
+    return guardrails.model_copy(update={"custom": custom, "baseline": baseline}), problems

@@ -1,0 +1,99 @@
+"""Phase 07's writes. Each finds its policy by name and its target by the name the plan gives (root, OU path,
+account id) when it runs, and treats AWS's "already so" answer as done, so a run killed between the write and its
+journal entry resumes without a second write."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orgnb.aws.listing import listed
+from orgnb.aws.placement import OuResolver
+from orgnb.aws.session import AwsContext
+from orgnb.engine.apply import executor
+from orgnb.engine.plan import Action, Step
+from orgnb.input.guardrails import ROOT_TARGET
+
+
+def _already(exc: ClientError, *codes: str) -> bool:
+    return exc.response["Error"]["Code"] in codes
+
+
+def _policy_id(ctx: AwsContext, name: str, kind: str) -> str:
+    found = [p["Id"] for p in listed(ctx.client("organizations"), "list_policies", "Policies", Filter=kind) if p["Name"] == name]
+    if not found:
+        raise LookupError(f"no {kind} called {name}: run the phase again to create it")
+    return str(found[0])
+
+
+def _target_id(ctx: AwsContext, target: str) -> str:
+    resolver = OuResolver(ctx)
+    if target == ROOT_TARGET:
+        return resolver.root_id()
+    return target if target.isdigit() else resolver.id_for(target)
+
+
+@executor(Action.ENABLE_POLICY_TYPE)
+def _enable_policy_type(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    try:
+        ctx.client("organizations").enable_policy_type(RootId=OuResolver(ctx).root_id(), PolicyType=step.params["PolicyType"])
+    except ClientError as exc:
+        if not _already(exc, "PolicyTypeAlreadyEnabledException"):
+            raise
+    return {"policy_type": step.params["PolicyType"]}
+
+
+@executor(Action.CREATE_POLICY)
+def _create_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    p = step.params
+    try:
+        made = ctx.client("organizations").create_policy(Content=p["Content"], Description=p["Description"], Name=p["Name"], Type=p["Type"])
+        return {"policy_id": made["Policy"]["PolicySummary"]["Id"]}
+    except ClientError as exc:
+        if not _already(exc, "DuplicatePolicyException"):
+            raise
+    return {"policy_id": _policy_id(ctx, p["Name"], p["Type"])}
+
+
+@executor(Action.UPDATE_POLICY)
+def _update_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    policy_id = _policy_id(ctx, step.params["Name"], step.params["Type"])
+    ctx.client("organizations").update_policy(PolicyId=policy_id, Content=step.params["Content"])
+    return {"policy_id": policy_id}
+
+
+@executor(Action.ATTACH_POLICY)
+def _attach_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    policy_id = _policy_id(ctx, step.params["Name"], step.params["Type"])
+    target_id = _target_id(ctx, step.params["Target"])
+    try:
+        ctx.client("organizations").attach_policy(PolicyId=policy_id, TargetId=target_id)
+    except ClientError as exc:
+        if not _already(exc, "DuplicatePolicyAttachmentException"):
+            raise
+    return {"policy_id": policy_id, "target_id": target_id}
+
+
+@executor(Action.DETACH_POLICY)
+def _detach_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    policy_id = _policy_id(ctx, step.params["Name"], step.params["Type"])
+    target_id = _target_id(ctx, step.params["Target"])
+    try:
+        ctx.client("organizations").detach_policy(PolicyId=policy_id, TargetId=target_id)
+    except ClientError as exc:
+        if not _already(exc, "PolicyNotAttachedException"):
+            raise
+    return {"policy_id": policy_id, "target_id": target_id}
+
+
+@executor(Action.REGISTER_DELEGATED_ADMINISTRATOR)
+def _register_delegated_administrator(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    p = step.params
+    try:
+        ctx.client("organizations").register_delegated_administrator(AccountId=p["AccountId"], ServicePrincipal=p["ServicePrincipal"])
+    except ClientError as exc:
+        if not _already(exc, "AccountAlreadyRegisteredException"):
+            raise
+    return {"account_id": p["AccountId"], "service_principal": p["ServicePrincipal"]}
