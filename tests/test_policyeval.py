@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from orgnb.sandbox.policyeval import Effect, Request, arn_match, condition_holds, evaluate, glob_match, parse, unsupported
+from orgnb.aws.policyeval import Effect, Request, arn_match, condition_holds, evaluate, glob_match, parse, unsupported
 
 ORG_PATH = ("o-abc123/r-ab12/ou-ab12-11111111/",)
 CONTEXT = {

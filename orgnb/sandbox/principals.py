@@ -22,8 +22,8 @@ from typing import Any
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 
+from orgnb.aws.policyeval import Value
 from orgnb.sandbox import registry, rootaccess, state
-from orgnb.sandbox.policyeval import Value
 
 SETTINGS = state.settings(
     {"assumed_root_principal_type": "Account"}, assumed_root_principal_type=state.Field("assumed_root_principal_type", str)

@@ -19,9 +19,10 @@ from typing import Any
 
 from moto.organizations.models import OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import policyeval, principals, registry
+from orgnb.aws import policyeval
+from orgnb.aws.policyeval import Effect, Request, Value
+from orgnb.sandbox import principals, registry
 from orgnb.sandbox.exceptions import PolicyNotEvaluable
-from orgnb.sandbox.policyeval import Effect, Request, Value
 from orgnb.sandbox.principals import Principal
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"

@@ -1,5 +1,8 @@
 """The IAM policy language as far as SCPs and role trust policies use it: a pure evaluator (no HTTP, no moto).
 
+One evaluator for both sides: the sandbox enforces SCPs and trust policies with it, and the kit's guardrails
+preview (phase 07) judges planned SCPs with it, so the two cannot disagree.
+
 Sources (IAM User Guide): "IAM JSON policy elements" (Effect, Action/NotAction, Resource/NotResource, Principal,
 Condition), "Condition operators" (a key absent from the request context makes a condition false, except for
 negated operators, which are then true, `...IfExists`, true, and `Null`), "Condition keys with multiple values"
@@ -9,7 +12,7 @@ negated operators, which are then true, `...IfExists`, true, and `Null`), "Condi
 What the evaluator cannot evaluate, `unsupported` names, so callers refuse a document instead of silently deciding
 it differently from AWS. Two choices of its own, documented where they apply:
 - a request whose resource the caller cannot name (`Request.resource` None) is taken to match a statement with a
-  specific Resource (or any NotResource) when the statement denies, and not when it allows: the sandbox errs
+  specific Resource (or any NotResource) when the statement denies, and not when it allows: the evaluator errs
   towards refusing;
 - a multivalued context key (aws:PrincipalOrgPaths) under an operator without ForAnyValue/ForAllValues is matched
   as ForAnyValue (negated operators: no value may match).
