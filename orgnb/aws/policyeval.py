@@ -277,6 +277,8 @@ def unsupported(content: str, principal: bool = False) -> list[str]:
 
 # --- The request context of a principal, and SCPs over a member account's path
 
+# STS API reference, GetCallerIdentity: "No permissions are required to perform this operation", even under a Deny.
+SCP_EXEMPT_ACTIONS = frozenset({"sts:GetCallerIdentity"})
 ROOT_PRINCIPAL_TYPE = "Account"  # aws:PrincipalType of the root user ("AWS global condition context keys")
 DENY_ALL: Mapping[str, Any] = {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
 

@@ -27,7 +27,6 @@ from orgnb.sandbox.exceptions import PolicyNotEvaluable
 from orgnb.sandbox.principals import Principal
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
-EXEMPT_ACTIONS = frozenset({"sts:GetCallerIdentity"})
 
 
 def in_scope(account_id: str) -> bool:
@@ -72,7 +71,7 @@ def refusal(principal: Principal, action: str, resource: str | None, context: Ma
 
     `resource` None: the sandbox cannot name the request's resource (policyeval explains how statements then match).
     """
-    if principal.service_linked or action in EXEMPT_ACTIONS:
+    if principal.service_linked or action in policyeval.SCP_EXEMPT_ACTIONS:
         return None
     path = levels(principal.account_id)
     if path is None:
