@@ -79,7 +79,7 @@ def test_a_custom_scp_denying_iam_names_the_policy_statement_and_the_kit_operati
     )
     assert root_task in denials
     assert root_task.sentence() == (
-        "SCP no-iam (statement NoIam, attached to Workloads) denies iam:DeleteLoginProfile to root-session in 444455556666 "
+        "SCP no-iam (statement NoIam, attached to Workloads) denies iam:DeleteLoginProfile to a root session in 444455556666 "
         "(Workloads/Prod), used by phase member-initialization"
     )
     assert ("iam:GetRole", PrincipalKind.MEMBER_ROLE, "member-initialization") in {(d.action, d.principal, d.phase) for d in denials}

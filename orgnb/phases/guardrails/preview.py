@@ -71,7 +71,18 @@ class PrincipalKind(StrEnum):
     ACCOUNT_PROFILE = ACCOUNT_PROFILE_SCOPE  # a moved account's own profile
     LISTED = "listed"  # an action the parameters list (a CI role's), by a generic principal of the account
 
+    @property
+    def phrase(self) -> str:
+        """The principal in a sentence: `a root session`."""
+        return _PHRASES[self]
 
+
+_PHRASES = {
+    PrincipalKind.MEMBER_ROLE: MEMBER_ROLE,
+    PrincipalKind.ROOT_SESSION: "a root session",
+    PrincipalKind.ACCOUNT_PROFILE: "the account's own profile",
+    PrincipalKind.LISTED: "a principal",
+}
 KIT_KINDS = (PrincipalKind.MEMBER_ROLE, PrincipalKind.ROOT_SESSION, PrincipalKind.ACCOUNT_PROFILE)
 # phase -> kind of principal -> IAM actions, as member_operations.json holds them
 MemberOperations = Mapping[str, Mapping[str, Sequence[str]]]
@@ -112,7 +123,7 @@ class Denial:
 
     def sentence(self) -> str:
         """The denial in one sentence, naming the policy, the statement and the operation it breaks."""
-        who = f"{self.principal.value} in {self.account_id} ({self.ou_path or ROOT})"
+        who = f"{self.principal.phrase} in {self.account_id} ({self.ou_path or ROOT})"
         by = f"phase {self.phase}" if self.phase else "the parameters' extra actions"
         if self.explicit:
             return f"SCP {self.policy} (statement {self.statement}, attached to {self.where}) denies {self.action} to {who}, used by {by}"
