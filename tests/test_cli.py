@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from orgnb.commands.policy import observed_operations, phase_operations
+from orgnb.commands.policy import observed_member_operations, observed_operations, phase_operations
+from orgnb.phases.guardrails.preview import member_operations
 from orgnb.phases.registry import PHASES
 from orgnb.sandbox import Sandbox
 from tests.conftest import GREENFIELD_STEPS
@@ -161,6 +162,10 @@ def test_rehearse_runs_the_implemented_phases_on_brownfield(tmp_path: Path) -> N
     # the committed policy data covers every call the management account made in the rehearsal
     committed = phase_operations()
     assert all(set(ops) <= set(committed[phase]) for phase, ops in observed_operations(tmp_path).items())
+    # and every action the kit performed inside members, by phase and principal (the guardrails preview judges these)
+    members = member_operations()
+    observed = observed_member_operations(tmp_path)
+    assert all(set(acts) <= set(members[phase][kind]) for phase, kinds in observed.items() for kind, acts in kinds.items())
     # one flipped byte, then one deleted record: verify names the place
     journal_04 = Path(records[3], "journal.jsonl")
     original = journal_04.read_bytes()

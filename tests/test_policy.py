@@ -9,6 +9,8 @@ import pytest
 
 from orgnb.cli import main
 from orgnb.commands.policy import iam_action, phase_operations, policy_for
+from orgnb.phases.guardrails.preview import KIT_KINDS, member_operations
+from orgnb.phases.registry import PHASES
 
 
 def test_every_phase_has_operations_and_they_map_to_iam_actions() -> None:
@@ -47,3 +49,15 @@ def test_cli_prints_and_writes_the_document(tmp_path: Path, capsys: pytest.Captu
 def test_unknown_phase_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "organisation-init"]) == 2
     assert "'organisation-init' is not a phase" in capsys.readouterr().err
+
+
+def test_member_operations_are_iam_actions_by_phase_and_principal() -> None:
+    data = member_operations()
+    assert set(data) <= {p.name for p in PHASES} and set(data) >= {"migration", "member-initialization"}
+    assert {kind for kinds in data.values() for kind in kinds} <= {k.value for k in KIT_KINDS}
+    assert {"iam:DeleteLoginProfile", "iam:DeactivateMFADevice"} <= set(data["member-initialization"]["root-session"])
+    assert "iam:UpdateAssumeRolePolicy" in data["migration"]["account-profile"]
+    actions = {a for kinds in data.values() for found in kinds.values() for a in found}
+    assert "s3:ListAllMyBuckets" in actions and "sso:ListInstances" in actions, "IAM action names, not SDK operations"
+    assert not any(a.startswith(("sso-admin:", "sts:GetCallerIdentity")) for a in actions)
+    assert all(found == sorted(set(found)) for kinds in data.values() for found in kinds.values())

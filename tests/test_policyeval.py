@@ -7,7 +7,20 @@ from typing import Any
 
 import pytest
 
-from orgnb.sandbox.policyeval import Effect, Request, arn_match, condition_holds, evaluate, glob_match, parse, unsupported
+from orgnb.aws.policyeval import (
+    Effect,
+    Request,
+    ScpRefusal,
+    arn_match,
+    condition_holds,
+    evaluate,
+    glob_match,
+    org_context,
+    parse,
+    principal_context,
+    scp_refusal,
+    unsupported,
+)
 
 ORG_PATH = ("o-abc123/r-ab12/ou-ab12-11111111/",)
 CONTEXT = {
@@ -203,3 +216,27 @@ def test_documents_that_are_not_policies() -> None:
     assert unsupported("not json") == ["a document that is not a JSON policy object"]
     with pytest.raises(ValueError):
         parse("[1]")
+
+
+ALLOW_ALL = doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+DENY_LEAVE = doc({"Sid": "DenyLeave", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"})
+
+
+def test_scps_refuse_on_any_deny_of_the_path_and_on_a_level_without_an_allow() -> None:
+    leave = Request("organizations:LeaveOrganization", None, CONTEXT)
+    root, ou, account = [("FullAWSAccess", ALLOW_ALL)], [("FullAWSAccess", ALLOW_ALL)], [("FullAWSAccess", ALLOW_ALL)]
+    assert scp_refusal([root, ou, account], leave) is None
+    assert scp_refusal([root, [*ou, ("deny-leave", DENY_LEAVE)], account], leave) == ScpRefusal(1, "deny-leave", "DenyLeave")
+    unnamed = doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}, {"Effect": "Deny", "Action": "organizations:*", "Resource": "*"})
+    assert scp_refusal([root, ou, [("mixed", unnamed)]], leave) == ScpRefusal(2, "mixed", "Statement[1]")
+    refused = scp_refusal([root, [], account], leave)
+    assert refused == ScpRefusal(1) and refused is not None and not refused.explicit, "no SCP at the OU allows"
+    assert scp_refusal([[("deny-leave", DENY_LEAVE)], [], account], leave) == ScpRefusal(0, "deny-leave", "DenyLeave"), "a deny wins"
+
+
+def test_the_keys_a_principal_brings() -> None:
+    session = principal_context("arn:aws:iam::444455556666:root", "444455556666", "Account", "444455556666", assumed_root=True)
+    assert session["aws:assumedroot"] == "true" and session["aws:principalarn"] == "arn:aws:iam::444455556666:root"
+    role = principal_context("arn:aws:iam::444455556666:role/x", "444455556666", "AssumedRole", "AROAX:orgnb")
+    assert "aws:assumedroot" not in role and "aws:username" not in role and role["aws:securetransport"] == "true"
+    assert org_context("o-abc123", ORG_PATH[0]) == {"aws:principalorgid": "o-abc123", "aws:principalorgpaths": ORG_PATH}

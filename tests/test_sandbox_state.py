@@ -34,7 +34,6 @@ CONSTANT_TABLES = {
     "org_api.NEW_HANDLERS": "Organizations operations moto lacks, by handler name",
     "orgrules.CHECKS": "each rule's check, by operation",
     "patches._ESSENTIAL_DATA": "a cache of moto's managed-policy documents, filled once: the same data in every reset",
-    "policyeval._OPERATORS": "condition operators",
     "rootaccess.TASK_POLICIES": "AssumeRoot's task policies",
     "scenarios._LEGACY_ADDRESS": "a scenario account's contact",
     "scenarios._FOUNDER": "a scenario account's contact",

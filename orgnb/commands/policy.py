@@ -2,8 +2,10 @@
 
 `phase_operations.json` lists, per phase, the AWS operations the management account's own credentials called
 during the rehearsal (the call counter's "caller" scope; calls made inside members, in root sessions or through
-the moved accounts' profiles use those principals' permissions, not the CI role's). `make policy-data` rebuilds it
-from a rehearsal's records, and a test fails when a rehearsal calls an operation the file does not list.
+the moved accounts' profiles use those principals' permissions, not the CI role's). Those member-side calls go to
+`member_operations.json` instead, as IAM actions per phase and kind of principal: phase 07's guardrails preview judges
+planned SCPs against them (`orgnb.phases.guardrails.preview`). `make policy-data` rebuilds both files from a
+rehearsal's records, and a test fails when a rehearsal calls an operation they do not list.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from orgnb.aws.session import CALLER, MEMBER_ROLE
 from orgnb.errors import ParameterError, ParameterProblem
 from orgnb.evidence.chain import chain_dirs, read_manifest, record_dirs
+from orgnb.phases.guardrails.preview import KIT_KINDS, MEMBER_OPERATIONS_PATH
 from orgnb.phases.registry import PHASES
 
 DATA_PATH = Path(__file__).resolve().parents[1] / "phase_operations.json"
@@ -83,19 +86,45 @@ def policy_for(phases: Iterable[str]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def observed_operations(reports_dir: Path) -> dict[str, list[str]]:
-    """Caller-scope operations per phase, read from the manifests of the records under `reports_dir`."""
-    seen: dict[str, set[str]] = {}
+def _scoped_operations(reports_dir: Path) -> dict[str, dict[str, set[str]]]:
+    """Operations per phase and call scope, read from the manifests of the records under `reports_dir`."""
+    seen: dict[str, dict[str, set[str]]] = {}
     for folder in chain_dirs(reports_dir):
         for record in record_dirs(folder):
             manifest = read_manifest(record)
             if manifest.get("phase"):
-                seen.setdefault(manifest["phase"], set()).update((manifest.get("operations") or {}).get(CALLER, {}))
-    return {phase: sorted(ops) for phase, ops in sorted(seen.items())}
+                scopes = seen.setdefault(manifest["phase"], {})
+                for scope, operations in (manifest.get("operations") or {}).items():
+                    scopes.setdefault(scope, set()).update(operations)
+    return seen
+
+
+def observed_operations(reports_dir: Path) -> dict[str, list[str]]:
+    """Caller-scope operations per phase, read from the manifests of the records under `reports_dir`."""
+    seen = _scoped_operations(reports_dir)
+    return {phase: sorted(scopes.get(CALLER, set())) for phase, scopes in sorted(seen.items())}
+
+
+def observed_member_operations(reports_dir: Path) -> dict[str, dict[str, list[str]]]:
+    """The IAM actions the kit performed inside member accounts, per phase and kind of principal (the call scopes of
+    `orgnb.aws.session`), read from the records under `reports_dir`; phases with none are left out."""
+    observed: dict[str, dict[str, list[str]]] = {}
+    for phase, scopes in sorted(_scoped_operations(reports_dir).items()):
+        kinds = {kind.value: sorted(set(filter(None, map(iam_action, scopes.get(kind.value, set()))))) for kind in KIT_KINDS}
+        kinds = {kind: actions for kind, actions in kinds.items() if actions}
+        if kinds:
+            observed[phase] = kinds
+    return observed
+
+
+def _write(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def write_phase_operations(reports_dir: Path) -> dict[str, list[str]]:
-    """Rebuild the committed data file from a rehearsal's records."""
+    """Rebuild the committed data files from a rehearsal's records: the caller's operations (returned) and the
+    member-side actions."""
     observed = observed_operations(reports_dir)
-    DATA_PATH.write_text(json.dumps(observed, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _write(DATA_PATH, observed)
+    _write(MEMBER_OPERATIONS_PATH, observed_member_operations(reports_dir))
     return observed

@@ -22,11 +22,13 @@ from typing import Any
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 
+from orgnb.aws import policyeval
+from orgnb.aws.policyeval import Value
 from orgnb.sandbox import registry, rootaccess, state
-from orgnb.sandbox.policyeval import Value
 
 SETTINGS = state.settings(
-    {"assumed_root_principal_type": "Account"}, assumed_root_principal_type=state.Field("assumed_root_principal_type", str)
+    {"assumed_root_principal_type": policyeval.ROOT_PRINCIPAL_TYPE},
+    assumed_root_principal_type=state.Field("assumed_root_principal_type", str),
 )
 SERVICE_ROLE_PATH = "/aws-service-role/"
 
@@ -36,7 +38,7 @@ class Kind(StrEnum):
 
     USER = "User"
     ROLE_SESSION = "AssumedRole"
-    ROOT = "Account"
+    ROOT = policyeval.ROOT_PRINCIPAL_TYPE
 
 
 @dataclass(frozen=True)
@@ -139,25 +141,16 @@ def _org_keys(account_id: str) -> dict[str, Value]:
     if backend is None or account is None:
         return {}
     path = "/".join([backend.org.id, *(c.id for c in registry.containers(backend, account))]) + "/"
-    return {"aws:principalorgid": backend.org.id, "aws:principalorgpaths": (path,)}
+    return policyeval.org_context(backend.org.id, path)
 
 
 def context(principal: Principal, region: str | None) -> dict[str, Value]:
-    """The condition keys a request by `principal` carries (lower-cased names), its organization's included."""
+    """The condition keys a request by `principal` carries (lower-cased names), its organization's included
+    (`policyeval.principal_context`, which the kit's guardrails preview uses too)."""
     kind = SETTINGS["assumed_root_principal_type"] if principal.assumed_root else principal.kind.value
-    keys: dict[str, Value] = {
-        "aws:principalarn": principal.principal_arn,
-        "aws:principalaccount": principal.account_id,
-        "aws:principaltype": kind,
-        "aws:userid": principal.userid,
-        "aws:principalisawsservice": "false",
-        "aws:viaawsservice": "false",
-        "aws:securetransport": "true",
-    }
-    if principal.username:
-        keys["aws:username"] = principal.username
-    if principal.assumed_root:
-        keys["aws:assumedroot"] = "true"
+    keys = policyeval.principal_context(
+        principal.principal_arn, principal.account_id, kind, principal.userid, principal.username, principal.assumed_root
+    )
     if region:
         keys["aws:requestedregion"] = region
     return keys | _org_keys(principal.account_id)

@@ -7,8 +7,9 @@ explicit Deny in any SCP on the account's path (the root, each OU from the top d
 does a level of the path where no attached SCP allows the action. STS API reference, GetCallerIdentity: "No
 permissions are required to perform this operation", even under an explicit deny, so it is never refused here.
 
-The rules are in `refusal`; the server calls it for every request (see authz), and `denial` answers the same
-question for code that has no request in hand. A document the evaluator cannot evaluate never gets attached: see
+The rule itself is `orgnb.aws.policyeval.scp_refusal`, shared with the kit's guardrails preview. `refusal` decides
+whether SCPs apply and words AWS's answer; the server calls it for every request (see authz), and `denial` answers
+the same question for code that has no request in hand. A document the evaluator cannot evaluate never gets attached: see
 `check_evaluable`, which AttachPolicy and UpdatePolicy run (installed by `install`).
 """
 
@@ -19,13 +20,13 @@ from typing import Any
 
 from moto.organizations.models import OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import policyeval, principals, registry
+from orgnb.aws import policyeval
+from orgnb.aws.policyeval import Request, Value
+from orgnb.sandbox import principals, registry
 from orgnb.sandbox.exceptions import PolicyNotEvaluable
-from orgnb.sandbox.policyeval import Effect, Request, Value
 from orgnb.sandbox.principals import Principal
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
-EXEMPT_ACTIONS = frozenset({"sts:GetCallerIdentity"})
 
 
 def in_scope(account_id: str) -> bool:
@@ -44,9 +45,16 @@ def _enabled(backend: OrganizationsBackend) -> bool:
     return any(t["Type"] == SCP_TYPE and t.get("Status") == "ENABLED" for t in types)
 
 
-def levels(account_id: str) -> list[list[str]] | None:
-    """The SCP documents attached at each level of the member's path (root first, the account last), or None when
-    SCPs do not apply to the account."""
+def _document(content: str) -> Mapping[str, Any]:
+    try:
+        return policyeval.parse(content)
+    except ValueError:  # never attached (check_evaluable); a bulk-seeded oddity denies rather than passes
+        return policyeval.DENY_ALL
+
+
+def levels(account_id: str) -> list[list[tuple[str, Mapping[str, Any]]]] | None:
+    """The SCPs (name, document) attached at each level of the member's path (root first, the account last), or None
+    when SCPs do not apply to the account."""
     if not in_scope(account_id):
         return None
     backend = organizations_backends[organizations_backends.master_accounts[account_id][0]]["aws"]
@@ -54,34 +62,27 @@ def levels(account_id: str) -> list[list[str]] | None:
     if account is None or not _enabled(backend):
         return None
     nodes = [*registry.containers(backend, account), account]
-    return [[p.content for p in node.attached_policies if p.type == SCP_TYPE] for node in nodes]
-
-
-def _verdict(content: str, request: Request) -> Effect | None:
-    try:
-        return policyeval.evaluate(policyeval.parse(content), request)
-    except ValueError:  # never attached (check_evaluable); a bulk-seeded oddity denies rather than passes
-        return Effect.DENY
+    return [[(p.name, _document(p.content)) for p in node.attached_policies if p.type == SCP_TYPE] for node in nodes]
 
 
 def refusal(principal: Principal, action: str, resource: str | None, context: Mapping[str, Value]) -> str | None:
-    """AccessDenied's message when the SCPs over `principal`'s account refuse `action`, else None.
+    """AccessDenied's message when the SCPs over `principal`'s account refuse `action`, else None (the rule is
+    `policyeval.scp_refusal`, which the kit's guardrails preview applies too).
 
     `resource` None: the sandbox cannot name the request's resource (policyeval explains how statements then match).
     """
-    if principal.service_linked or action in EXEMPT_ACTIONS:
+    if principal.service_linked or action in policyeval.SCP_EXEMPT_ACTIONS:
         return None
     path = levels(principal.account_id)
     if path is None:
         return None
-    request = Request(action, resource, context)
-    verdicts = [{_verdict(content, request) for content in level} for level in path]
+    refused = policyeval.scp_refusal(path, Request(action, resource, context))
+    if refused is None:
+        return None
     prefix = f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource or '*'}"
-    if any(Effect.DENY in level for level in verdicts):
+    if refused.explicit:
         return f"{prefix} with an explicit deny in a service control policy"
-    if any(Effect.ALLOW not in level for level in verdicts):
-        return f"{prefix} because no service control policy allows the {action} action"
-    return None
+    return f"{prefix} because no service control policy allows the {action} action"
 
 
 def denial(account_id: str, principal_arn: str, action: str) -> str | None:

@@ -22,9 +22,10 @@ from typing import Any
 from moto.iam.models import iam_backends
 from moto.sts.responses import TokenResponse
 
-from orgnb.sandbox import iam_api, policyeval, principals
+from orgnb.aws import policyeval
+from orgnb.aws.policyeval import Effect, Request
+from orgnb.sandbox import iam_api, principals
 from orgnb.sandbox.exceptions import QueryError
-from orgnb.sandbox.policyeval import Effect, Request
 from orgnb.sandbox.principals import Principal
 
 ACTION = "sts:AssumeRole"

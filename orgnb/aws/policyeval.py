@@ -1,15 +1,21 @@
 """The IAM policy language as far as SCPs and role trust policies use it: a pure evaluator (no HTTP, no moto).
 
+One evaluator for both sides: the sandbox enforces SCPs and trust policies with it, and the kit's guardrails
+preview (phase 07) judges planned SCPs with it, so the two cannot disagree.
+
 Sources (IAM User Guide): "IAM JSON policy elements" (Effect, Action/NotAction, Resource/NotResource, Principal,
 Condition), "Condition operators" (a key absent from the request context makes a condition false, except for
 negated operators, which are then true, `...IfExists`, true, and `Null`), "Condition keys with multiple values"
 (ForAnyValue / ForAllValues; ForAllValues is true for an absent key), "Condition with multiple keys or values"
-(values of one key OR'ed, keys and operators AND'ed), "Policy evaluation logic" (an explicit Deny wins).
+(values of one key OR'ed, keys and operators AND'ed), "Policy evaluation logic" (an explicit Deny wins). For SCPs,
+the Organizations User Guide, "SCP evaluation": a request is allowed only when every level of the account's path
+(the root, each OU, the account) has an SCP allowing it and no SCP on the path denies it (`scp_refusal`). The keys a
+principal brings to a request: IAM User Guide, "AWS global condition context keys" (`principal_context`).
 
 What the evaluator cannot evaluate, `unsupported` names, so callers refuse a document instead of silently deciding
 it differently from AWS. Two choices of its own, documented where they apply:
 - a request whose resource the caller cannot name (`Request.resource` None) is taken to match a statement with a
-  specific Resource (or any NotResource) when the statement denies, and not when it allows: the sandbox errs
+  specific Resource (or any NotResource) when the statement denies, and not when it allows: the evaluator errs
   towards refusing;
 - a multivalued context key (aws:PrincipalOrgPaths) under an operator without ForAnyValue/ForAllValues is matched
   as ForAnyValue (negated operators: no value may match).
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -267,3 +273,79 @@ def unsupported(content: str, principal: bool = False) -> list[str]:
     for statement in statements(document):
         problems += _statement_problems(statement, principal)
     return sorted(set(problems))
+
+
+# --- The request context of a principal, and SCPs over a member account's path
+
+# STS API reference, GetCallerIdentity: "No permissions are required to perform this operation", even under a Deny.
+SCP_EXEMPT_ACTIONS = frozenset({"sts:GetCallerIdentity"})
+ROOT_PRINCIPAL_TYPE = "Account"  # aws:PrincipalType of the root user ("AWS global condition context keys")
+DENY_ALL: Mapping[str, Any] = {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+
+
+def principal_context(
+    principal_arn: str, account_id: str, principal_type: str, userid: str, username: str | None = None, assumed_root: bool = False
+) -> dict[str, Value]:
+    """The condition keys (lower-cased) every request by a principal carries, as the IAM User Guide's "AWS global
+    condition context keys" lists them: aws:AssumedRoot ("true") only in a session from sts:AssumeRoot; requests
+    never come from or through an AWS service and always over TLS. Region and organization keys: see
+    `org_context` and aws:RequestedRegion."""
+    keys: dict[str, Value] = {
+        "aws:principalarn": principal_arn,
+        "aws:principalaccount": account_id,
+        "aws:principaltype": principal_type,
+        "aws:userid": userid,
+        "aws:principalisawsservice": "false",
+        "aws:viaawsservice": "false",
+        "aws:securetransport": "true",
+    }
+    if username:
+        keys["aws:username"] = username
+    if assumed_root:
+        keys["aws:assumedroot"] = "true"
+    return keys
+
+
+def org_context(org_id: str, org_path: str) -> dict[str, Value]:
+    """aws:PrincipalOrgID and aws:PrincipalOrgPaths (`o-id/r-id/ou-id/.../`, the account's parents) of a member."""
+    return {"aws:principalorgid": org_id, "aws:principalorgpaths": (org_path,)}
+
+
+def statement_label(document: Mapping[str, Any], index: int) -> str:
+    """How a statement is named: its Sid, else its place in the document (`Statement[0]`)."""
+    sid = statements(document)[index].get("Sid")
+    return str(sid) if sid else f"Statement[{index}]"
+
+
+@dataclass(frozen=True)
+class ScpRefusal:
+    """Why the SCPs over an account refuse a request: the level of its path (0 the root, then each OU from the top,
+    the account last) and the policy and statement that deny it; `policy` None when no SCP at that level allows it."""
+
+    level: int
+    policy: str | None = None
+    statement: str | None = None
+
+    @property
+    def explicit(self) -> bool:
+        """True for an explicit Deny, False for a level where nothing allows."""
+        return self.policy is not None
+
+
+def scp_refusal(path: Sequence[Sequence[tuple[str, Mapping[str, Any]]]], request: Request) -> ScpRefusal | None:
+    """Organizations' SCP evaluation of `request` over an account's path, each level its (name, document) pairs:
+    an explicit Deny anywhere refuses (the first from the top is named), else a level with no Allow refuses, else
+    None (allowed). Whether SCPs apply at all (a member, not the management account; not a service-linked role;
+    the policy type enabled) is the caller's to decide."""
+    unallowed: int | None = None
+    for level, policies in enumerate(path):
+        allowed = False
+        for name, document in policies:
+            for index, statement in enumerate(statements(document)):
+                if statement_applies(statement, request):
+                    if statement.get("Effect") == Effect.DENY:
+                        return ScpRefusal(level, name, statement_label(document, index))
+                    allowed = allowed or statement.get("Effect") == Effect.ALLOW
+        if not allowed and unallowed is None:
+            unallowed = level
+    return None if unallowed is None else ScpRefusal(unallowed)
