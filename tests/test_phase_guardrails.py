@@ -4,6 +4,7 @@ and a second run writes nothing."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orgnb.runbook import PhaseRun, apply_phase
+from orgnb.errors import PreflightRefused
+from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox
+from tests.conftest import write_params
 from tests.estates import BROWNFIELD, prepare
 
 MEMBER_A = "444455556666"
@@ -74,3 +77,37 @@ def test_central_root_tasks_still_work_and_the_member_role_is_changed_only_by_it
     assert code_of(client("old-member-a", "iam").update_assume_role_policy, **change) == "AccessDenied"
     inside = guarded.ctx.inside(MEMBER_A)  # the management account through the role itself
     inside.client("iam").update_assume_role_policy(**change)
+
+
+def test_a_custom_scp_that_would_break_the_kit_is_refused_before_any_write(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("guardrails")
+    deny_iam = {"Version": "2012-10-17", "Statement": [{"Sid": "NoIam", "Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    (tmp_path / "no-iam.json").write_text(json.dumps(deny_iam))
+    custom = "\nguardrails:\n  custom:\n    - name: no-iam\n      file: no-iam.json\n      targets: [Workloads]\n"
+    params = write_params(tmp_path, BROWNFIELD.read_text() + custom)
+    run = start_phase("guardrails", str(params), apply=True, record_dir=str(tmp_path / "reports" / "20260101T000000Z-guardrails"))
+    run.read()
+    before = len(brownfield.calls(writes_only=True))
+    with pytest.raises(PreflightRefused) as refused:
+        run.plan()
+    message = str(refused.value)
+    assert "SCP no-iam (statement NoIam, attached to Workloads) denies iam:" in message
+    assert "phase member-initialization" in message and "no-iam/iam:" in message  # the policy, the operation, the id to acknowledge
+    assert len(brownfield.calls(writes_only=True)) == before, "nothing written"
+    ids = re.findall(r"\[id ([^\]]+)\]", message)
+    acknowledged = write_params(tmp_path, params.read_text() + "  acknowledged: [" + ", ".join(f'"{i}"' for i in ids) + "]\n")
+    if "more)" not in message:  # every denial named: acknowledging them all lets the plan through
+        again = start_phase(
+            "guardrails", str(acknowledged), apply=False, record_dir=str(tmp_path / "reports" / "20260101T000001Z-guardrails")
+        )
+        again.read()
+        assert any(n.startswith("acknowledged: SCP no-iam") for n in again.plan().notes)
+
+
+def test_an_account_still_to_move_keeps_its_profile_operations_judged(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("migration")  # phases 02-04 done: the old organization's accounts are still to move
+    run = start_phase("guardrails", str(BROWNFIELD), apply=True, record_dir=str(tmp_path / "reports" / "20260101T000000Z-guardrails"))
+    run.read()
+    with pytest.raises(PreflightRefused, match="orgnb-protect-member-role") as refused:
+        run.plan()
+    assert "iam:UpdateAssumeRolePolicy" in str(refused.value) and "profile" in str(refused.value)

@@ -13,6 +13,7 @@ Modules: baseline (what is wanted), read, plan, preview (the blast radius), exec
 """
 
 from orgnb.phases.guardrails import executors  # noqa: F401 - registers the phase's executors
+from orgnb.phases.guardrails.blast import blast_radius
 from orgnb.phases.guardrails.plan import PHASE, plan_guardrails
 from orgnb.phases.guardrails.read import GuardrailsInventory, read_guardrails
 from orgnb.phases.guardrails.views import effective_scps, guardrail_diffs, policies_frame, policy_tree
@@ -30,6 +31,7 @@ __all__ = [
     "DEFINITION",
     "PHASE",
     "GuardrailsInventory",
+    "blast_radius",
     "effective_scps",
     "plan_guardrails",
     "policies_frame",

@@ -8,17 +8,16 @@ policy's attachments are left as they are, FullAWSAccess included unless `detach
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from orgnb.engine.plan import Action, Plan, Step
 from orgnb.errors import PreflightRefused
 from orgnb.input.guardrails import ROOT_TARGET, PolicyKind
 from orgnb.input.parameters import Parameters
+from orgnb.phases.guardrails.attachments import KIT_PREFIX, allows_elsewhere, full_access_detachments
 from orgnb.phases.guardrails.baseline import FULL_AWS_ACCESS, Wanted, canonical, wanted_policies
+from orgnb.phases.guardrails.blast import check_blast_radius
 from orgnb.phases.guardrails.read import GuardrailsInventory
 
 PHASE = "guardrails"
-KIT_PREFIX = "orgnb-"
 
 
 def _type_steps(wanted: list[Wanted], inventory: GuardrailsInventory) -> list[Step]:
@@ -41,40 +40,6 @@ def _policy_steps(wanted: list[Wanted], inventory: GuardrailsInventory) -> list[
             params = {"Name": w.name, "Type": w.kind.value, "Content": w.content}
             steps.append(Step(f"policy:{w.name}", Action.UPDATE_POLICY, w.name, f"update {w.name} to the content of {w.origin}", params))
     return steps
-
-
-def planned_attachments(params: Parameters, inventory: GuardrailsInventory) -> dict[str, dict[str, PolicyKind]]:
-    """Target name -> {policy name: type} once the plan is applied: what the parameters want, plus every other
-    policy's live attachments, FullAWSAccess gone only where the parameters detach it (and something else allows)."""
-    wanted = wanted_policies(params, inventory)
-    managed = {w.name for w in wanted} | {p.name for p in inventory.policies if p.name.startswith(KIT_PREFIX)}
-    after: dict[str, dict[str, PolicyKind]] = defaultdict(dict)
-    for p in inventory.policies:
-        if p.name not in managed:
-            for target_id in p.targets:
-                after[inventory.target_name(target_id)][p.name] = p.kind
-    for w in wanted:
-        for target in w.targets:
-            after[target][w.name] = w.kind
-    for target in _full_access_detachments(params, inventory, wanted):
-        after[target].pop(FULL_AWS_ACCESS, None)
-    return dict(after)
-
-
-def _allows_elsewhere(wanted: list[Wanted], target: str) -> bool:
-    """True when a wanted SCP attached to `target` allows something (FullAWSAccess may then go)."""
-    for w in wanted:
-        if w.kind == PolicyKind.SCP and target in w.targets:
-            statements = w.document.get("Statement", [])
-            if any(s.get("Effect") == "Allow" for s in (statements if isinstance(statements, list) else [statements])):
-                return True
-    return False
-
-
-def _full_access_detachments(params: Parameters, inventory: GuardrailsInventory, wanted: list[Wanted]) -> list[str]:
-    full = inventory.policy(FULL_AWS_ACCESS)
-    attached = {inventory.target_name(t) for t in full.targets} if full else set()
-    return [t for t in params.guardrails.detach_full_aws_access if t in attached and _allows_elsewhere(wanted, t)]
 
 
 def _attachment_steps(params: Parameters, inventory: GuardrailsInventory, wanted: list[Wanted], notes: list[str]) -> list[Step]:
@@ -100,12 +65,12 @@ def _attachment_steps(params: Parameters, inventory: GuardrailsInventory, wanted
                 params_ = {"Name": p.name, "Type": p.kind.value, "Target": target}
                 steps.append(Step(f"detach:{p.name}:{target}", Action.DETACH_POLICY, target, f"detach {p.name}: turned off", params_))
     for target in params.guardrails.detach_full_aws_access:
-        if target in _full_access_detachments(params, inventory, wanted):
+        if target in full_access_detachments(params, inventory, wanted):
             params_ = {"Name": FULL_AWS_ACCESS, "Type": PolicyKind.SCP.value, "Target": target}
             steps.append(
                 Step(f"detach:{FULL_AWS_ACCESS}:{target}", Action.DETACH_POLICY, target, f"detach {FULL_AWS_ACCESS} from {target}", params_)
             )
-        elif not _allows_elsewhere(wanted, target):
+        elif not allows_elsewhere(wanted, target):
             notes.append(f"{FULL_AWS_ACCESS} stays on {target}: no other SCP the parameters attach there allows anything")
     return steps
 
@@ -160,4 +125,5 @@ def plan_guardrails(params: Parameters, inventory: GuardrailsInventory) -> Plan:
     steps += _policy_steps(wanted, inventory)
     steps += _attachment_steps(params, inventory, wanted, notes)
     steps += _delegation_steps(params, inventory)
+    notes += check_blast_radius(params, inventory)
     return Plan(PHASE, tuple(steps), tuple(notes), ())

@@ -12,8 +12,8 @@ import pandas as pd
 from orgnb.display import OuTree
 from orgnb.input.guardrails import PolicyKind
 from orgnb.input.parameters import Parameters
+from orgnb.phases.guardrails.attachments import planned_attachments
 from orgnb.phases.guardrails.baseline import canonical, wanted_policies
-from orgnb.phases.guardrails.plan import planned_attachments
 from orgnb.phases.guardrails.read import GuardrailsInventory
 
 
