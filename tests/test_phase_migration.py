@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from orgnb.aws.capacity import AccountQuota
 from orgnb.aws.inventory import Account, CallerIdentity, Inventory, Organization, caller_identity
 from orgnb.aws.session import make_context
 from orgnb.engine.apply import ApplyResult, StepLog
@@ -241,6 +242,7 @@ def test_a_refusal_aws_is_sure_to_give_plans_nothing_for_the_account(facts: dict
     member = MovingAccount("migrations[0]", spec, "member", seen_org="o-old0000000", delegated=delegated, role=None, **facts)
     org = Organization("o-new0000000", "arn", "ALL", "111122223333", "aws+management-account@example.com")
     inventory = Inventory(CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/operator", "AIDA"), org)
-    plan = plan_migration(params, inventory.extended(MigrationInventory, migration=MigrationState((member,))))
+    quota = AccountQuota(10, "Service Quotas")
+    plan = plan_migration(params, inventory.extended(MigrationInventory, migration=MigrationState((member,)), account_quota=quota))
     assert not [s for s in plan.steps if s.target == MEMBER_A]  # no invitation, and no deregistration before the refusal
     assert any(a.startswith(MEMBER_A) and expected in a for a in plan.awaiting)

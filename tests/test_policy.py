@@ -22,6 +22,7 @@ def test_every_phase_has_operations_and_they_map_to_iam_actions() -> None:
         "account-creation",
         "migration",
         "member-initialization",
+        "guardrails",
     }
     assert iam_action("service-quotas:GetServiceQuota") == "servicequotas:GetServiceQuota"
     assert iam_action("s3:ListBuckets") == "s3:ListAllMyBuckets" and iam_action("sts:GetCallerIdentity") is None
