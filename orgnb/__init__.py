@@ -22,7 +22,7 @@ from orgnb.errors import (
     StepFailed,
 )
 from orgnb.phases.account_creation import planned_accounts
-from orgnb.phases.guardrails import blast_radius, effective_scps, guardrail_diffs, policies_frame, policy_tree
+from orgnb.phases.guardrails import blast_radius, effective_scps, guardrail_diffs, policies_frame, policy_tree, write_policy_stubs
 from orgnb.phases.member_initialization import final_inventory, organization_summary
 from orgnb.phases.migration import invitations_frame, policy_diffs, preflight_checklist, standalone_windows, transfer_impact_frame
 from orgnb.phases.preparation_audit import conclude_audit, run_checks
@@ -63,4 +63,5 @@ __all__ = [
     "start_phase",
     "transfer_impact_frame",
     "write_import_stubs",
+    "write_policy_stubs",
 ]

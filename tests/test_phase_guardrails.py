@@ -10,9 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 
 from orgnb.errors import PreflightRefused
+from orgnb.phases.guardrails import write_policy_stubs
 from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox
 from tests.conftest import write_params
@@ -48,6 +50,17 @@ def test_the_baseline_is_attached_and_a_second_run_writes_nothing(guarded: Phase
     assert not any("FullAWSAccess" in i for i in ids), "FullAWSAccess is never detached unless the parameters say so"
     again = apply_phase("guardrails", BROWNFIELD, tmp_path / "reports" / "20260101T000001Z-guardrails")
     assert again.outcome == "no-changes" and again.ctx.counter.write_total == 0
+    terraform, template, to_import = write_policy_stubs(again.params, again.inventory, again.record_dir)  # type: ignore[arg-type]
+    deny_leave = again.inventory.policy("orgnb-deny-leave")  # type: ignore[attr-defined]
+    workloads = again.inventory.ou_by_path()["Workloads"].id
+    assert f'id = "{deny_leave.id}:{workloads}"' in terraform.read_text() and "aws_organizations_policy_attachment" in terraform.read_text()
+    resources = yaml.safe_load(template.read_text())["Resources"]
+    assert workloads in resources["PolicyOrgnbDenyLeave"]["Properties"]["TargetIds"]
+    assert {
+        "ResourceType": "AWS::Organizations::Policy",
+        "LogicalResourceId": "PolicyOrgnbDenyLeave",
+        "ResourceIdentifier": {"Id": deny_leave.id},
+    } in json.loads(to_import.read_text())
 
 
 def test_a_member_cannot_leave_unless_moved_to_the_transition_ou(guarded: PhaseRun) -> None:

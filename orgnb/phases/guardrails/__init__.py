@@ -9,11 +9,13 @@ The shipped baseline (policies/*.json, each naming the AWS documentation its pat
 - protect-member-role (on): OrganizationAccountAccessRole changed only by itself;
 - allowed-regions (when `allowed_regions` is set), require-tls (an RCP) and ai-opt-out, opt-in.
 
-Modules: baseline (what is wanted), read, plan, preview (the blast radius), executors (registered on import), views.
+Modules: baseline (what is wanted), read, attachments and plan, preview and blast (the blast radius), executors
+(registered on import), views, iac (import stubs).
 """
 
 from orgnb.phases.guardrails import executors  # noqa: F401 - registers the phase's executors
 from orgnb.phases.guardrails.blast import blast_radius
+from orgnb.phases.guardrails.iac import write_policy_stubs
 from orgnb.phases.guardrails.plan import PHASE, plan_guardrails
 from orgnb.phases.guardrails.read import GuardrailsInventory, read_guardrails
 from orgnb.phases.guardrails.views import effective_scps, guardrail_diffs, policies_frame, policy_tree
@@ -38,4 +40,5 @@ __all__ = [
     "guardrail_diffs",
     "policy_tree",
     "read_guardrails",
+    "write_policy_stubs",
 ]
