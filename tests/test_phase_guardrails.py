@@ -124,3 +124,27 @@ def test_an_account_still_to_move_keeps_its_profile_operations_judged(brownfield
     with pytest.raises(PreflightRefused, match="orgnb-protect-member-role") as refused:
         run.plan()
     assert "iam:UpdateAssumeRolePolicy" in str(refused.value) and "profile" in str(refused.value)
+
+
+def test_the_opt_in_policies_enable_their_types_and_a_region_limit_is_judged_in_the_kits_region(
+    brownfield: Sandbox, tmp_path: Path
+) -> None:
+    prepare("guardrails")
+    opt_in = "\nguardrails:\n  baseline:\n    require_tls: true\n    ai_opt_out: true\n    allowed_regions: [us-east-1, eu-west-1]\n"
+    params = write_params(tmp_path, BROWNFIELD.read_text() + opt_in)
+    run = apply_phase("guardrails", params, tmp_path / "reports" / "20260101T000000Z-guardrails")
+    assert run.outcome == "applied", run.outcome
+    types = [s.params["PolicyType"] for s in run.planned.steps if s.id.startswith("policy-type:")]  # type: ignore[union-attr]
+    assert types == ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "AISERVICES_OPT_OUT_POLICY"]
+    regions = run.inventory.policy("orgnb-allowed-regions").document  # type: ignore[union-attr]
+    assert regions["Statement"][0]["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == ["eu-west-1", "us-east-1"]
+    assert apply_phase("guardrails", params, tmp_path / "reports" / "20260101T000001Z-guardrails").ctx.counter.write_total == 0
+    # the kit's own member-side calls go to global services, which the region limit exempts; a CI role's EC2 call
+    # in the organization's region (us-east-1) is refused once that region is not allowed
+    ci = opt_in.replace("[us-east-1, eu-west-1]", "[eu-west-1]") + "  extra_actions: [ec2:DescribeInstances]\n"
+    elsewhere = write_params(tmp_path, BROWNFIELD.read_text() + ci)
+    refused = start_phase("guardrails", str(elsewhere), apply=True, record_dir=str(tmp_path / "reports" / "20260101T000002Z-guardrails"))
+    refused.read()
+    with pytest.raises(PreflightRefused, match="orgnb-allowed-regions") as denied:
+        refused.plan()
+    assert "ec2:DescribeInstances" in str(denied.value) and "extra actions" in str(denied.value)

@@ -65,7 +65,8 @@ def judged(params: Parameters, inventory: GuardrailsInventory) -> tuple[list[Den
     problems = unevaluable(documents)
     if problems:
         return [], problems
-    denials = preview(documents, attached, members, member_operations(), params.guardrails.extra_actions)
+    region = params.organization.region  # where the kit makes its calls (aws:RequestedRegion)
+    denials = preview(documents, attached, members, member_operations(), params.guardrails.extra_actions, region=region)
     return denials, {}
 
 
