@@ -148,3 +148,28 @@ def test_the_opt_in_policies_enable_their_types_and_a_region_limit_is_judged_in_
     with pytest.raises(PreflightRefused, match="orgnb-allowed-regions") as denied:
         refused.plan()
     assert "ec2:DescribeInstances" in str(denied.value) and "extra actions" in str(denied.value)
+
+
+def test_full_aws_access_leaves_only_where_something_else_allows_and_delegated_administrators_follow_trusted_access(
+    brownfield: Sandbox, tmp_path: Path
+) -> None:
+    prepare("guardrails")
+    allow = {"Version": "2012-10-17", "Statement": [{"Sid": "AllowAll", "Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    (tmp_path / "allow.json").write_text(json.dumps(allow))
+    section = (
+        "\nguardrails:\n  custom:\n    - name: allow-all\n      file: allow.json\n      targets: [Workloads]\n"
+        "  detach_full_aws_access: [Workloads, Sandbox]\n"
+        f"  delegated_administrators:\n    guardduty.amazonaws.com: '{MEMBER_A}'\n"
+    )
+    run = apply_phase(
+        "guardrails", write_params(tmp_path, BROWNFIELD.read_text() + section), tmp_path / "reports" / "20260101T000000Z-guardrails"
+    )
+    ids = [s.id for s in run.planned.steps]  # type: ignore[union-attr]
+    assert "detach:FullAWSAccess:Workloads" in ids and "detach:FullAWSAccess:Sandbox" not in ids
+    assert any("FullAWSAccess stays on Sandbox" in n for n in run.planned.notes)  # type: ignore[union-attr]
+    assert ids.index("trusted-access:guardduty.amazonaws.com") < ids.index("delegate:guardduty.amazonaws.com")
+    assert run.outcome == "applied", run.outcome
+    org = client("management", "organizations")
+    assert [a["Id"] for a in org.list_delegated_administrators(ServicePrincipal="guardduty.amazonaws.com")["DelegatedAdministrators"]] == [
+        MEMBER_A
+    ]
