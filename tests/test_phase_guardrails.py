@@ -34,6 +34,13 @@ def code_of(call: Any, **kwargs: Any) -> str:
     return str(info.value.response["Error"]["Code"])
 
 
+def with_guardrails(tmp_path: Path, **section: Any) -> Path:
+    """brownfield.yaml with keys of its guardrails section replaced (files named in it are relative to tmp_path)."""
+    data = yaml.safe_load(BROWNFIELD.read_text())
+    data["guardrails"] = {**data["guardrails"], **section}
+    return write_params(tmp_path, yaml.safe_dump(data, sort_keys=False))
+
+
 @pytest.fixture
 def guarded(brownfield: Sandbox, tmp_path: Path) -> PhaseRun:
     prepare("guardrails")
@@ -96,8 +103,8 @@ def test_a_custom_scp_that_would_break_the_kit_is_refused_before_any_write(brown
     prepare("guardrails")
     deny_iam = {"Version": "2012-10-17", "Statement": [{"Sid": "NoIam", "Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
     (tmp_path / "no-iam.json").write_text(json.dumps(deny_iam))
-    custom = "\nguardrails:\n  custom:\n    - name: no-iam\n      file: no-iam.json\n      targets: [Workloads]\n"
-    params = write_params(tmp_path, BROWNFIELD.read_text() + custom)
+    custom = [{"name": "no-iam", "file": "no-iam.json", "targets": ["Workloads"]}]
+    params = with_guardrails(tmp_path, custom=custom)
     run = start_phase("guardrails", str(params), apply=True, record_dir=str(tmp_path / "reports" / "20260101T000000Z-guardrails"))
     run.read()
     before = len(brownfield.calls(writes_only=True))
@@ -108,7 +115,7 @@ def test_a_custom_scp_that_would_break_the_kit_is_refused_before_any_write(brown
     assert "phase member-initialization" in message and "no-iam/iam:" in message  # the policy, the operation, the id to acknowledge
     assert len(brownfield.calls(writes_only=True)) == before, "nothing written"
     ids = re.findall(r"\[id ([^\]]+)\]", message)
-    acknowledged = write_params(tmp_path, params.read_text() + "  acknowledged: [" + ", ".join(f'"{i}"' for i in ids) + "]\n")
+    acknowledged = with_guardrails(tmp_path, custom=custom, acknowledged=ids)
     if "more)" not in message:  # every denial named: acknowledging them all lets the plan through
         again = start_phase(
             "guardrails", str(acknowledged), apply=False, record_dir=str(tmp_path / "reports" / "20260101T000001Z-guardrails")
@@ -130,8 +137,8 @@ def test_the_opt_in_policies_enable_their_types_and_a_region_limit_is_judged_in_
     brownfield: Sandbox, tmp_path: Path
 ) -> None:
     prepare("guardrails")
-    opt_in = "\nguardrails:\n  baseline:\n    require_tls: true\n    ai_opt_out: true\n    allowed_regions: [us-east-1, eu-west-1]\n"
-    params = write_params(tmp_path, BROWNFIELD.read_text() + opt_in)
+    opt_in = {"require_tls": True, "ai_opt_out": True, "allowed_regions": ["us-east-1", "eu-west-1"]}
+    params = with_guardrails(tmp_path, baseline=opt_in)
     run = apply_phase("guardrails", params, tmp_path / "reports" / "20260101T000000Z-guardrails")
     assert run.outcome == "applied", run.outcome
     types = [s.params["PolicyType"] for s in run.planned.steps if s.id.startswith("policy-type:")]  # type: ignore[union-attr]
@@ -141,8 +148,7 @@ def test_the_opt_in_policies_enable_their_types_and_a_region_limit_is_judged_in_
     assert apply_phase("guardrails", params, tmp_path / "reports" / "20260101T000001Z-guardrails").ctx.counter.write_total == 0
     # the kit's own member-side calls go to global services, which the region limit exempts; a CI role's EC2 call
     # in the organization's region (us-east-1) is refused once that region is not allowed
-    ci = opt_in.replace("[us-east-1, eu-west-1]", "[eu-west-1]") + "  extra_actions: [ec2:DescribeInstances]\n"
-    elsewhere = write_params(tmp_path, BROWNFIELD.read_text() + ci)
+    elsewhere = with_guardrails(tmp_path, baseline={**opt_in, "allowed_regions": ["eu-west-1"]}, extra_actions=["ec2:DescribeInstances"])
     refused = start_phase("guardrails", str(elsewhere), apply=True, record_dir=str(tmp_path / "reports" / "20260101T000002Z-guardrails"))
     refused.read()
     with pytest.raises(PreflightRefused, match="orgnb-allowed-regions") as denied:
@@ -156,20 +162,18 @@ def test_full_aws_access_leaves_only_where_something_else_allows_and_delegated_a
     prepare("guardrails")
     allow = {"Version": "2012-10-17", "Statement": [{"Sid": "AllowAll", "Effect": "Allow", "Action": "*", "Resource": "*"}]}
     (tmp_path / "allow.json").write_text(json.dumps(allow))
-    section = (
-        "\nguardrails:\n  custom:\n    - name: allow-all\n      file: allow.json\n      targets: [Workloads]\n"
-        "  detach_full_aws_access: [Workloads, Sandbox]\n"
-        f"  delegated_administrators:\n    guardduty.amazonaws.com: '{MEMBER_A}'\n"
+    params = with_guardrails(
+        tmp_path,
+        custom=[{"name": "allow-all", "file": "allow.json", "targets": ["Workloads"]}],
+        detach_full_aws_access=["Workloads", "Sandbox"],
+        delegated_administrators={"guardduty.amazonaws.com": MEMBER_A},
     )
-    run = apply_phase(
-        "guardrails", write_params(tmp_path, BROWNFIELD.read_text() + section), tmp_path / "reports" / "20260101T000000Z-guardrails"
-    )
+    run = apply_phase("guardrails", params, tmp_path / "reports" / "20260101T000000Z-guardrails")
     ids = [s.id for s in run.planned.steps]  # type: ignore[union-attr]
     assert "detach:FullAWSAccess:Workloads" in ids and "detach:FullAWSAccess:Sandbox" not in ids
     assert any("FullAWSAccess stays on Sandbox" in n for n in run.planned.notes)  # type: ignore[union-attr]
     assert ids.index("trusted-access:guardduty.amazonaws.com") < ids.index("delegate:guardduty.amazonaws.com")
     assert run.outcome == "applied", run.outcome
     org = client("management", "organizations")
-    assert [a["Id"] for a in org.list_delegated_administrators(ServicePrincipal="guardduty.amazonaws.com")["DelegatedAdministrators"]] == [
-        MEMBER_A
-    ]
+    admins = org.list_delegated_administrators(ServicePrincipal="guardduty.amazonaws.com")["DelegatedAdministrators"]
+    assert [a["Id"] for a in admins] == [MEMBER_A]

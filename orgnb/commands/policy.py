@@ -32,6 +32,9 @@ ACTION_NAMES: dict[str, str | None] = {
 # Every phase that applies takes the lease on the organization's root (its own counter, so not in the data file).
 LEASE_ACTIONS = ("organizations:ListTagsForResource", "organizations:TagResource", "organizations:UntagResource")
 READ_ONLY_PHASES = frozenset({"preparation-audit"})
+# Writes a phase makes only on a later run, which a rehearsal's first run cannot show: phase 07 updates a policy
+# whose content the parameters changed, and detaches one from a target they no longer name.
+LATER_RUN_ACTIONS: dict[str, tuple[str, ...]] = {"guardrails": ("organizations:UpdatePolicy", "organizations:DetachPolicy")}
 # Actions that can name their resource; everything else Organizations and IAM read is account-wide ("*").
 RESOURCES: dict[str, str] = {"sts:AssumeRole": f"arn:aws:iam::*:role/{MEMBER_ROLE}"}
 
@@ -77,6 +80,7 @@ def policy_for(phases: Iterable[str]) -> dict[str, Any]:
     for phase in _phase_names(phases):
         actions = [iam_action(operation) for operation in data.get(phase, [])]
         actions += [] if phase in READ_ONLY_PHASES else list(LEASE_ACTIONS)
+        actions += list(LATER_RUN_ACTIONS.get(phase, ()))
         for action in filter(None, actions):
             by_resource.setdefault(RESOURCES.get(action, "*"), set()).add(action)
     statements = [

@@ -86,15 +86,16 @@ def artefacts() -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, artefacts: Path) -> Iterator[LabProcess]:
-    """`orgnb lab --start-at account-creation` on a copy of the notebooks; stopped (and checked) at the end."""
+def lab(tmp_path_factory: pytest.TempPathFactory, artefacts: Path, request: pytest.FixtureRequest) -> Iterator[LabProcess]:
+    """`orgnb lab --start-at <the test module's START_AT>` on a copy of the notebooks; stopped (and checked) at the end."""
+    start_at = str(getattr(request.module, "START_AT", "account-creation"))
     work = tmp_path_factory.mktemp("lab")
     notebooks = work / "notebooks"
     notebooks.mkdir()
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         shutil.copy(notebook, notebooks)
-    output = artefacts / "orgnb-lab.out"
-    command = [sys.executable, "-m", "orgnb.cli", "lab", "--start-at", "account-creation", "--notebooks", str(notebooks)]
+    output = artefacts / f"orgnb-lab-{start_at}.out"
+    command = [sys.executable, "-m", "orgnb.cli", "lab", "--start-at", start_at, "--notebooks", str(notebooks)]
     command += ["--state-dir", str(work / "state")]
     with output.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
@@ -105,7 +106,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, artefacts: Path) -> Iterator[L
     finally:
         code = running.stop()
         if running.log.exists():
-            shutil.copy(running.log, artefacts / "jupyterlab.log")
+            shutil.copy(running.log, artefacts / f"jupyterlab-{start_at}.log")
     assert code == 0, f"orgnb lab exited with {code} on SIGTERM:\n{running.tail()}"
 
 
