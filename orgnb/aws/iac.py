@@ -116,14 +116,19 @@ def cloudformation(accounts: list[ImportedAccount]) -> tuple[str, str]:
     return yaml.safe_dump(template, sort_keys=False), json.dumps(to_import, indent=2) + "\n"
 
 
+def write_stubs(record_dir: Path, files: dict[str, str], what: str) -> list[Path]:
+    """Write stub files (name: text) under `<record>/iac/`, say which, and return their paths."""
+    folder = record_dir / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    print(f"import stubs for {what}: " + ", ".join(f"{FOLDER}/{name}" for name in files))
+    return [folder / name for name in files]
+
+
 def write_import_stubs(params: Parameters, inventory: Inventory, record_dir: Path) -> list[Path]:
     """Write the Terraform and CloudFormation stubs under `<record>/iac/`; returns the files written."""
     accounts = imported_accounts(params, inventory)
-    folder = record_dir / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
     template, to_import = cloudformation(accounts)
     files = {TERRAFORM: terraform(accounts), CLOUDFORMATION: template, CLOUDFORMATION_IMPORT: to_import}
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    print(f"import stubs for {len(accounts)} account(s): " + ", ".join(f"{FOLDER}/{name}" for name in files))
-    return [folder / name for name in files]
+    return write_stubs(record_dir, files, f"{len(accounts)} account(s)")

@@ -64,28 +64,26 @@ def _update_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     return {"policy_id": policy_id}
 
 
-@executor(Action.ATTACH_POLICY)
-def _attach_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+def _attachment(ctx: AwsContext, step: Step, operation: str, already: str) -> Mapping[str, Any]:
+    """AttachPolicy or DetachPolicy for the step's policy and target; `already` is AWS's "it is so" error code."""
     policy_id = _policy_id(ctx, step.params["Name"], step.params["Type"])
     target_id = _target_id(ctx, step.params["Target"])
     try:
-        ctx.client("organizations").attach_policy(PolicyId=policy_id, TargetId=target_id)
+        getattr(ctx.client("organizations"), operation)(PolicyId=policy_id, TargetId=target_id)
     except ClientError as exc:
-        if not _already(exc, "DuplicatePolicyAttachmentException"):
+        if not _already(exc, already):
             raise
     return {"policy_id": policy_id, "target_id": target_id}
+
+
+@executor(Action.ATTACH_POLICY)
+def _attach_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    return _attachment(ctx, step, "attach_policy", "DuplicatePolicyAttachmentException")
 
 
 @executor(Action.DETACH_POLICY)
 def _detach_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
-    policy_id = _policy_id(ctx, step.params["Name"], step.params["Type"])
-    target_id = _target_id(ctx, step.params["Target"])
-    try:
-        ctx.client("organizations").detach_policy(PolicyId=policy_id, TargetId=target_id)
-    except ClientError as exc:
-        if not _already(exc, "PolicyNotAttachedException"):
-            raise
-    return {"policy_id": policy_id, "target_id": target_id}
+    return _attachment(ctx, step, "detach_policy", "PolicyNotAttachedException")
 
 
 @executor(Action.REGISTER_DELEGATED_ADMINISTRATOR)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from orgnb.aws.iac import FOLDER, hcl
+from orgnb.aws.iac import hcl, write_stubs
 from orgnb.input.parameters import Parameters
 from orgnb.phases.guardrails.baseline import canonical, wanted_policies
 from orgnb.phases.guardrails.read import GuardrailsInventory, LivePolicy
@@ -82,11 +82,6 @@ def cloudformation(policies: list[LivePolicy]) -> tuple[str, str]:
 def write_policy_stubs(params: Parameters, inventory: GuardrailsInventory, record_dir: Path) -> list[Path]:
     """Write the Terraform and CloudFormation stubs of the managed policies under `<record>/iac/`; the files written."""
     policies = managed_policies(params, inventory)
-    folder = record_dir / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
     template, to_import = cloudformation(policies)
     files = {TERRAFORM: terraform(policies), CLOUDFORMATION: template, CLOUDFORMATION_IMPORT: to_import}
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    print(f"import stubs for {len(policies)} policy(ies): " + ", ".join(f"{FOLDER}/{name}" for name in files))
-    return [folder / name for name in files]
+    return write_stubs(record_dir, files, f"{len(policies)} policy(ies)")
