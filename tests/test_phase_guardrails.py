@@ -12,8 +12,10 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from orgnb.errors import PreflightRefused
-from orgnb.phases.guardrails import write_policy_stubs
+from orgnb.aws.inventory import Account, CallerIdentity, Organization, OrganizationalUnit, Root
+from orgnb.errors import ParameterError, PreflightRefused
+from orgnb.input.parameters import load_parameters
+from orgnb.phases.guardrails import GuardrailsInventory, plan_guardrails, write_policy_stubs
 from orgnb.phases.guardrails.blast import denial_id, judged
 from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox
@@ -69,7 +71,7 @@ def test_the_baseline_is_attached_and_a_second_run_writes_nothing(guarded: Phase
     terraform, template, to_import = write_policy_stubs(again.params, again.inventory, again.record_dir)  # type: ignore[arg-type]
     deny_leave = again.inventory.policy("orgnb-deny-leave")  # type: ignore[attr-defined]
     workloads = again.inventory.ou_by_path()["Workloads"].id
-    assert f'id = "{deny_leave.id}:{workloads}"' in terraform.read_text() and "aws_organizations_policy_attachment" in terraform.read_text()
+    assert f'id = "{workloads}:{deny_leave.id}"' in terraform.read_text() and "aws_organizations_policy_attachment" in terraform.read_text()
     resources = yaml.safe_load(template.read_text())["Resources"]
     assert workloads in resources["PolicyOrgnbDenyLeave"]["Properties"]["TargetIds"]
     assert {
@@ -163,14 +165,58 @@ def test_full_aws_access_leaves_only_where_something_else_allows_and_delegated_a
         tmp_path,
         custom=[{"name": "allow-all", "file": "allow.json", "targets": ["Workloads"]}],
         detach_full_aws_access=["Workloads", "Sandbox"],
-        delegated_administrators={"guardduty.amazonaws.com": MEMBER_A},
+        delegated_administrators={"ssm.amazonaws.com": MEMBER_A},
     )
     run = apply_phase("guardrails", params, tmp_path / "reports" / "20260101T000000Z-guardrails")
     ids = [s.id for s in run.planned.steps]  # type: ignore[union-attr]
     assert "detach:FullAWSAccess:Workloads" in ids and "detach:FullAWSAccess:Sandbox" not in ids
     assert any("FullAWSAccess stays on Sandbox" in n for n in run.planned.notes)  # type: ignore[union-attr]
-    assert ids.index("trusted-access:guardduty.amazonaws.com") < ids.index("delegate:guardduty.amazonaws.com")
+    assert ids.index("trusted-access:ssm.amazonaws.com") < ids.index("delegate:ssm.amazonaws.com")
     assert run.outcome == "applied", run.outcome
     org = client("management", "organizations")
-    admins = org.list_delegated_administrators(ServicePrincipal="guardduty.amazonaws.com")["DelegatedAdministrators"]
+    admins = org.list_delegated_administrators(ServicePrincipal="ssm.amazonaws.com")["DelegatedAdministrators"]
     assert [a["Id"] for a in admins] == [MEMBER_A]
+
+
+def test_guardrails_parameters_refuse_what_aws_or_the_kit_would_refuse_later(tmp_path: Path) -> None:
+    """Refused on loading (exit 2), before any AWS call: names that are AWS's or the kit's, a name twice, a service
+    delegated through its own API, and a transition OU nested below another."""
+    bad = {
+        "custom": [{"name": "FullAWSAccess", "file": "x.json", "targets": ["root"]}],
+        "delegated_administrators": {"guardduty.amazonaws.com": MEMBER_A},
+        "baseline": {"transition_ou": "Suspended/Transition"},
+    }
+    for key, value in bad.items():
+        (tmp_path / "x.json").write_text("{}")
+        with pytest.raises(ParameterError) as refused:
+            load_parameters(with_guardrails(tmp_path, **{key: value}))
+        assert "guardrails" in str(refused.value), (key, str(refused.value))
+    twice = [{"name": "a", "file": "x.json", "targets": ["root"]}, {"name": "a", "file": "x.json", "targets": ["Workloads"]}]
+    with pytest.raises(ParameterError, match="share a name"):
+        load_parameters(with_guardrails(tmp_path, custom=twice))
+
+
+def test_before_scps_are_enabled_the_preview_counts_the_full_aws_access_enabling_attaches() -> None:
+    """AWS attaches FullAWSAccess everywhere only when the SCP type is enabled, which this same plan does: judged
+    without it, every member would look denied everything and the first real run would be refused."""
+    org = Organization("o-abcdefghij", "arn", "ALL", "111122223333", "aws+management-account@example.com")
+    workloads = OrganizationalUnit("ou-ab12-11111111", "Workloads", "arn", "r-ab12", "Workloads")
+    member = Account(MEMBER_A, "arn", "Legacy prod", "a@example.com", "ACTIVE", "INVITED", None, workloads.id, "Workloads")
+    inventory = GuardrailsInventory(
+        CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/operator", "AIDA"),
+        org,
+        root=Root("r-ab12", "Root", "arn", ()),  # no policy type enabled, no policy attached anywhere
+        ous=(workloads,),
+        accounts=(member,),
+        policies=(),
+        delegated=frozenset(),
+    )
+    params = load_parameters(with_guardrails_defaults())
+    plan = plan_guardrails(params, inventory)
+    assert plan.steps[0].id == "policy-type:SERVICE_CONTROL_POLICY"
+    assert "attach:orgnb-deny-leave:Workloads" in [s.id for s in plan.steps]
+
+
+def with_guardrails_defaults() -> Path:
+    """example.yaml: no account to move in, so only the member role and root sessions are judged."""
+    return BROWNFIELD.parent / "example.yaml"

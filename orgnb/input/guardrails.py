@@ -12,12 +12,26 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from orgnb.errors import ParameterProblem
 from orgnb.input.fields import AccountId, OuPath, Region, StrictModel, invalid
 
 ROOT_TARGET = "root"
+KIT_PREFIX = "orgnb-"  # the kit's own policies' names
+RESERVED_NAMES = frozenset({"FullAWSAccess", "RCPFullAWSAccess"})  # AWS-managed policies
+# Services whose delegated administrator is set through their own API (which registers it with Organizations), per
+# each service's documentation: RegisterDelegatedAdministrator alone leaves them unconfigured.
+OWN_API_DELEGATION = frozenset(
+    {
+        "guardduty.amazonaws.com",
+        "securityhub.amazonaws.com",
+        "macie.amazonaws.com",
+        "inspector2.amazonaws.com",
+        "detective.amazonaws.com",
+        "fms.amazonaws.com",
+    }
+)
 # An IAM action as policies write it: service prefix, colon, action name (wildcards allowed).
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
 # Organizations CreatePolicy's Name: 1-128 characters (botocore's model: "[\s\S]*"); the kit keeps to a portable subset.
@@ -68,7 +82,9 @@ class BaselineParams(StrictModel):
     """Which of the shipped policies to attach (the first three are on unless turned off)."""
 
     deny_leave: bool = Field(True, description="deny LeaveOrganization to every member outside the transition OU")
-    transition_ou: OuPath = Field("Transition", description="the OU whose accounts may leave (created when missing)")
+    transition_ou: Annotated[OuPath, Field(pattern=r"^[^/]+$")] = Field(
+        "Transition", description="the OU directly under the root whose accounts may leave (created when missing)"
+    )
     deny_root_user: bool = Field(True, description="deny member root users, except in AssumeRoot sessions")
     protect_member_role: bool = Field(True, description="deny changes to OrganizationAccountAccessRole except by the role itself")
     allowed_regions: list[Region] = Field(default_factory=list, description="deny requests outside these regions (off when empty)")
@@ -102,6 +118,22 @@ class GuardrailsParams(StrictModel):
     acknowledged: list[str] = Field(
         default_factory=list, description="preview denials accepted, by the id the plan shows (policy/action/principal)"
     )
+
+    @model_validator(mode="after")
+    def _names_are_the_kits_to_give(self) -> GuardrailsParams:
+        names = [c.name for c in self.custom]
+        taken = [n for n in names if n in RESERVED_NAMES or n.startswith(KIT_PREFIX)]
+        if taken:
+            raise invalid(f"custom policy name(s) {', '.join(taken)} belong to AWS or to the kit", "choose another name")
+        if len(set(names)) != len(names):
+            raise invalid("two custom policies share a name", "give each custom policy a name of its own")
+        own_api = sorted(set(self.delegated_administrators) & OWN_API_DELEGATION)
+        if own_api:
+            raise invalid(
+                f"{', '.join(own_api)} delegate(s) administration through the service's own API, not Organizations'",
+                "use that service's console or API (e.g. guardduty enable-organization-admin-account), and remove it here",
+            )
+        return self
 
 
 def _policy_file_problem(path: Path, field: str) -> ParameterProblem | None:

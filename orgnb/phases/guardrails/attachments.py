@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from orgnb.input.guardrails import PolicyKind
+from orgnb.input.guardrails import KIT_PREFIX, PolicyKind
 from orgnb.input.parameters import Parameters
 from orgnb.phases.guardrails.baseline import FULL_AWS_ACCESS, Wanted, wanted_policies
 from orgnb.phases.guardrails.read import GuardrailsInventory
-
-KIT_PREFIX = "orgnb-"  # the kit's own policies: managed (detached when turned off) even when the parameters no longer name them
 
 
 def planned_attachments(params: Parameters, inventory: GuardrailsInventory) -> dict[str, dict[str, PolicyKind]]:
@@ -23,6 +21,11 @@ def planned_attachments(params: Parameters, inventory: GuardrailsInventory) -> d
         if p.name not in managed:
             for target_id in p.targets:
                 after[inventory.target_name(target_id)][p.name] = p.kind
+    if PolicyKind.SCP.value not in (inventory.root.policy_types if inventory.root else ()):
+        # enabling SCPs attaches FullAWSAccess to the root, every OU and every account (Organizations User Guide,
+        # "Enabling a policy type"): the plan enables the type, so judge what AWS will have attached by then
+        for target in ["root", *(o.path for o in inventory.ous), *(a.id for a in inventory.accounts)]:
+            after[target][FULL_AWS_ACCESS] = PolicyKind.SCP
     for w in wanted:
         for target in w.targets:
             after[target][w.name] = w.kind
@@ -42,6 +45,7 @@ def allows_elsewhere(wanted: list[Wanted], target: str) -> bool:
 
 
 def full_access_detachments(params: Parameters, inventory: GuardrailsInventory, wanted: list[Wanted]) -> list[str]:
+    """The targets FullAWSAccess is planned to leave: named by the parameters, attached now, and allowed by another SCP."""
     full = inventory.policy(FULL_AWS_ACCESS)
     attached = {inventory.target_name(t) for t in full.targets} if full else set()
     return [t for t in params.guardrails.detach_full_aws_access if t in attached and allows_elsewhere(wanted, t)]

@@ -70,11 +70,14 @@ def _read_document(path: Path) -> dict[str, Any]:
 
 
 def _below_root(inventory: Inventory, transition: str) -> tuple[str, ...]:
-    """Every OU directly under the root but the transition OU, and every member directly under the root."""
-    management = inventory.organization.management_account_id if inventory.organization else ""
-    ous = [o.path for o in inventory.ous if "/" not in o.path and o.path != transition]
-    members = [a.id for a in inventory.accounts if not a.ou_path and a.id != management and a.state == "ACTIVE"]
-    return (*sorted(ous), *sorted(members))
+    """Every OU directly under the root but the transition OU. Not the members directly under the root: a policy
+    attached to an account moves with it, so moving it to the transition OU would not let it leave (plan notes them)."""
+    return tuple(sorted(o.path for o in inventory.ous if "/" not in o.path and o.path != transition))
+
+
+def uncovered_by_deny_leave(inventory: Inventory) -> list[str]:
+    """Members directly under the root, which deny-leave does not cover (it is attached to OUs)."""
+    return [a.id for a in inventory.members() if not a.ou_path and a.state == "ACTIVE"]
 
 
 def _baseline_switches(params: Parameters) -> dict[Baseline, bool]:

@@ -2,10 +2,10 @@
 inside member accounts and what the parameters add, before any write.
 
 The kit's member-side operations (member_operations.json) run through three principals. The member role and root
-sessions act in every member. A moved account's own profile acts only while the kit still moves it in: an account
-the parameters bring in that is not yet an active member is judged with its profile's operations too, in the OU it
-is headed for; one that has joined is done with them (phases 05 and 06 re-point its role and create what is
-missing in the same runs that move it).
+sessions act in every member. A moved account's own profile acts only while the kit still needs it: an account the
+parameters bring in that is not yet an active member is judged with its profile's operations too, in the OU it is
+headed for, and so is a member whose OrganizationAccountAccessRole the management account cannot assume yet (phase
+06 creates or re-points that role through the profile). Once the role answers, the profile is done with.
 
 A denial is a FAIL: the plan is refused (exit 3) unless its id is listed in `guardrails.acknowledged`.
 """
@@ -43,7 +43,8 @@ def _members(params: Parameters, inventory: GuardrailsInventory) -> list[Member]
     members = [Member(a.id, a.ou_path, through_profile=False) for a in active.values() if a.id not in moving]
     for account_id, spec in moving.items():
         joined = active.get(account_id)
-        members.append(Member(account_id, joined.ou_path if joined else (spec.ou or ""), through_profile=joined is None))
+        profile_needed = joined is None or account_id in inventory.role_unreachable
+        members.append(Member(account_id, joined.ou_path if joined else (spec.ou or ""), through_profile=profile_needed))
     return sorted(members, key=lambda m: m.account_id)
 
 

@@ -4,6 +4,7 @@ journal entry resumes without a second write."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,8 @@ from orgnb.aws.session import AwsContext
 from orgnb.engine.apply import executor
 from orgnb.engine.plan import Action, Step
 from orgnb.input.guardrails import ROOT_TARGET
+
+ENABLE_WAIT_SECONDS = 120
 
 
 def _already(exc: ClientError, *codes: str) -> bool:
@@ -37,12 +40,23 @@ def _target_id(ctx: AwsContext, target: str) -> str:
 
 @executor(Action.ENABLE_POLICY_TYPE)
 def _enable_policy_type(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
+    """EnablePolicyType, then ListRoots until the type is ENABLED: AWS enables it asynchronously (the API reference:
+    "the policy type ... might show a status of PENDING_ENABLE"), and attaching before then is refused."""
+    orgs, kind = ctx.client("organizations"), step.params["PolicyType"]
+    root_id = OuResolver(ctx).root_id()
     try:
-        ctx.client("organizations").enable_policy_type(RootId=OuResolver(ctx).root_id(), PolicyType=step.params["PolicyType"])
+        orgs.enable_policy_type(RootId=root_id, PolicyType=kind)
     except ClientError as exc:
         if not _already(exc, "PolicyTypeAlreadyEnabledException"):
             raise
-    return {"policy_type": step.params["PolicyType"]}
+    deadline = time.monotonic() + ENABLE_WAIT_SECONDS
+    while True:
+        root = next(r for r in listed(orgs, "list_roots", "Roots") if r["Id"] == root_id)
+        if any(t["Type"] == kind and t["Status"] == "ENABLED" for t in root.get("PolicyTypes", [])):
+            return {"policy_type": kind}
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{kind} still not ENABLED on {root_id} after {ENABLE_WAIT_SECONDS} s: run the phase again")
+        time.sleep(2)
 
 
 @executor(Action.CREATE_POLICY)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from orgnb.engine.plan import Action, Plan, Step
 from orgnb.errors import PreflightRefused
-from orgnb.input.guardrails import ROOT_TARGET, PolicyKind
+from orgnb.input.guardrails import KIT_PREFIX, ROOT_TARGET, PolicyKind
 from orgnb.input.parameters import Parameters
-from orgnb.phases.guardrails.attachments import KIT_PREFIX, allows_elsewhere, full_access_detachments
-from orgnb.phases.guardrails.baseline import FULL_AWS_ACCESS, Wanted, canonical, wanted_policies
+from orgnb.phases.guardrails.attachments import allows_elsewhere, full_access_detachments, planned_attachments
+from orgnb.phases.guardrails.baseline import FULL_AWS_ACCESS, Wanted, canonical, uncovered_by_deny_leave, wanted_policies
 from orgnb.phases.guardrails.blast import check_blast_radius
+from orgnb.phases.guardrails.limits import check_limits
 from orgnb.phases.guardrails.read import GuardrailsInventory
 
 PHASE = "guardrails"
@@ -75,10 +76,14 @@ def _attachment_steps(params: Parameters, inventory: GuardrailsInventory, wanted
     return steps
 
 
-def _delegation_steps(params: Parameters, inventory: GuardrailsInventory) -> list[Step]:
+def _delegation_steps(params: Parameters, inventory: GuardrailsInventory, notes: list[str]) -> list[Step]:
     steps = []
+    members = {a.id for a in inventory.members() if a.state == "ACTIVE"}
     for principal, account in sorted(params.guardrails.delegated_administrators.items()):
         if (principal, account) in inventory.delegated:
+            continue
+        if account not in members:  # AWS: the management account cannot be one; an outsider is AccountNotFound
+            notes.append(f"{account} is not an active member, so it cannot administer {principal} yet: registered once it is")
             continue
         if principal not in inventory.trusted_services:
             steps.append(
@@ -108,6 +113,11 @@ def plan_guardrails(params: Parameters, inventory: GuardrailsInventory) -> Plan:
     org = inventory.organization
     if org is None or org.feature_set != "ALL":
         raise PreflightRefused("policies need an Organization with all features: run phase 02 (organization-init) first")
+    if params.guardrails.baseline.deny_root_user and not params.root_access.root_sessions:
+        raise PreflightRefused(
+            "deny-root-user leaves member root users no way in but AssumeRoot sessions, and root_access.root_sessions is off: "
+            "turn root sessions on (phase 03), or set guardrails.baseline.deny_root_user: false"
+        )
     wanted = wanted_policies(params, inventory)
     notes: list[str] = []
     steps = _type_steps(wanted, inventory)
@@ -124,6 +134,11 @@ def plan_guardrails(params: Parameters, inventory: GuardrailsInventory) -> Plan:
         )
     steps += _policy_steps(wanted, inventory)
     steps += _attachment_steps(params, inventory, wanted, notes)
-    steps += _delegation_steps(params, inventory)
+    steps += _delegation_steps(params, inventory, notes)
+    check_limits(wanted, planned_attachments(params, inventory))
+    notes += [
+        f"{a} sits directly under the root, where deny-leave is not attached: move it into an OU"
+        for a in uncovered_by_deny_leave(inventory)
+    ]
     notes += check_blast_radius(params, inventory)
     return Plan(PHASE, tuple(steps), tuple(notes), ())

@@ -27,6 +27,7 @@ class LivePolicy:
     aws_managed: bool
     document: Any
     targets: frozenset[str]
+    description: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +36,9 @@ class GuardrailsInventory(Inventory):
 
     policies: tuple[LivePolicy, ...]
     delegated: frozenset[tuple[str, str]]  # (service principal, account id)
+    # moved-in members whose OrganizationAccountAccessRole the management account cannot assume yet: phase 06 still
+    # creates or re-points it through the account's own profile
+    role_unreachable: frozenset[str] = frozenset()
 
     def policy(self, name: str) -> LivePolicy | None:
         """The organization's policy called `name`, if any."""
@@ -65,8 +69,8 @@ def _document(client: Any, policy_id: str) -> Any:
 
 
 def read_guardrails(ctx: AwsContext, params: Parameters, inventory: Inventory) -> GuardrailsInventory:
-    """The inventory plus every policy of the managed types (with content and targets) and the delegated administrators."""
-    del params  # every policy is read: the plan must see what others attached too
+    """The inventory plus every policy of the managed types (with content and targets), the delegated administrators,
+    and the moved-in members the management account cannot reach through their OrganizationAccountAccessRole yet."""
     orgs = ctx.client("organizations")
     policies = []
     for kind in PolicyKind:
@@ -79,10 +83,24 @@ def read_guardrails(ctx: AwsContext, params: Parameters, inventory: Inventory) -
         for s in summaries:
             targets = listed(orgs, "list_targets_for_policy", "Targets", PolicyId=s["Id"])
             doc = _document(orgs, s["Id"])
-            policies.append(LivePolicy(s["Id"], s["Name"], kind, bool(s.get("AwsManaged")), doc, frozenset(t["TargetId"] for t in targets)))
+            found = frozenset(t["TargetId"] for t in targets)
+            policies.append(LivePolicy(s["Id"], s["Name"], kind, bool(s.get("AwsManaged")), doc, found, s.get("Description", "")))
     delegated = set()
     if inventory.organization is not None and inventory.organization.feature_set == "ALL":
         for admin in listed(orgs, "list_delegated_administrators", "DelegatedAdministrators"):
             for service in listed(orgs, "list_delegated_services_for_account", "DelegatedServices", AccountId=admin["Id"]):
                 delegated.add((service["ServicePrincipal"], admin["Id"]))
-    return inventory.extended(GuardrailsInventory, policies=tuple(policies), delegated=frozenset(delegated))
+    active = {a.id for a in inventory.members() if a.state == "ACTIVE"}
+    unreachable = frozenset(
+        s.account_id for _, s in params.existing_accounts() if s.account_id in active and not _reachable(ctx, s.account_id)
+    )
+    return inventory.extended(GuardrailsInventory, policies=tuple(policies), delegated=frozenset(delegated), role_unreachable=unreachable)
+
+
+def _reachable(ctx: AwsContext, account_id: str) -> bool:
+    """True when the management account can assume the member's OrganizationAccountAccessRole (sts:AssumeRole)."""
+    try:
+        ctx.inside(account_id)
+    except ClientError:
+        return False
+    return True
