@@ -124,9 +124,14 @@ def test_a_custom_scp_that_would_break_the_kit_is_refused_before_any_write(brown
     run = start_phase("guardrails", str(params), record_dir=str(tmp_path / "reports" / "20260101T000001Z-guardrails"))
     ids = sorted({denial_id(d) for d in judged(run.params, run.read())[0]})  # type: ignore[arg-type]
     assert ids and all(i.startswith("no-iam/iam:") for i in ids)
-    again = start_phase("guardrails", str(with_guardrails(tmp_path, custom=custom, acknowledged=ids)), record_dir=str(tmp_path / "r2"))
+    stale = "gone/iam:Nothing/member-role"
+    again = start_phase(
+        "guardrails", str(with_guardrails(tmp_path, custom=custom, acknowledged=[*ids, stale])), record_dir=str(tmp_path / "r2")
+    )
     again.read()
-    assert len([n for n in again.plan().notes if n.startswith("acknowledged: SCP no-iam")]) >= len(ids)  # let through, each named
+    notes = again.plan().notes
+    assert len([n for n in notes if n.startswith("acknowledged: SCP no-iam")]) >= len(ids)  # let through, each named
+    assert any(stale in n and "matches no denial" in n for n in notes)
 
 
 def test_an_account_still_to_move_keeps_its_profile_operations_judged(brownfield: Sandbox, tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ class PolicyKind(StrEnum):
     SCP = "SERVICE_CONTROL_POLICY"
     RCP = "RESOURCE_CONTROL_POLICY"
     AI_OPT_OUT = "AISERVICES_OPT_OUT_POLICY"
+    TAG = "TAG_POLICY"
 
 
 class Baseline(StrEnum):

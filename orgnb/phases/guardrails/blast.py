@@ -96,4 +96,10 @@ def check_blast_radius(params: Parameters, inventory: GuardrailsInventory) -> li
             f"the planned SCPs would deny {len(refused)} operation(s) the kit performs or the parameters list: {lines}{more}. "
             "Nothing was changed: narrow the policy, or list the id under guardrails.acknowledged if the denial is meant"
         )
-    return [f"acknowledged: {d.sentence()}" for d in denials]
+    seen = {denial_id(d) for d in denials}
+    stale = [
+        f"acknowledged id {i} matches no denial any more: remove it from guardrails.acknowledged"
+        for i in params.guardrails.acknowledged
+        if i not in seen
+    ]
+    return [f"acknowledged: {d.sentence()}" for d in denials] + stale
