@@ -225,3 +225,18 @@ def test_before_scps_are_enabled_the_preview_counts_the_full_aws_access_enabling
 def with_guardrails_defaults() -> Path:
     """example.yaml: no account to move in, so only the member role and root sessions are judged."""
     return BROWNFIELD.parent / "example.yaml"
+
+
+def test_a_custom_policy_dropped_from_the_parameters_is_detached_and_kept(guarded: PhaseRun, tmp_path: Path) -> None:
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "NoPublicBuckets", "Effect": "Deny", "Action": "s3:PutBucketPublicAccessBlock", "Resource": "*"}],
+    }
+    (tmp_path / "deny.json").write_text(json.dumps(deny))
+    with_custom = with_guardrails(tmp_path, custom=[{"name": "no-public-buckets", "file": "deny.json", "targets": ["Sandbox"]}])
+    added = apply_phase("guardrails", with_custom, tmp_path / "reports" / "20260101T000002Z-guardrails")
+    assert [s.id for s in added.planned.steps] == ["policy:no-public-buckets", "attach:no-public-buckets:Sandbox"]  # type: ignore[union-attr]
+    dropped = apply_phase("guardrails", BROWNFIELD, tmp_path / "reports" / "20260101T000003Z-guardrails")
+    assert [s.id for s in dropped.planned.steps] == ["detach:no-public-buckets:Sandbox"]  # type: ignore[union-attr]
+    assert dropped.outcome == "applied" and dropped.inventory.policy("no-public-buckets").targets == frozenset()  # type: ignore[union-attr]
+    assert apply_phase("guardrails", BROWNFIELD, tmp_path / "reports" / "20260101T000004Z-guardrails").ctx.counter.write_total == 0

@@ -19,6 +19,7 @@ from orgnb.input.fields import AccountId, OuPath, Region, StrictModel, invalid
 
 ROOT_TARGET = "root"
 KIT_PREFIX = "orgnb-"  # the kit's own policies' names
+MANAGED_TAG = "orgnb:managed"  # on every policy phase 07 creates: detached once the parameters no longer name it
 RESERVED_NAMES = frozenset({"FullAWSAccess", "RCPFullAWSAccess"})  # AWS-managed policies
 # Services whose delegated administrator is set through their own API (which registers it with Organizations), per
 # each service's documentation: RegisterDelegatedAdministrator alone leaves them unconfigured.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from orgnb.input.guardrails import KIT_PREFIX, PolicyKind
+from orgnb.input.guardrails import PolicyKind
 from orgnb.input.parameters import Parameters
 from orgnb.phases.guardrails.baseline import FULL_AWS_ACCESS, Wanted, wanted_policies
 from orgnb.phases.guardrails.read import GuardrailsInventory
@@ -15,7 +15,7 @@ def planned_attachments(params: Parameters, inventory: GuardrailsInventory) -> d
     """Target name -> {policy name: type} once the plan is applied: what the parameters want, plus every other
     policy's live attachments, FullAWSAccess gone only where the parameters detach it (and something else allows)."""
     wanted = wanted_policies(params, inventory)
-    managed = {w.name for w in wanted} | {p.name for p in inventory.policies if p.name.startswith(KIT_PREFIX)}
+    managed = {w.name for w in wanted} | {p.name for p in inventory.policies if p.managed}
     after: dict[str, dict[str, PolicyKind]] = defaultdict(dict)
     for p in inventory.policies:
         if p.name not in managed:

@@ -15,7 +15,7 @@ from orgnb.aws.placement import OuResolver
 from orgnb.aws.session import AwsContext
 from orgnb.engine.apply import executor
 from orgnb.engine.plan import Action, Step
-from orgnb.input.guardrails import ROOT_TARGET
+from orgnb.input.guardrails import MANAGED_TAG, ROOT_TARGET
 
 ENABLE_WAIT_SECONDS = 120
 
@@ -63,7 +63,9 @@ def _enable_policy_type(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
 def _create_policy(ctx: AwsContext, step: Step) -> Mapping[str, Any]:
     p = step.params
     try:
-        made = ctx.client("organizations").create_policy(Content=p["Content"], Description=p["Description"], Name=p["Name"], Type=p["Type"])
+        made = ctx.client("organizations").create_policy(
+            Content=p["Content"], Description=p["Description"], Name=p["Name"], Type=p["Type"], Tags=[{"Key": MANAGED_TAG, "Value": "true"}]
+        )
         return {"policy_id": made["Policy"]["PolicySummary"]["Id"]}
     except ClientError as exc:
         if not _already(exc, "DuplicatePolicyException"):

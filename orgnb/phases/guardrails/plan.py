@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from orgnb.engine.plan import Action, Plan, Step
 from orgnb.errors import PreflightRefused
-from orgnb.input.guardrails import KIT_PREFIX, ROOT_TARGET, PolicyKind
+from orgnb.input.guardrails import ROOT_TARGET, PolicyKind
 from orgnb.input.parameters import Parameters
 from orgnb.phases.guardrails.attachments import allows_elsewhere, full_access_detachments, planned_attachments
 from orgnb.phases.guardrails.baseline import FULL_AWS_ACCESS, Wanted, canonical, uncovered_by_deny_leave, wanted_policies
@@ -61,10 +61,11 @@ def _attachment_steps(params: Parameters, inventory: GuardrailsInventory, wanted
             steps.append(Step(f"detach:{w.name}:{target}", Action.DETACH_POLICY, target, f"detach {w.name} from {target}", params_))
     names = {w.name for w in wanted}
     for p in inventory.policies:
-        if p.name.startswith(KIT_PREFIX) and p.name not in names:  # a baseline policy the parameters turned off
+        if p.managed and p.name not in names:  # created by this phase, no longer in the parameters (or turned off)
             for target in sorted(inventory.target_name(t) for t in p.targets):
                 params_ = {"Name": p.name, "Type": p.kind.value, "Target": target}
-                steps.append(Step(f"detach:{p.name}:{target}", Action.DETACH_POLICY, target, f"detach {p.name}: turned off", params_))
+                what = f"detach {p.name}: the parameters no longer name it (the policy is kept)"
+                steps.append(Step(f"detach:{p.name}:{target}", Action.DETACH_POLICY, target, what, params_))
     for target in params.guardrails.detach_full_aws_access:
         if target in full_access_detachments(params, inventory, wanted):
             params_ = {"Name": FULL_AWS_ACCESS, "Type": PolicyKind.SCP.value, "Target": target}

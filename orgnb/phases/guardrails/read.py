@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from orgnb.aws.inventory import Inventory
 from orgnb.aws.listing import listed
 from orgnb.aws.session import AwsContext
-from orgnb.input.guardrails import PolicyKind
+from orgnb.input.guardrails import KIT_PREFIX, MANAGED_TAG, PolicyKind
 from orgnb.input.parameters import Parameters
 
 
@@ -28,6 +28,7 @@ class LivePolicy:
     document: Any
     targets: frozenset[str]
     description: str = ""
+    managed: bool = False  # created by phase 07 (its MANAGED_TAG, or an orgnb- name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +61,11 @@ class GuardrailsInventory(Inventory):
         return next((o.path for o in self.ous if o.id == target_id), target_id)
 
 
+def _tagged(client: Any, policy_id: str) -> bool:
+    """True when the policy carries phase 07's MANAGED_TAG (ListTagsForResource)."""
+    return any(t["Key"] == MANAGED_TAG for t in listed(client, "list_tags_for_resource", "Tags", ResourceId=policy_id))
+
+
 def _document(client: Any, policy_id: str) -> Any:
     content = client.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
     try:
@@ -84,7 +90,8 @@ def read_guardrails(ctx: AwsContext, params: Parameters, inventory: Inventory) -
             targets = listed(orgs, "list_targets_for_policy", "Targets", PolicyId=s["Id"])
             doc = _document(orgs, s["Id"])
             found = frozenset(t["TargetId"] for t in targets)
-            policies.append(LivePolicy(s["Id"], s["Name"], kind, bool(s.get("AwsManaged")), doc, found, s.get("Description", "")))
+            managed = not s.get("AwsManaged") and (s["Name"].startswith(KIT_PREFIX) or _tagged(orgs, s["Id"]))
+            policies.append(LivePolicy(s["Id"], s["Name"], kind, bool(s.get("AwsManaged")), doc, found, s.get("Description", ""), managed))
     delegated = set()
     if inventory.organization is not None and inventory.organization.feature_set == "ALL":
         for admin in listed(orgs, "list_delegated_administrators", "DelegatedAdministrators"):
