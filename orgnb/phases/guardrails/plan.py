@@ -2,8 +2,9 @@
 and detachment, FullAWSAccess where the parameters say, delegated administrators after trusted access.
 
 Attachments are planned by target name (root, OU path, account id), so a step reads the same before and after the
-OU it names exists. The kit manages the policies the parameters name and its own `orgnb-` policies: another
-policy's attachments are left as they are, FullAWSAccess included unless `detach_full_aws_access` names the target.
+OU it names exists. The kit manages the policies the parameters name and those it created (its `orgnb:managed` tag
+or an `orgnb-` name), detaching one the parameters no longer name; another policy's attachments are left as they
+are, FullAWSAccess included unless `detach_full_aws_access` names the target.
 """
 
 from __future__ import annotations
