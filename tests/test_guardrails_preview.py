@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from orgnb.phases.guardrails.preview import (
+    ASSUME_ROOT,
     FULL_AWS_ACCESS,
     FULL_AWS_ACCESS_DOCUMENT,
     ROOT,
@@ -121,16 +122,22 @@ def test_the_member_role_is_judged_as_its_own_arn() -> None:
     }
 
 
-def test_a_member_side_deny_of_assume_root_breaks_only_a_caller_inside_a_member() -> None:
-    """The kit calls sts:AssumeRoot from the management account, which SCPs never restrict; a caller inside a member
-    (a delegated administrator's CI role) is listed among the extra actions, and is refused."""
+def test_a_member_side_deny_of_assume_root_names_the_phases_that_work_through_root_sessions() -> None:
+    """The stricter reading (see preview's docstring): a root session is had only through sts:AssumeRoot, judged as
+    the target member's root, so an SCP denying it breaks every phase with root-session operations."""
     deny = {"no-root-sessions": doc({"Sid": "NoAssumeRoot", "Effect": "Deny", "Action": "sts:AssumeRoot", "Resource": "*"})}
-    assert run(deny, {ROOT: ["no-root-sessions"]}) == []
-    denials = run(deny, {ROOT: ["no-root-sessions"]}, extra_actions=["sts:AssumeRoot"])
-    assert {(d.account_id, d.policy, d.statement, d.action, d.principal, d.phase) for d in denials} == {
-        (m.account_id, "no-root-sessions", "NoAssumeRoot", "sts:AssumeRoot", PrincipalKind.LISTED, "") for m in MEMBERS
-    }
-    assert denials[0].sentence().endswith("used by the parameters' extra actions")
+    denials = run(deny, {"Workloads": ["no-root-sessions"]})
+    root_phases = sorted(phase for phase, kinds in member_operations().items() if kinds.get(PrincipalKind.ROOT_SESSION.value))
+    assert root_phases, "some phase works through root sessions"
+    assert [(d.account_id, d.policy, d.statement, d.action, d.principal, d.phase) for d in denials] == [
+        (PROD.account_id, "no-root-sessions", "NoAssumeRoot", "sts:AssumeRoot", PrincipalKind.ROOT_SESSION, phase) for phase in root_phases
+    ]
+    assert "denies sts:AssumeRoot to a root session in 444455556666 (Workloads/Prod)" in denials[0].sentence()
+    assert denials[0].sentence().endswith(f"used by phase {root_phases[0]}")
+    listed = run(deny, {ROOT: ["no-root-sessions"]}, extra_actions=["sts:AssumeRoot"])
+    assert {(d.account_id, d.principal) for d in listed if d.principal is PrincipalKind.LISTED} == {
+        (m.account_id, PrincipalKind.LISTED) for m in MEMBERS
+    }, "a caller inside a member (a delegated administrator for IAM) is judged when the parameters list it"
 
 
 def test_deny_leave_attached_outside_transition_denies_leaving_only_there() -> None:
@@ -153,7 +160,7 @@ def test_denying_the_root_user_except_in_assume_root_sessions_spares_the_kit() -
     without_exception = {**DENY_ROOT, "Condition": {"ArnLike": DENY_ROOT["Condition"]["ArnLike"]}}
     denials = run({"deny-root": doc(without_exception)}, {ROOT: ["deny-root"]})
     assert denials and {d.principal for d in denials} == {PrincipalKind.ROOT_SESSION}
-    assert "iam:DeleteLoginProfile" in {d.action for d in denials}
+    assert {"iam:DeleteLoginProfile", "sts:AssumeRoot"} <= {d.action for d in denials}
 
 
 def test_full_aws_access_detached_from_an_ou_with_nothing_else_denies_everything_there() -> None:
@@ -164,7 +171,7 @@ def test_full_aws_access_detached_from_an_ou_with_nothing_else_denies_everything
     assert {d.account_id for d in denials} == {PROD.account_id}
     assert {(d.where, d.policy, d.statement, d.explicit) for d in denials} == {("Workloads", "", "", False)}
     performed = {(kind, a) for ops in operations.values() for kind, actions in ops.items() if kind != "account-profile" for a in actions}
-    assert {(d.principal.value, d.action) for d in denials if d.phase} == performed
+    assert {(d.principal.value, d.action) for d in denials if d.phase} == performed | {(PrincipalKind.ROOT_SESSION.value, ASSUME_ROOT)}
     assert denials[0].sentence().startswith("no SCP attached to Workloads allows")
     # something else allowing iam there lets iam through, and nothing else
     attached["Workloads"] = ["iam-only"]
@@ -172,7 +179,7 @@ def test_full_aws_access_detached_from_an_ou_with_nothing_else_denies_everything
     partial = preview(
         {FULL_AWS_ACCESS: FULL_AWS_ACCESS_DOCUMENT, "iam-only": iam_only}, attached, MEMBERS, operations, extra_actions=["ec2:RunInstances"]
     )
-    assert {d.action for d in partial} == {"ec2:RunInstances"}
+    assert {d.action for d in partial} == {"ec2:RunInstances", ASSUME_ROOT}
 
 
 def test_what_the_evaluator_cannot_evaluate_is_refused_naming_it() -> None:

@@ -132,6 +132,17 @@ def test_a_custom_scp_that_would_break_the_kit_is_refused_before_any_write(brown
     notes = again.plan().notes
     assert len([n for n in notes if n.startswith("acknowledged: SCP no-iam")]) >= len(ids)  # let through, each named
     assert any(stale in n and "matches no denial" in n for n in notes)
+    # a root session is had only through sts:AssumeRoot, judged as the target's root (preview's stricter reading)
+    no_sessions = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "NoRootSessions", "Effect": "Deny", "Action": "sts:AssumeRoot", "Resource": "*"}],
+    }
+    (tmp_path / "no-root-sessions.json").write_text(json.dumps(no_sessions))
+    sessions = [{"name": "no-root-sessions", "file": "no-root-sessions.json", "targets": ["Workloads"]}]
+    message = refusal(with_guardrails(tmp_path, custom=sessions), tmp_path, "SCP no-root-sessions")
+    assert "(statement NoRootSessions, attached to Workloads) denies sts:AssumeRoot to a root session" in message
+    assert "used by phase member-initialization" in message and "no-root-sessions/sts:AssumeRoot/root-session" in message
+    assert len(brownfield.calls(writes_only=True)) == before, "nothing written"
 
 
 def test_guardrails_parameters_refuse_what_aws_or_the_kit_would_refuse_later(tmp_path: Path) -> None:

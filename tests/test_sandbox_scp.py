@@ -171,6 +171,18 @@ def test_scps_reach_assume_root_sessions(root_member: str) -> None:
     assert _root_audit(root_member).list_access_keys()["AccessKeyMetadata"] == []
 
 
+def test_assume_root_is_judged_by_the_target_members_scps_unless_the_setting_is_off(brownfield: Sandbox, root_member: str) -> None:
+    no_sessions = {"Sid": "NoRootSessions", "Effect": "Deny", "Action": "sts:AssumeRoot", "Resource": "*"}
+    attach_scp("management", root_member, policy(no_sessions))
+    error = refused(client("management", "sts").assume_root, TargetPrincipal=root_member, TaskPolicyArn={"arn": AUDIT})
+    caller = client("management", "sts").get_caller_identity()["Arn"]
+    assert (error["Code"], error["Status"]) == ("AccessDenied", 403)
+    target = f"arn:aws:iam::{root_member}:root"
+    assert error["Message"] == f"User: {caller} is not authorized to perform: sts:AssumeRoot on resource: {target} {EXPLICIT}"
+    assert brownfield.settings(assume_root_checks_target_scps=False)["assume_root_checks_target_scps"] is False
+    assert _root_audit(root_member).list_access_keys()["AccessKeyMetadata"] == []
+
+
 def test_the_principal_type_of_root_sessions_is_a_setting(brownfield: Sandbox, root_member: str) -> None:
     accounts_only = {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalType": "Account"}}}
     attach_scp("management", root_member, policy(accounts_only))

@@ -53,6 +53,7 @@ CHANGES: dict[str, Any] = {
     "close_account_quota": 1,
     "close_account_in_flight": 1,
     "assumed_root_principal_type": "AssumedRole",
+    "assume_root_checks_target_scps": False,
     "created_account_wait_days": 0,
     "membership_change_interval_seconds": 0,
     "transfer_refuses_delegated_admin": False,

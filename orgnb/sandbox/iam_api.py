@@ -3,7 +3,8 @@
 Spec: the IAM API reference (Enable/DisableOrganizationsRoot*, ListOrganizationsFeatures), STS AssumeRoot, and
 the IAM user guide's "Centrally manage root access for member accounts". Every request made with AssumeRoot
 credentials, to any service, is checked by the server before moto sees it (rootaccess.refusal): an expired session
-gets ExpiredToken, an action outside the task policy AccessDenied. AssumeRoot needs trusted access for IAM (the
+gets ExpiredToken, an action outside the task policy AccessDenied. AssumeRoot is also judged by the target's SCPs, as
+its root in a root session, under rootaccess's setting `assume_root_checks_target_scps`. It needs trusted access for IAM (the
 EnableOrganizationsRootSessions and ...RootCredentialsManagement references: "Enable trusted access for AWS Identity
 and Access Management in AWS Organizations"): once DisableAWSServiceAccess turns it off, AssumeRoot is refused.
 """
@@ -23,7 +24,7 @@ from moto.iam.responses import IamResponse
 from moto.sts.models import sts_backends
 from moto.sts.responses import TokenResponse
 
-from orgnb.sandbox import registry, rootaccess
+from orgnb.sandbox import principals, registry, rootaccess, scp
 from orgnb.sandbox.exceptions import QueryError
 
 IAM_PRINCIPAL = "iam.amazonaws.com"
@@ -85,8 +86,18 @@ def reply_error(resp: BaseResponse, error: QueryError) -> tuple[int, dict[str, A
     return headers["status"], headers, body
 
 
-def assume_root(self: TokenResponse) -> ActionResult:
-    """STS AssumeRoot: checks in order, then credentials that act inside the target account as its root."""
+def assume_root(self: TokenResponse) -> ActionResult | tuple[int, dict[str, Any], Any]:
+    """STS AssumeRoot: checks in order, then credentials that act inside the target account as its root; a refusal
+    is AccessDenied with HTTP 403, as STS answers it."""
+    try:
+        return _root_session(self)
+    except QueryError as error:
+        if error.code == "AccessDenied":
+            return reply_error(self, error)
+        raise
+
+
+def _root_session(self: TokenResponse) -> ActionResult:
     duration = self._get_int_param("DurationSeconds", 900)
     if duration > 900:
         raise QueryError(
@@ -119,6 +130,11 @@ def assume_root(self: TokenResponse) -> ActionResult:
     member = next((a for a in backend.accounts if a.id == target), None)
     if member is None or target == backend.org.master_account_id or member.state != "ACTIVE":
         raise denied
+    if rootaccess.SETTINGS["assume_root_checks_target_scps"]:
+        as_root = principals.root(target, assumed=True)
+        refused = scp.refusal(as_root, "sts:AssumeRoot", as_root.arn, principals.context(as_root, self.region), caller_arn(self))
+        if refused:
+            raise QueryError("AccessDenied", refused)
     key = iam_backends[target]["aws"].create_temp_access_key()
     token = secrets.token_urlsafe(96)
     session = rootaccess.issue(target, key.access_key_id, task_match["name"], duration, caller_arn(self), token)

@@ -19,6 +19,14 @@ from orgnb.sandbox import state
 from orgnb.sandbox.registry import RootCredentials
 
 FEATURES = ("RootCredentialsManagement", "RootSessions")
+# Whether AssumeRoot is also judged by the target member's SCPs, as its root user in a root session. The STS API
+# reference says nothing of it; AWS re:Post's "How do I set up centralized root access in IAM for member accounts?"
+# ("Adjust SCPs to allow root sessions") tells organizations whose SCPs deny root users to adjust them for
+# sts:AssumeRoot. On: the stricter reading, which the kit's guardrails preview takes too.
+SETTINGS = state.settings(
+    {"assume_root_checks_target_scps": True},
+    assume_root_checks_target_scps=state.Field("assume_root_checks_target_scps", bool),
+)
 # What each root-task policy leaves allowed: the NotAction list of its "DenyAllOtherActionsOnAnyResource" statement
 # (AWS Managed Policy Reference Guide, each policy's page; the IAM user guide's "Perform a privileged task on an AWS
 # Organizations member account" lists the five). Their other statements deny the same actions to anything but the

@@ -65,11 +65,12 @@ def levels(account_id: str) -> list[list[tuple[str, Mapping[str, Any]]]] | None:
     return [[(p.name, _document(p.content)) for p in node.attached_policies if p.type == SCP_TYPE] for node in nodes]
 
 
-def refusal(principal: Principal, action: str, resource: str | None, context: Mapping[str, Value]) -> str | None:
+def refusal(principal: Principal, action: str, resource: str | None, context: Mapping[str, Value], caller: str | None = None) -> str | None:
     """AccessDenied's message when the SCPs over `principal`'s account refuse `action`, else None (the rule is
     `policyeval.scp_refusal`, which the kit's guardrails preview applies too).
 
     `resource` None: the sandbox cannot name the request's resource (policyeval explains how statements then match).
+    `caller`: the ARN the message names when it is not the principal judged (AssumeRoot's caller).
     """
     if principal.service_linked or action in policyeval.SCP_EXEMPT_ACTIONS:
         return None
@@ -79,7 +80,7 @@ def refusal(principal: Principal, action: str, resource: str | None, context: Ma
     refused = policyeval.scp_refusal(path, Request(action, resource, context))
     if refused is None:
         return None
-    prefix = f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource or '*'}"
+    prefix = f"User: {caller or principal.arn} is not authorized to perform: {action} on resource: {resource or '*'}"
     if refused.explicit:
         return f"{prefix} with an explicit deny in a service control policy"
     return f"{prefix} because no service control policy allows the {action} action"

@@ -19,8 +19,14 @@ How AWS evaluates, and so how the preview models each principal:
   (aws-samples/service-control-policy-examples) denies the root principal only where aws:AssumedRoot is Null: root
   sessions pass through SCPs like any member principal, and carry that key.
 - STS API reference, AssumeRoot: called with the management account's credentials (or a delegated
-  administrator's). A member-side Deny of sts:AssumeRoot does not stop the kit, which calls it from the management
-  account; it stops a caller inside a member, so list sts:AssumeRoot among the extra actions when one does.
+  administrator's), which SCPs never restrict. Whether the target member's SCPs are consulted for the session AWS
+  does not say in the API reference; AWS re:Post's "How do I set up centralized root access in IAM for member
+  accounts?" ("Adjust SCPs to allow root sessions") tells organizations whose SCPs deny root users to adjust them
+  for sts:AssumeRoot. The preview takes that stricter reading: each phase that works through root sessions also
+  performs sts:AssumeRoot as the member's root (`ASSUME_ROOT`), so an SCP denying it to members is a FAIL naming
+  that phase. The sandbox enforces the same reading under its setting `assume_root_checks_target_scps` (on).
+  A caller inside a member (a delegated administrator for IAM) is judged when sts:AssumeRoot is among the extra
+  actions.
 
 The principals: OrganizationAccountAccessRole's session (`arn:aws:iam::<account>:role/OrganizationAccountAccessRole`),
 a root session (`arn:aws:iam::<account>:root` with aws:AssumedRoot), and for a moved account's own profile and for
@@ -43,6 +49,7 @@ from orgnb.aws.policyeval import Request, Value
 from orgnb.aws.session import ACCOUNT_PROFILE_SCOPE, MEMBER_ROLE, MEMBER_ROLE_SCOPE, ROOT_SESSION_SCOPE
 
 MEMBER_OPERATIONS_PATH = Path(__file__).resolve().parents[2] / "member_operations.json"
+ASSUME_ROOT = "sts:AssumeRoot"  # judged as the target's root for every phase with root-session operations (see above)
 ROOT = "root"  # the organization's root, as `attached` and `Denial.where` name it (no OU path starts with it: awsrules)
 GENERIC_ROLE = "orgnb-preview-principal"
 FULL_AWS_ACCESS = "FullAWSAccess"
@@ -194,7 +201,10 @@ def _actions(member: Member, operations: MemberOperations, extra_actions: Sequen
     performed: dict[tuple[PrincipalKind, str], list[str]] = {}
     for phase, by_kind in operations.items():
         for kind in kinds:
-            for action in by_kind.get(kind.value, ()):
+            actions = list(by_kind.get(kind.value, ()))
+            if kind is PrincipalKind.ROOT_SESSION and actions:
+                actions.append(ASSUME_ROOT)  # no root session without it (the stricter reading above)
+            for action in actions:
                 if action not in BEFORE_JOINING:
                     performed.setdefault((kind, action), []).append(phase)
     for action in (a for a in extra_actions if a not in policyeval.SCP_EXEMPT_ACTIONS):
