@@ -28,17 +28,31 @@ def test_the_opt_in_policies_enable_their_types_and_a_region_limit_is_judged_in_
 ) -> None:
     prepare("guardrails")
     opt_in = {"require_tls": True, "ai_opt_out": True, "allowed_regions": ["us-east-1", "eu-west-1"]}
-    params = with_guardrails(tmp_path, baseline=opt_in)
+    ec2 = {"ec2_attributes": {"image_block_public_access": {"state": {"@@assign": "block_new_sharing"}}}}
+    (tmp_path / "ec2.json").write_text(json.dumps(ec2))
+    declarative = [{"name": "ec2-baseline", "file": "ec2.json", "type": "DECLARATIVE_POLICY_EC2", "targets": ["Workloads"]}]
+    params = with_guardrails(tmp_path, baseline=opt_in, custom=declarative)
     run = apply_phase("guardrails", params, tmp_path / "reports" / "20260101T000000Z-guardrails")
     assert run.outcome == "applied", run.outcome
     types = [s.params["PolicyType"] for s in run.planned.steps if s.id.startswith("policy-type:")]  # type: ignore[union-attr]
-    assert types == ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "AISERVICES_OPT_OUT_POLICY"]
+    assert types == ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "AISERVICES_OPT_OUT_POLICY", "DECLARATIVE_POLICY_EC2"]
+    workloads = next(
+        ou["Id"]
+        for ou in client("management", "organizations").list_organizational_units_for_parent(
+            ParentId=client("management", "organizations").list_roots()["Roots"][0]["Id"]
+        )["OrganizationalUnits"]
+        if ou["Name"] == "Workloads"
+    )
+    on_workloads = client("management", "organizations").list_policies_for_target(TargetId=workloads, Filter="DECLARATIVE_POLICY_EC2")
+    assert [p["Name"] for p in on_workloads["Policies"]] == ["ec2-baseline"]
     regions = run.inventory.policy("orgnb-allowed-regions").document  # type: ignore[union-attr]
     assert regions["Statement"][0]["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == ["eu-west-1", "us-east-1"]
     assert apply_phase("guardrails", params, tmp_path / "reports" / "20260101T000001Z-guardrails").ctx.counter.write_total == 0
     # the kit's own member-side calls go to global services, which the region limit exempts; a CI role's EC2 call
     # in the organization's region (us-east-1) is refused once that region is not allowed
-    elsewhere = with_guardrails(tmp_path, baseline={**opt_in, "allowed_regions": ["eu-west-1"]}, extra_actions=["ec2:DescribeInstances"])
+    elsewhere = with_guardrails(
+        tmp_path, baseline={**opt_in, "allowed_regions": ["eu-west-1"]}, custom=declarative, extra_actions=["ec2:DescribeInstances"]
+    )
     message = refusal(elsewhere, tmp_path, "orgnb-allowed-regions")
     assert "ec2:DescribeInstances" in message and "extra actions" in message
 

@@ -161,6 +161,11 @@ def test_guardrails_parameters_refuse_what_aws_or_the_kit_would_refuse_later(tmp
     twice = [{"name": "a", "file": "x.json", "targets": ["root"]}, {"name": "a", "file": "x.json", "targets": ["Workloads"]}]
     with pytest.raises(ParameterError, match="share a name"):
         load_parameters(with_guardrails(tmp_path, custom=twice))
+    (tmp_path / "scp-shaped.json").write_text(json.dumps({"Version": "2012-10-17", "Statement": []}))
+    declarative = [{"name": "ec2", "file": "scp-shaped.json", "type": "DECLARATIVE_POLICY_EC2", "targets": ["root"]}]
+    with pytest.raises(ParameterError, match=r"guardrails\.custom\[0\]\.file.*not an EC2 declarative policy") as refused:
+        load_parameters(with_guardrails(tmp_path, custom=declarative))
+    assert "'ec2_attributes'" in str(refused.value)
 
 
 def test_before_scps_are_enabled_the_preview_counts_the_full_aws_access_enabling_attaches() -> None:

@@ -67,6 +67,11 @@ class PolicyKind(StrEnum):
     RCP = "RESOURCE_CONTROL_POLICY"
     AI_OPT_OUT = "AISERVICES_OPT_OUT_POLICY"
     TAG = "TAG_POLICY"
+    DECLARATIVE_EC2 = "DECLARATIVE_POLICY_EC2"
+
+
+# Organizations User Guide, "Declarative policy syntax and examples": an EC2 declarative policy's one top-level key.
+DECLARATIVE_TOP_KEY = "ec2_attributes"
 
 
 class Baseline(StrEnum):
@@ -138,8 +143,9 @@ class GuardrailsParams(StrictModel):
         return self
 
 
-def _policy_file_problem(path: Path, field: str) -> ParameterProblem | None:
-    """What is wrong with a policy file, if anything: it must be a JSON object."""
+def _policy_file_problem(path: Path, field: str, kind: PolicyKind | None = None) -> ParameterProblem | None:
+    """What is wrong with a policy file, if anything: it must be a JSON object (of its type's syntax, where the kit
+    knows it)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -148,6 +154,12 @@ def _policy_file_problem(path: Path, field: str) -> ParameterProblem | None:
         return ParameterProblem(field, f"{path} is not a readable JSON policy ({exc})", "fix the file: a JSON policy document")
     if not isinstance(document, dict):
         return ParameterProblem(field, f"{path} holds no JSON object", 'write a policy document: {"Version": "2012-10-17", ...}')
+    if kind is PolicyKind.DECLARATIVE_EC2 and set(document) != {DECLARATIVE_TOP_KEY}:
+        return ParameterProblem(
+            field,
+            f"{path} is not an EC2 declarative policy: its top level must be {DECLARATIVE_TOP_KEY!r} alone",
+            f'write {{"{DECLARATIVE_TOP_KEY}": {{...}}}}, as the Organizations User Guide\'s declarative policy syntax shows',
+        )
     return None
 
 
@@ -156,13 +168,15 @@ def with_policy_files(guardrails: GuardrailsParams, folder: Path) -> tuple[Guard
     problems of the files that are missing or not JSON policies."""
     problems: list[ParameterProblem] = []
 
-    def resolve(name: str, field: str) -> str:
+    def resolve(name: str, field: str, kind: PolicyKind | None = None) -> str:
         path = Path(name) if Path(name).is_absolute() else folder / name
-        problem = _policy_file_problem(path, field)
+        problem = _policy_file_problem(path, field, kind)
         problems.extend([problem] if problem else [])
         return str(path.resolve())
 
-    custom = [c.model_copy(update={"file": resolve(c.file, f"guardrails.custom[{i}].file")}) for i, c in enumerate(guardrails.custom)]
+    custom = [
+        c.model_copy(update={"file": resolve(c.file, f"guardrails.custom[{i}].file", c.type)}) for i, c in enumerate(guardrails.custom)
+    ]
     replaced = {k: resolve(v, f"guardrails.baseline.replace.{k.value}") for k, v in guardrails.baseline.replace.items()}
     baseline = guardrails.baseline.model_copy(update={"replace": replaced})
     return guardrails.model_copy(update={"custom": custom, "baseline": baseline}), problems

@@ -8,7 +8,8 @@
 - Account Management (account_api), Organizations membership and handshakes (org_api, handshakes, membership),
   CreateAccount and CloseAccount (creation, closure), Organizations' account quota (quotas), and a stack set's
   AutoDeployment (stacksets).
-- Organization rules: what needs all features, delegated administrators, MoveAccount's parents (orgrules).
+- Organization rules: what needs all features, delegated administrators, MoveAccount's parents (orgrules);
+  AttachPolicy's refusals and the EC2 declarative policy type (policyrules).
 - Authorization: SCPs refuse what they deny (scp, checked by the server through authz) and refuse to attach what
   the sandbox cannot evaluate; AssumeRole honours the role's trust policy (trust).
 """
@@ -23,7 +24,20 @@ from moto.iam.models import AccountSummary, AWSManagedPolicy, IAMBackend
 from moto.organizations.models import OrganizationsBackend
 from moto.settings import load_iam_aws_managed_policies
 
-from orgnb.sandbox import account_api, closure, creation, iam_api, org_api, orgrules, quotas, registry, scp, stacksets, trust
+from orgnb.sandbox import (
+    account_api,
+    closure,
+    creation,
+    iam_api,
+    org_api,
+    orgrules,
+    policyrules,
+    quotas,
+    registry,
+    scp,
+    stacksets,
+    trust,
+)
 
 _installed = False
 
@@ -80,6 +94,7 @@ def install() -> None:
     IAMBackend.get_account_summary = _get_account_summary(IAMBackend.get_account_summary)  # type: ignore[method-assign]
     IAMBackend._init_aws_policies = _init_aws_policies(IAMBackend._init_aws_policies)  # type: ignore[method-assign]  # noqa: SLF001
     account_api.install()
+    policyrules.install()  # before org_api, whose caller checks then come first
     org_api.install()
     iam_api.install()
     quotas.install()

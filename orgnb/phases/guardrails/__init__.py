@@ -8,6 +8,8 @@ The shipped baseline (policies/*.json, each naming the AWS documentation its pat
   central root tasks keep working;
 - protect-member-role (on): OrganizationAccountAccessRole changed only by itself;
 - allowed-regions (when `allowed_regions` is set), require-tls (an RCP) and ai-opt-out, opt-in.
+Custom policies may be SCPs, RCPs, AI opt-out, tag or EC2 declarative policies (DECLARATIVE_POLICY_EC2, whose file is
+checked for its `ec2_attributes` top level on loading); each type is enabled on the root before its first attachment.
 
 Modules: baseline (what is wanted), read, attachments and plan, preview and blast (the blast radius), executors
 (registered on import), views, iac (import stubs).

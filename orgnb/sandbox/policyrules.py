@@ -1,0 +1,142 @@
+"""Organizations policy rules moto does not enforce: attaching a policy, and the EC2 declarative policy type.
+
+AttachPolicy, after moto finds the policy and before it attaches (botocore's AttachPolicy errors, in this order,
+which AWS does not document):
+- PolicyTypeNotEnabledException when the policy's type is not enabled on the organization's root ("You can't
+  attach policies of the specified type to entities in a root until you enable that type in the root");
+- DuplicatePolicyAttachmentException when the policy is already attached to the target (moto ignores it);
+- ConstraintViolationException POLICY_NUMBER_LIMIT_EXCEEDED when the target already has as many policies of that
+  type as AWS allows: 5 SCPs and 5 RCPs on a root, an OU or an account ("Quotas and service limits for AWS
+  Organizations"; the kit checks the same figure in orgnb.phases.guardrails.limits before writing).
+
+DECLARATIVE_POLICY_EC2 is in botocore's PolicyType enum and moto lacks it: CreatePolicy and EnablePolicyType accept
+it here, with the ARN form of its siblings (`policy/<org>/declarative_policy_ec2/<id>`). Its content must be a JSON
+object whose only top-level key is `ec2_attributes` (Organizations User Guide, "Declarative policy syntax and
+examples"); anything else is MalformedPolicyDocumentException at CreatePolicy and UpdatePolicy, as AWS refuses a
+management policy that does not follow its type's syntax. The attributes themselves are stored, not enforced.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from moto.organizations.models import FakePolicy, FakeRoot, OrganizationsBackend, organizations_backends
+from moto.organizations.responses import OrganizationsResponse
+
+from orgnb.sandbox.exceptions import OrgConstraintViolation, OrgError
+
+DECLARATIVE_EC2 = "DECLARATIVE_POLICY_EC2"
+DECLARATIVE_TOP_KEY = "ec2_attributes"
+_DECLARATIVE_ARN = "arn:{0}:organizations::{1}:policy/{2}/declarative_policy_ec2/{3}"
+ATTACHMENTS_PER_TARGET = {"SERVICE_CONTROL_POLICY": 5, "RESOURCE_CONTROL_POLICY": 5}
+
+
+class PolicyTypeNotEnabled(OrgError):
+    code = "PolicyTypeNotEnabledException"
+    message = "This operation can be performed only for enabled policy types."
+
+
+class DuplicatePolicyAttachment(OrgError):
+    code = "DuplicatePolicyAttachmentException"
+    message = "The selected policy is already attached to the specified target."
+
+
+class MalformedPolicyDocument(OrgError):
+    code = "MalformedPolicyDocumentException"
+    message = "The provided policy document doesn't meet the requirements of the specified policy type."
+
+
+def _enabled_types(backend: OrganizationsBackend) -> set[str]:
+    root = next((ou for ou in backend.ou if isinstance(ou, FakeRoot)), None)
+    return {t["Type"] for t in root.policy_types if t.get("Status") == "ENABLED"} if root else set()
+
+
+def _target(backend: OrganizationsBackend, target_id: str) -> Any:
+    nodes: list[Any] = [*backend.ou, *backend.accounts]
+    return next((node for node in nodes if node.id == target_id), None)
+
+
+def check_attach(backend: OrganizationsBackend, policy_id: str, target_id: str) -> None:
+    """AttachPolicy's refusals, in the module docstring's order (an unknown policy or target is moto's to refuse)."""
+    policy = next((p for p in backend.policies if p.id == policy_id), None)
+    target = _target(backend, target_id)
+    if policy is None or target is None:
+        return
+    if policy.type not in _enabled_types(backend):
+        raise PolicyTypeNotEnabled()
+    if policy in target.attached_policies:
+        raise DuplicatePolicyAttachment()
+    limit = ATTACHMENTS_PER_TARGET.get(policy.type)
+    if limit is not None and sum(1 for p in target.attached_policies if p.type == policy.type) >= limit:
+        raise OrgConstraintViolation(
+            "POLICY_NUMBER_LIMIT_EXCEEDED", f"The target already has {limit} policies of type {policy.type} attached, the most allowed."
+        )
+
+
+def check_content(policy_type: str, content: str) -> None:
+    """Refuse a declarative policy whose content does not follow its type's syntax."""
+    if policy_type != DECLARATIVE_EC2:
+        return
+    try:
+        document = json.loads(content)
+    except ValueError:
+        raise MalformedPolicyDocument() from None
+    if not isinstance(document, dict) or set(document) != {DECLARATIVE_TOP_KEY}:
+        raise MalformedPolicyDocument()
+
+
+def _backend(response: OrganizationsResponse) -> OrganizationsBackend:
+    return organizations_backends[response.current_account]["aws"]
+
+
+def _attach(original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
+    def attach_policy(self: OrganizationsResponse) -> Any:
+        backend = _backend(self)
+        if backend.org is not None:
+            check_attach(backend, self.request_params.get("PolicyId", ""), self.request_params.get("TargetId", ""))
+        return original(self)
+
+    return attach_policy
+
+
+def _create(original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
+    def create_policy(self: OrganizationsResponse) -> Any:
+        check_content(self.request_params.get("Type", ""), self.request_params.get("Content", ""))
+        return original(self)
+
+    return create_policy
+
+
+def _update(original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
+    def update_policy(self: OrganizationsResponse) -> Any:
+        content = self.request_params.get("Content")
+        policy = next((p for p in _backend(self).policies if p.id == self.request_params.get("PolicyId")), None)
+        if content is not None and policy is not None:
+            check_content(policy.type, content)
+        return original(self)
+
+    return update_policy
+
+
+def _policy_init(original: Callable[..., None]) -> Callable[..., None]:
+    def init(self: FakePolicy, organization: Any, **kwargs: Any) -> None:
+        if kwargs.get("Type") != DECLARATIVE_EC2:
+            original(self, organization, **kwargs)
+            return
+        original(self, organization, **{**kwargs, "Type": "TAG_POLICY"})  # moto builds the rest as for its sibling
+        self.type = DECLARATIVE_EC2
+        self._arn_format = _DECLARATIVE_ARN
+
+    return init
+
+
+def install() -> None:
+    """Wrap the handlers (inside org_api's caller checks: install this first) and add the declarative type."""
+    for kind in (FakeRoot, FakePolicy):
+        if DECLARATIVE_EC2 not in kind.SUPPORTED_POLICY_TYPES:
+            kind.SUPPORTED_POLICY_TYPES.append(DECLARATIVE_EC2)
+    FakePolicy.__init__ = _policy_init(FakePolicy.__init__)  # type: ignore[method-assign]
+    for name, wrap in (("attach_policy", _attach), ("create_policy", _create), ("update_policy", _update)):
+        setattr(OrganizationsResponse, name, wrap(getattr(OrganizationsResponse, name)))

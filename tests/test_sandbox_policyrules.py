@@ -1,0 +1,47 @@
+"""Policy rules in the sandbox: AttachPolicy's refusals and the EC2 declarative policy type, over HTTP with boto3."""
+
+from __future__ import annotations
+
+import json
+
+from orgnb.sandbox import Sandbox
+from tests.test_sandbox_organizations import code_of, org
+
+DENY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]})
+DECLARATIVE = json.dumps({"ec2_attributes": {"image_block_public_access": {"state": {"@@assign": "block_new_sharing"}}}})
+
+
+def test_attach_policy_needs_its_type_enabled_refuses_a_duplicate_and_stops_at_five_per_target(sandbox: Sandbox) -> None:
+    mgmt = org("management")
+    mgmt.create_organization(FeatureSet="ALL")
+    root = mgmt.list_roots()["Roots"][0]["Id"]
+    ids = [
+        mgmt.create_policy(Name=f"deny-{i}", Description="d", Type="SERVICE_CONTROL_POLICY", Content=DENY)["Policy"]["PolicySummary"]["Id"]
+        for i in range(5)
+    ]
+    assert code_of(mgmt.attach_policy, PolicyId=ids[0], TargetId=root) == ("PolicyTypeNotEnabledException", None)
+    mgmt.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    mgmt.attach_policy(PolicyId=ids[0], TargetId=root)
+    assert code_of(mgmt.attach_policy, PolicyId=ids[0], TargetId=root) == ("DuplicatePolicyAttachmentException", None)
+    for policy_id in ids[1:4]:
+        mgmt.attach_policy(PolicyId=policy_id, TargetId=root)
+    attached = mgmt.list_policies_for_target(TargetId=root, Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    assert len(attached) == 5, "FullAWSAccess and four of ours"
+    assert code_of(mgmt.attach_policy, PolicyId=ids[4], TargetId=root) == ("ConstraintViolationException", "POLICY_NUMBER_LIMIT_EXCEEDED")
+
+
+def test_an_ec2_declarative_policy_is_created_attached_and_its_syntax_checked(sandbox: Sandbox) -> None:
+    mgmt = org("management")
+    mgmt.create_organization(FeatureSet="ALL")
+    root = mgmt.list_roots()["Roots"][0]["Id"]
+    mgmt.enable_policy_type(RootId=root, PolicyType="DECLARATIVE_POLICY_EC2")
+    bad = json.dumps({"Version": "2012-10-17", "Statement": []})
+    create = {"Name": "ec2-baseline", "Description": "d", "Type": "DECLARATIVE_POLICY_EC2"}
+    assert code_of(mgmt.create_policy, Content=bad, **create) == ("MalformedPolicyDocumentException", None)
+    summary = mgmt.create_policy(Content=DECLARATIVE, **create)["Policy"]["PolicySummary"]
+    assert "/declarative_policy_ec2/" in summary["Arn"] and summary["Type"] == "DECLARATIVE_POLICY_EC2"
+    mgmt.attach_policy(PolicyId=summary["Id"], TargetId=root)
+    listed = mgmt.list_policies_for_target(TargetId=root, Filter="DECLARATIVE_POLICY_EC2")["Policies"]
+    assert [p["Name"] for p in listed] == ["ec2-baseline"]
+    assert code_of(mgmt.update_policy, PolicyId=summary["Id"], Content=bad) == ("MalformedPolicyDocumentException", None)
+    assert json.loads(mgmt.describe_policy(PolicyId=summary["Id"])["Policy"]["Content"]) == json.loads(DECLARATIVE)
