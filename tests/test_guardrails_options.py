@@ -35,7 +35,7 @@ def test_the_opt_in_policies_enable_their_types_and_a_region_limit_is_judged_in_
     run = apply_phase("guardrails", params, tmp_path / "reports" / "20260101T000000Z-guardrails")
     assert run.outcome == "applied", run.outcome
     types = [s.params["PolicyType"] for s in run.planned.steps if s.id.startswith("policy-type:")]  # type: ignore[union-attr]
-    assert types == ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "AISERVICES_OPT_OUT_POLICY", "DECLARATIVE_POLICY_EC2"]
+    assert types == ["RESOURCE_CONTROL_POLICY", "AISERVICES_OPT_OUT_POLICY", "DECLARATIVE_POLICY_EC2"]  # SCPs: with the organization
     workloads = next(
         ou["Id"]
         for ou in client("management", "organizations").list_organizational_units_for_parent(

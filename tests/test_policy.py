@@ -9,6 +9,7 @@ import pytest
 
 from orgnb.cli import main
 from orgnb.commands.policy import iam_action, phase_operations, policy_for
+from orgnb.engine.plan import Action
 from orgnb.phases.guardrails.preview import KIT_KINDS, member_operations
 from orgnb.phases.registry import PHASES
 
@@ -36,6 +37,14 @@ def test_policy_allows_what_a_phase_writes_and_nothing_of_other_phases() -> None
     assert not any(a.endswith(":*") or a == "*" for a in actions)
     both = {a for s in policy_for(["02", "account-creation"])["Statement"] for a in s["Action"]}
     assert actions < both and "organizations:CreateAccount" in both
+
+
+def test_guardrails_policy_allows_every_write_phase_07_can_plan_even_those_the_rehearsal_does_not_make() -> None:
+    """The rehearsal's organization comes with SCPs enabled and its first run updates and detaches nothing; the
+    policy still grants what other parameters or a later run need."""
+    actions = {a for s in policy_for(["guardrails"])["Statement"] for a in s["Action"]}
+    writes = (Action.ENABLE_POLICY_TYPE, Action.CREATE_POLICY, Action.UPDATE_POLICY, Action.ATTACH_POLICY, Action.DETACH_POLICY)
+    assert {w.value for w in (*writes, Action.REGISTER_DELEGATED_ADMINISTRATOR)} <= actions
 
 
 def test_cli_prints_and_writes_the_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -155,8 +155,7 @@ def root_member(brownfield: Sandbox) -> str:
     member = created_account(org, AccountName="workload", Email="workload@example.com")
     org.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
     client("management", "iam").enable_organizations_root_credentials_management()
-    org.enable_policy_type(RootId=org.list_roots()["Roots"][0]["Id"], PolicyType="SERVICE_CONTROL_POLICY")
-    return str(member)
+    return str(member)  # CreateOrganization with all features enables SCPs
 
 
 def test_scps_reach_assume_root_sessions(root_member: str) -> None:

@@ -32,6 +32,7 @@ CONSTANT_TABLES = {
     "org_api._DELEGATED_READS": "operations a delegated administrator may call",
     "org_api._MANAGEMENT_ONLY": "operations only the management account may call",
     "policyrules.ATTACHMENTS_PER_TARGET": "how many policies of a type AWS lets a target have",
+    "policyrules.DEFAULT_POLICIES": "AWS's default policy of each type",
     "org_api.NEW_HANDLERS": "Organizations operations moto lacks, by handler name",
     "orgrules.CHECKS": "each rule's check, by operation",
     "patches._ESSENTIAL_DATA": "a cache of moto's managed-policy documents, filled once: the same data in every reset",

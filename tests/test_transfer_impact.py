@@ -59,7 +59,8 @@ def new_management(brownfield: Sandbox) -> AwsContext:
     org.create_organization(FeatureSet="ALL")
     root = org.list_roots()["Roots"][0]["Id"]
     for ptype in PolicyType:
-        org.enable_policy_type(RootId=root, PolicyType=ptype.value)
+        if ptype is not PolicyType.SCP:  # enabled with the organization
+            org.enable_policy_type(RootId=root, PolicyType=ptype.value)
     workloads = org.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]["Id"]
     prod = org.create_organizational_unit(ParentId=workloads, Name="Prod")["OrganizationalUnit"]["Id"]
     for name, ptype, content, target in (

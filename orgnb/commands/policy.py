@@ -32,9 +32,12 @@ ACTION_NAMES: dict[str, str | None] = {
 # Every phase that applies takes the lease on the organization's root (its own counter, so not in the data file).
 LEASE_ACTIONS = ("organizations:ListTagsForResource", "organizations:TagResource", "organizations:UntagResource")
 READ_ONLY_PHASES = frozenset({"preparation-audit"})
-# Writes a phase makes only on a later run, which a rehearsal's first run cannot show: phase 07 updates a policy
-# whose content the parameters changed, and detaches one from a target they no longer name.
-LATER_RUN_ACTIONS: dict[str, tuple[str, ...]] = {"guardrails": ("organizations:UpdatePolicy", "organizations:DetachPolicy")}
+# Writes a phase makes only on a later run or with other parameters, which the rehearsal cannot show: phase 07
+# updates a policy whose content the parameters changed, detaches one from a target they no longer name, and enables
+# the policy types they opt into (SCPs come enabled with an organization of all features: CreateOrganization).
+LATER_RUN_ACTIONS: dict[str, tuple[str, ...]] = {
+    "guardrails": ("organizations:UpdatePolicy", "organizations:DetachPolicy", "organizations:EnablePolicyType")
+}
 # Actions that can name their resource; everything else Organizations and IAM read is account-wide ("*").
 RESOURCES: dict[str, str] = {"sts:AssumeRole": f"arn:aws:iam::*:role/{MEMBER_ROLE}"}
 

@@ -43,7 +43,6 @@ def seed_old_organization(builder: Any) -> OldOrganization:
     # GuardDuty's trusted access first: AWS refuses a delegated administrator for a service without it
     for principal in ("cloudtrail.amazonaws.com", "sso.amazonaws.com", "guardduty.amazonaws.com"):
         org.enable_aws_service_access(ServicePrincipal=principal)
-    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
     policy = org.create_policy(
         Name="deny-leave", Description="members may not leave", Type="SERVICE_CONTROL_POLICY", Content=json.dumps(OLD_SCP)
     )

@@ -15,10 +15,9 @@ from typing import Any
 from unittest import mock
 
 import moto.iam
-from moto.organizations import utils
 from moto.organizations.models import FakeAccount, organizations_backends
 
-from orgnb.sandbox import registry
+from orgnb.sandbox import policyrules, registry
 
 _MAX_OUS = 1000
 
@@ -57,7 +56,8 @@ def seed_tree(management_id: str, ous: int, accounts: int, prefix: str = "Bulk")
     new_ous = [
         backend.create_organizational_unit(ParentId=root_id, Name=f"{prefix} {i:04d}")["OrganizationalUnit"]["Id"] for i in range(ous)
     ]
-    policies = [backend.get_policy_by_id(policy_id) for policy_id in (utils.DEFAULT_SCP_POLICY_ID, utils.DEFAULT_RCP_POLICY_ID)]
+    enabled = policyrules.enabled_types(backend)  # AWS's defaults, for the types enabled (see policyrules)
+    policies = [backend.get_policy_by_id(policy_id) for kind, policy_id in policyrules.DEFAULT_POLICIES.items() if kind in enabled]
     with mock.patch.object(moto.iam, "iam_backends", _NoIam()):
         made = [
             FakeAccount(backend.org, AccountName=f"{prefix} account {i:05d}", Email=f"{prefix.lower()}+{i:05d}@example.com")

@@ -9,6 +9,13 @@ which AWS does not document):
   type as AWS allows: 5 SCPs and 5 RCPs on a root, an OU or an account ("Quotas and service limits for AWS
   Organizations"; the kit checks the same figure in orgnb.phases.guardrails.limits before writing).
 
+AWS's own default policies follow their type (Organizations User Guide, "Enabling and disabling policy types", and
+CreateOrganization's reference: an organization with all features is created "with service control policies
+automatically enabled in the root"): FullAWSAccess and RCPFullAWSAccess are attached to the root, every OU and every
+account when their type is enabled, and to each new OU and account only while it is; disabling a type detaches
+every policy of that type. moto attaches both defaults everywhere from the start and enables nothing; here
+CreateOrganization (all features) enables SCPs, and moto's default attachments happen only for enabled types.
+
 DECLARATIVE_POLICY_EC2 is in botocore's PolicyType enum and moto lacks it: CreatePolicy and EnablePolicyType accept
 it here, with the ARN form of its siblings (`policy/<org>/declarative_policy_ec2/<id>`). Its content must be a JSON
 object whose only top-level key is `ec2_attributes` (Organizations User Guide, "Declarative policy syntax and
@@ -22,6 +29,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from moto.organizations import utils
 from moto.organizations.models import FakePolicy, FakeRoot, OrganizationsBackend, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 
@@ -30,7 +38,9 @@ from orgnb.sandbox.exceptions import OrgConstraintViolation, OrgError
 DECLARATIVE_EC2 = "DECLARATIVE_POLICY_EC2"
 DECLARATIVE_TOP_KEY = "ec2_attributes"
 _DECLARATIVE_ARN = "arn:{0}:organizations::{1}:policy/{2}/declarative_policy_ec2/{3}"
-ATTACHMENTS_PER_TARGET = {"SERVICE_CONTROL_POLICY": 5, "RESOURCE_CONTROL_POLICY": 5}
+SCP_TYPE = "SERVICE_CONTROL_POLICY"
+ATTACHMENTS_PER_TARGET = {SCP_TYPE: 5, "RESOURCE_CONTROL_POLICY": 5}
+DEFAULT_POLICIES = {SCP_TYPE: utils.DEFAULT_SCP_POLICY_ID, "RESOURCE_CONTROL_POLICY": utils.DEFAULT_RCP_POLICY_ID}
 
 
 class PolicyTypeNotEnabled(OrgError):
@@ -48,14 +58,38 @@ class MalformedPolicyDocument(OrgError):
     message = "The provided policy document doesn't meet the requirements of the specified policy type."
 
 
-def _enabled_types(backend: OrganizationsBackend) -> set[str]:
+def enabled_types(backend: OrganizationsBackend) -> set[str]:
+    """The policy types enabled on the organization's root."""
     root = next((ou for ou in backend.ou if isinstance(ou, FakeRoot)), None)
     return {t["Type"] for t in root.policy_types if t.get("Status") == "ENABLED"} if root else set()
 
 
+def _nodes(backend: OrganizationsBackend) -> list[Any]:
+    return [*backend.ou, *backend.accounts]
+
+
+def attach_default(backend: OrganizationsBackend, policy_type: str) -> None:
+    """Attach AWS's default policy of `policy_type` to the root, every OU and every account, as enabling it does."""
+    policy_id = DEFAULT_POLICIES.get(policy_type)
+    policy = next((p for p in backend.policies if p.id == policy_id), None)
+    if policy is None:
+        return
+    for node in _nodes(backend):
+        if policy not in node.attached_policies:
+            node.attached_policies.append(policy)
+            policy.attachments.append(node)
+
+
+def detach_type(backend: OrganizationsBackend, policy_type: str) -> None:
+    """Detach every policy of `policy_type` from every target, as disabling the type does."""
+    for node in _nodes(backend):
+        for policy in [p for p in node.attached_policies if p.type == policy_type]:
+            node.attached_policies.remove(policy)
+            policy.attachments.remove(node)
+
+
 def _target(backend: OrganizationsBackend, target_id: str) -> Any:
-    nodes: list[Any] = [*backend.ou, *backend.accounts]
-    return next((node for node in nodes if node.id == target_id), None)
+    return next((node for node in _nodes(backend) if node.id == target_id), None)
 
 
 def check_attach(backend: OrganizationsBackend, policy_id: str, target_id: str) -> None:
@@ -64,7 +98,7 @@ def check_attach(backend: OrganizationsBackend, policy_id: str, target_id: str) 
     target = _target(backend, target_id)
     if policy is None or target is None:
         return
-    if policy.type not in _enabled_types(backend):
+    if policy.type not in enabled_types(backend):
         raise PolicyTypeNotEnabled()
     if policy in target.attached_policies:
         raise DuplicatePolicyAttachment()
@@ -120,6 +154,39 @@ def _update(original: Callable[[OrganizationsResponse], Any]) -> Callable[[Organ
     return update_policy
 
 
+def _backend_attach(original: Callable[..., None]) -> Callable[..., None]:
+    """moto's own attachments of the defaults (new organization, OU or account) happen only for enabled types."""
+
+    def attach_policy(self: OrganizationsBackend, **kwargs: Any) -> None:
+        policy = next((p for p in self.policies if p.id == kwargs.get("PolicyId")), None)
+        if policy is not None and policy.aws_managed and policy.type not in enabled_types(self):
+            return
+        original(self, **kwargs)
+
+    return attach_policy
+
+
+def _create_organization(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_organization(self: OrganizationsBackend, region: str, **kwargs: Any) -> Any:
+        original(self, region, **kwargs)
+        if self.org is not None and self.org.feature_set == "ALL":
+            root = next(ou for ou in self.ou if isinstance(ou, FakeRoot))
+            root.add_policy_type(SCP_TYPE)
+            attach_default(self, SCP_TYPE)
+        return self.org.describe() if self.org is not None else {}
+
+    return create_organization
+
+
+def _type_change(original: Callable[..., Any], enable: bool) -> Callable[..., Any]:
+    def change(self: OrganizationsBackend, **kwargs: Any) -> Any:
+        result = original(self, **kwargs)
+        (attach_default if enable else detach_type)(self, kwargs.get("PolicyType", ""))
+        return result
+
+    return change
+
+
 def _policy_init(original: Callable[..., None]) -> Callable[..., None]:
     def init(self: FakePolicy, organization: Any, **kwargs: Any) -> None:
         if kwargs.get("Type") != DECLARATIVE_EC2:
@@ -138,5 +205,9 @@ def install() -> None:
         if DECLARATIVE_EC2 not in kind.SUPPORTED_POLICY_TYPES:
             kind.SUPPORTED_POLICY_TYPES.append(DECLARATIVE_EC2)
     FakePolicy.__init__ = _policy_init(FakePolicy.__init__)  # type: ignore[method-assign]
+    OrganizationsBackend.attach_policy = _backend_attach(OrganizationsBackend.attach_policy)  # type: ignore[method-assign]
+    OrganizationsBackend.create_organization = _create_organization(OrganizationsBackend.create_organization)  # type: ignore[method-assign]
+    OrganizationsBackend.enable_policy_type = _type_change(OrganizationsBackend.enable_policy_type, enable=True)  # type: ignore[method-assign]
+    OrganizationsBackend.disable_policy_type = _type_change(OrganizationsBackend.disable_policy_type, enable=False)  # type: ignore[method-assign]
     for name, wrap in (("attach_policy", _attach), ("create_policy", _create), ("update_policy", _update)):
         setattr(OrganizationsResponse, name, wrap(getattr(OrganizationsResponse, name)))
