@@ -42,7 +42,7 @@ from orgnb.aws.session import AwsContext, make_context
 from orgnb.commands.rehearsal import rehearse, sandboxed
 from orgnb.commands.runner import patched_environ
 from orgnb.phases import account_creation
-from orgnb.phases.account_creation.pipeline import PollSchedule
+from orgnb.phases.account_creation.cadence import PollSchedule
 from orgnb.runbook import apply_phase, start_phase
 from orgnb.switches import HEADLESS_ENV
 
@@ -215,7 +215,7 @@ def creation_makespan(count: int, seconds: float) -> dict[str, float]:
         params = _parameters(folder, count)
         apply_phase("organization-init", params, folder / "02")
         sandbox.settings(create_account_seconds=seconds, account_limits={MANAGEMENT: count + 10})
-        account_creation.POLL = PollSchedule(first=seconds / 20, factor=1.5, cap=seconds / 20)
+        account_creation.POLL = PollSchedule().scaled(seconds / 20)  # the sandbox's T plays AWS's 20 s
         run = start_phase("account-creation", str(params), apply=True, record_dir=str(folder / "04"))
         run.read()
         run.plan()
