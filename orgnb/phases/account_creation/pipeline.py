@@ -107,6 +107,7 @@ class Pipeline:
     _last_list: float = field(default=0.0, init=False)
     _quiet: int = field(default=0, init=False)  # rounds in a row in which nothing ended and nothing was submitted
     _submitted: int = field(default=0, init=False)
+    _finishing: float = field(default=0.0, init=False)  # how long finishing the last ended request took (placing it)
 
     def __post_init__(self) -> None:
         self._cadence = Cadence(self.poll)
@@ -177,8 +178,10 @@ class Pipeline:
         """Finish ended requests until the next check is due, then make it; True when a request ended. A slot is
         refilled as soon as it is known to be free; placing and journaling the request that freed it waits for idle time."""
         at, creation = self._next_check()
-        while self._ended and self.now() < at:
+        while self._ended and self.now() + self._finishing <= at:  # time enough to finish one before the check
+            began = self.now()
             self._finished(*self._ended.popleft())
+            self._finishing = self.now() - began
             at, creation = self._next_check()  # finishing one may adopt a request
         pause = at - self.now()
         if pause > 0:
@@ -270,6 +273,7 @@ class Pipeline:
         kwargs = {k: v for k, v in step.params.items() if k in ("Email", "AccountName", "RoleName", "IamUserAccessToBilling", "Tags")}
         try:
             status = self.ctx.client("organizations", single_attempt=True).create_account(**kwargs)["CreateAccountStatus"]
+            answered = self.now()  # AWS's RequestedTimestamp is a little before: an end expected from here is not early
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             reason = str(exc.response.get("Reason", ""))
@@ -291,7 +295,7 @@ class Pipeline:
             return "uncertain"
         self.log.progress(step, "submitted", request_id=status["Id"], state=status["State"])
         self.progress.say(f"{name}: request {status['Id']} submitted, {status['State']}")
-        creation = Creation(step, self.now(), status["Id"])
+        creation = Creation(step, answered, status["Id"])
         self._submitted += 1
         if status["State"] == "IN_PROGRESS":
             self._flying[status["Id"]] = creation
