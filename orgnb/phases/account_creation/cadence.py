@@ -36,8 +36,8 @@ IDLE_BACKOFF = 1.5  # with none of our requests running (AWS refused or was busy
 
 @dataclass(frozen=True)
 class PollSchedule:
-    """How the pipeline paces its polls: at least `floor` apart, `growth` of the oldest request's age while no end is
-    expected, at most `cap` apart; status calls at `rate` a second with bursts of `burst`."""
+    """How the pipeline paces its checks: list rounds `growth` of the oldest unexplained request's age apart, never
+    less than `floor` nor more than `cap`; status calls at `rate` a second at most, with bursts of `burst`."""
 
     floor: float = 1 / STATUS_CALLS_PER_SECOND
     growth: float = 0.04
@@ -59,7 +59,7 @@ def aws_duration(status: dict[str, Any]) -> float | None:
 
 
 class Cadence:
-    """The creation times seen so far, and when the next poll round is due."""
+    """The creation times seen so far, and when the next check is due."""
 
     def __init__(self, schedule: PollSchedule) -> None:
         self.schedule = schedule
@@ -103,11 +103,10 @@ class StatusBudget:
         self.tokens = self.burst
         self.stamp = now()
 
-    def _refill(self) -> float:
+    def _refill(self) -> None:
         moment = self.now()
         self.tokens = min(self.burst, self.tokens + (moment - self.stamp) * self.rate)
         self.stamp = moment
-        return moment
 
     def wait(self) -> float:
         """Seconds to wait before the next status call may go."""

@@ -14,9 +14,9 @@ day's quota is spent and it stops, saying when to come back. ConcurrentModificat
 later") and throttling wait a round without that conclusion.
 
 Every request answers IN_PROGRESS (AWS performs it "in the background"); the submission is journaled with that
-state. Each round is one status call, at the time the cadence (`cadence`) gives from the creation times seen: a
+state. Each round comes when the cadence (`cadence`) says, from the creation times seen: a
 DescribeCreateAccountStatus of the request expected to have ended, or, while nothing is expected (before the first
-end, or for a request found running past its expected end), a ListCreateAccountStatus(IN_PROGRESS) whose missing
+end, or for a request found running past its expected end), one ListCreateAccountStatus(IN_PROGRESS) whose missing
 requests are then described. A slot is refilled as soon as its request is known to have ended; placing the account
 and journaling it wait until no check is due. A request AWS reports as FAILED is journaled with a remedy and the
 other accounts carry on. Time comes from `now` and passes through `sleep`, both injectable (tests/creationsim.py
