@@ -10,9 +10,14 @@ concurrent walk's wall time over calls x latency, the time of a walk that makes 
 
 Account creation: with the sandbox's CreateAccount taking T seconds, phase 04 creates N accounts. AWS runs at
 most five requests at a time, so the best possible makespan is ceil(N/5)·T; creating them one by one takes N·T.
-`creation_makespan_ratio` is the measured makespan over ceil(N/5)·T (1.00 is ideal). Polling is scaled to T
-(every T/20), so the ratio measures the pipeline rather than the poll interval; against AWS, where T is one to a
-few minutes, the default schedule (5 s growing to 30 s, reset whenever a request finishes) plays the same part.
+`creation_makespan_ratio` is the measured makespan (the apply) over ceil(N/5)·T (1.00 is ideal). The pipeline's
+schedule is scaled so that the sandbox's T plays AWS's 20 s (`PollSchedule.scaled`: the floor between lists, the
+cap and the status-call rate scaled with it). `creation_nested_*`: 60 accounts in nested OUs at T = 1 s, the
+whole phase 04 apply; `creation_nested_ratio` leaves out the time its OU steps took (from the journal), goal 1.2.
+`creation_sim_*`: the real pipeline on a virtual clock against a fake Organizations (tests/creationsim.py, 0.1 s
+a call) over T in {20, 60, 180} s and N in {5, 40, 200}, with the kit's default schedule: the largest makespan
+ratio (first request to the last end seen) and the most status calls (ListCreateAccountStatus,
+DescribeCreateAccountStatus) per account.
 
 Rehearsal: `orgnb rehearse`'s work (brownfield, every phase) in this process, split into kernel start-up (each
 notebook's papermill time outside its cells), waiting for AWS (the sandbox; summed from each run's call clock),
@@ -32,6 +37,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +48,15 @@ from orgnb.aws.session import AwsContext, make_context
 from orgnb.commands.rehearsal import rehearse, sandboxed
 from orgnb.commands.runner import patched_environ
 from orgnb.phases import account_creation
-from orgnb.phases.account_creation.pipeline import PollSchedule
+from orgnb.phases.account_creation.cadence import PollSchedule
 from orgnb.runbook import apply_phase, start_phase
 from orgnb.switches import HEADLESS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script (make bench): the repository's tests package imports too
+    sys.path.insert(0, str(ROOT))
+from tests.creationsim import simulate  # noqa: E402
+
 EXAMPLE = ROOT / "parameters" / "example.yaml"
 MANAGEMENT = "111122223333"
 PAGE = 20  # Organizations' largest page
@@ -197,25 +207,40 @@ def rehearsal_figures() -> dict[str, float]:
     }
 
 
-def _parameters(folder: Path, count: int) -> Path:
-    """example.yaml with `count` accounts to create in one OU."""
+def _flat(i: int) -> str:
+    return "Bench"
+
+
+def _nested(i: int) -> str:
+    """Four units of three teams each, under one parent: 17 OUs three levels deep."""
+    return f"Nested/Unit{i % 4}/Team{i % 12 // 4}"
+
+
+def _parameters(folder: Path, count: int, ou: Callable[[int], str]) -> Path:
+    """example.yaml with `count` accounts to create, the i-th in OU `ou(i)`."""
     text = EXAMPLE.read_text()
     head, tail = text.split("\naccounts:", 1)
     rest = tail[tail.index("\n\n") :] if "\n\n" in tail else ""
-    specs = "".join(f"\n  - name: Bench {i:03d}\n    slug: bench-{i:03d}\n    ou: Bench" for i in range(count))
+    specs = "".join(f"\n  - name: Bench {i:03d}\n    slug: bench-{i:03d}\n    ou: {ou(i)}" for i in range(count))
     path = folder / "bench.yaml"
     path.write_text(f"{head}\naccounts:{specs}\n{rest}", encoding="utf-8")
     return path
 
 
-def creation_makespan(count: int, seconds: float) -> dict[str, float]:
-    """Create `count` accounts taking `seconds` each on a fresh greenfield sandbox; the makespan and its bounds."""
+def _ou_seconds(entries: list[dict[str, Any]]) -> float:
+    """From the first OU step's begin to the last one's end, in the journal."""
+    moments = [datetime.fromisoformat(e["ts"]) for e in entries if str(e.get("step", "")).startswith("ou:") and e["event"] != "plan"]
+    return (max(moments) - min(moments)).total_seconds() if moments else 0.0
+
+
+def creation_makespan(count: int, seconds: float, ou: Callable[[int], str] = _flat) -> dict[str, float]:
+    """Create `count` accounts taking `seconds` each on a fresh greenfield sandbox; the makespan, its OU steps and bounds."""
     with tempfile.TemporaryDirectory() as tmp, sandboxed("greenfield") as sandbox, patched_environ({HEADLESS_ENV: "1"}):
         folder = Path(tmp)
-        params = _parameters(folder, count)
+        params = _parameters(folder, count, ou)
         apply_phase("organization-init", params, folder / "02")
         sandbox.settings(create_account_seconds=seconds, account_limits={MANAGEMENT: count + 10})
-        account_creation.POLL = PollSchedule(first=seconds / 20, factor=1.5, cap=seconds / 20)
+        account_creation.POLL = PollSchedule().scaled(seconds / 20)  # the sandbox's T plays AWS's 20 s
         run = start_phase("account-creation", str(params), apply=True, record_dir=str(folder / "04"))
         run.read()
         run.plan()
@@ -225,8 +250,38 @@ def creation_makespan(count: int, seconds: float) -> dict[str, float]:
         run.verify()
         if run.outcome != "applied" or run.result is None or run.result.failed:
             raise SystemExit(f"bench: account creation did not finish cleanly ({run.outcome})")
+        ous = _ou_seconds(run.journal.entries())
     ideal = math.ceil(count / CREATE_ACCOUNT_IN_FLIGHT) * seconds
-    return {"makespan": makespan, "ideal": ideal, "serial": count * seconds}
+    return {"makespan": makespan, "ous": ous, "ideal": ideal, "serial": count * seconds}
+
+
+def creation_simulation() -> dict[str, float]:
+    """The pipeline on a virtual clock over AWS-like creation times: its worst makespan ratio and status calls per account."""
+    runs = [simulate(count, seconds) for seconds in (20.0, 60.0, 180.0) for count in (5, 40, 200)]
+    if any(r.applied != r.accounts or r.most_in_flight > CREATE_ACCOUNT_IN_FLIGHT for r in runs):
+        raise SystemExit("bench: a simulated creation did not finish cleanly")
+    return {
+        "creation_sim_makespan_ratio_max": max(r.ratio for r in runs),
+        "creation_sim_status_calls_per_account": max(r.calls_per_account for r in runs),
+    }
+
+
+def creation_figures(accounts: int, seconds: float) -> dict[str, float]:
+    """The sandbox's creation makespan (flat, then 60 accounts in nested OUs at T = 1 s), then the simulation."""
+    flat = creation_makespan(accounts, seconds)
+    nested = creation_makespan(60, 1.0, _nested)
+    return {
+        "creation_accounts": accounts,
+        "creation_seconds_per_account": seconds,
+        "creation_makespan_seconds": flat["makespan"],
+        "creation_ideal_seconds": flat["ideal"],
+        "creation_serial_seconds": flat["serial"],
+        "creation_makespan_ratio": flat["makespan"] / flat["ideal"],
+        "creation_nested_seconds": nested["makespan"],
+        "creation_nested_ou_seconds": nested["ous"],
+        "creation_nested_ratio": (nested["makespan"] - nested["ous"]) / nested["ideal"],
+        **creation_simulation(),
+    }
 
 
 def main() -> None:
@@ -243,17 +298,7 @@ def main() -> None:
     if "inventory" in parts:
         figures.update(inventory_figures(50, 1000, args.latency_ms, args.rate_limit))
     if "creation" in parts:
-        creation = creation_makespan(args.accounts, args.seconds)
-        figures.update(
-            {
-                "creation_accounts": args.accounts,
-                "creation_seconds_per_account": args.seconds,
-                "creation_makespan_seconds": creation["makespan"],
-                "creation_ideal_seconds": creation["ideal"],
-                "creation_serial_seconds": creation["serial"],
-                "creation_makespan_ratio": creation["makespan"] / creation["ideal"],
-            }
-        )
+        figures.update(creation_figures(args.accounts, args.seconds))
     if "rehearsal" in parts:
         figures.update(rehearsal_figures())
     if "10k" in parts:

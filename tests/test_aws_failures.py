@@ -19,7 +19,7 @@ from orgnb.aws.rootcreds import audit_member
 from orgnb.engine.apply import apply_plan
 from orgnb.evidence import records
 from orgnb.phases import account_creation
-from orgnb.phases.account_creation.pipeline import PollSchedule
+from orgnb.phases.account_creation.cadence import PollSchedule
 from orgnb.remedies import CREATE_ACCOUNT_REMEDIES, REFUSAL_REMEDIES, remedy_for
 from orgnb.runbook import PhaseRun, start_phase
 from orgnb.sandbox import Sandbox, handshake, registry
@@ -34,7 +34,7 @@ ORG_OPS = "aws+org-ops@example.com"
 
 @pytest.fixture(autouse=True)
 def fast_headless_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(account_creation, "POLL", PollSchedule(first=0.05, factor=1.5, cap=0.2))
+    monkeypatch.setattr(account_creation, "POLL", PollSchedule(floor=0.05, cap=0.2, rate=20.0))
     monkeypatch.setenv(HEADLESS_ENV, "1")
 
 

@@ -19,7 +19,7 @@ from orgnb.engine.apply import apply_plan
 from orgnb.engine.plan import Action
 from orgnb.errors import ApplyIncomplete, ApplyRefused, ExitCode
 from orgnb.phases import account_creation
-from orgnb.phases.account_creation.pipeline import PollSchedule
+from orgnb.phases.account_creation.cadence import PollSchedule
 from orgnb.remedies import CREATE_ACCOUNT_REMEDIES
 from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox, creation
@@ -34,7 +34,7 @@ OUS = ["ou:Sandbox", "ou:Workloads", "ou:Workloads/Prod", "ou:Workloads/Test"]
 
 @pytest.fixture(autouse=True)
 def fast_headless_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(account_creation, "POLL", PollSchedule(first=0.05, factor=1.5, cap=0.2))
+    monkeypatch.setattr(account_creation, "POLL", PollSchedule(floor=0.05, cap=0.2, rate=20.0))
     monkeypatch.setenv(HEADLESS_ENV, "1")
 
 

@@ -25,7 +25,8 @@ Settings (sandbox-wide, registered with state, changeable through the admin API)
 - `fail_next`: the next requests fail with reasons of the operator's choice.
 Decided when the request is made and reported when it finishes: INVALID_EMAIL (see createinput),
 EMAIL_ALREADY_EXISTS, CONCURRENT_ACCOUNT_MODIFICATION (the same email in flight) and ACCOUNT_LIMIT_EXCEEDED.
-Requests are resolved lazily, whenever the organization's requests or accounts are read.
+Requests are resolved lazily, whenever the organization's requests or accounts are read; a request's
+CompletedTimestamp is the end of its creation time, not the read that noticed it.
 """
 
 from __future__ import annotations
@@ -204,7 +205,7 @@ def _resolve(backend: OrganizationsBackend) -> None:
             request.state = "SUCCEEDED"
         else:
             request.state = "FAILED"
-        request.completed_at = now
+        request.completed_at = request.ready_at  # when AWS would have finished it, however late it is read
 
 
 def statuses(mgmt: str, states: list[str] | None) -> list[dict[str, Any]]:

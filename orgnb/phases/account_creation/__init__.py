@@ -22,7 +22,9 @@ from orgnb.engine.apply import StepLog, batch_executor, executor
 from orgnb.engine.plan import Action, Plan, Step
 from orgnb.errors import PreflightRefused
 from orgnb.input.parameters import AccountSpec, Parameters
-from orgnb.phases.account_creation.pipeline import Pipeline, PollSchedule, Progress
+from orgnb.phases.account_creation.cadence import PollSchedule
+from orgnb.phases.account_creation.pipeline import Pipeline
+from orgnb.phases.account_creation.progress import Progress
 from orgnb.phases.phase import Phase
 from orgnb.remedies import create_account_remedy
 

@@ -1,4 +1,5 @@
-"""CreateAccount as a pipeline: up to AWS's limit of requests in flight, polled with backoff, slots refilled at once.
+"""CreateAccount as a pipeline: up to AWS's limit of requests in flight, each looked at when it should end, slots
+refilled at once.
 
 AWS runs at most five CreateAccount requests per organization at a time and answers a sixth with
 ConstraintViolationException(ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED) ("You attempted to exceed the number of accounts
@@ -13,10 +14,13 @@ day's quota is spent and it stops, saying when to come back. ConcurrentModificat
 later") and throttling wait a round without that conclusion.
 
 Every request answers IN_PROGRESS (AWS performs it "in the background"); the submission is journaled with that
-state. One poll round is one ListCreateAccountStatus(IN_PROGRESS) call; a request that has left that list is
-described once to learn how it ended. The wait between rounds starts short (a failing request, e.g.
-EMAIL_ALREADY_EXISTS, ends within seconds), grows while nothing changes and resets when something finishes. A
-request AWS reports as FAILED is journaled with a remedy and the other accounts carry on.
+state. Each round comes when the cadence (`cadence`) says, from the creation times seen: a
+DescribeCreateAccountStatus of the request expected to have ended, or, while nothing is expected (before the first
+end, or for a request found running past its expected end), one ListCreateAccountStatus(IN_PROGRESS) whose missing
+requests are then described. A slot is refilled as soon as its request is known to have ended; placing the account
+and journaling it wait until no check is due. A request AWS reports as FAILED is journaled with a remedy and the
+other accounts carry on. Time comes from `now` and passes through `sleep`, both injectable (tests/creationsim.py
+runs the pipeline on a virtual clock).
 """
 
 from __future__ import annotations
@@ -29,64 +33,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from tqdm.auto import tqdm
 
 from orgnb.aws.capacity import CREATE_ACCOUNT_IN_FLIGHT, not_before
 from orgnb.aws.session import AwsContext
 from orgnb.engine.apply import StepLog, error_text
 from orgnb.engine.plan import Step
+from orgnb.phases.account_creation.cadence import Cadence, PollSchedule, StatusBudget
+from orgnb.phases.account_creation.progress import Progress
 from orgnb.remedies import create_account_remedy
-
-
-@dataclass(frozen=True)
-class PollSchedule:
-    """How long to wait between poll rounds: `first`, times `factor` while nothing changes, at most `cap` seconds."""
-
-    first: float = 1.0
-    factor: float = 1.5
-    cap: float = 30.0
-
-    def next(self, delay: float, changed: bool) -> float:
-        """The wait before the next round."""
-        return self.first if changed else min(self.cap, delay * self.factor)
 
 
 @dataclass
 class Creation:
-    """One account on its way through the pipeline."""
+    """One account on its way through the pipeline; `started` is when its request was submitted (or adopted)."""
 
     step: Step
+    started: float
     request_id: str = ""
     adopted: bool = False
-    started: float = field(default_factory=time.monotonic)
-
-
-class Progress:
-    """A tqdm bar in JupyterLab; plain log lines when headless (a saved record cannot show a live widget)."""
-
-    def __init__(self, total: int, headless: bool) -> None:
-        self.total = total
-        self.finished = 0
-        self.bar = None if headless else tqdm(total=total, desc="accounts", unit="account")
-
-    def say(self, message: str) -> None:
-        """One line of progress."""
-        if self.bar is None:
-            print(f"[{self.finished}/{self.total}] {message}", flush=True)
-        else:
-            self.bar.write(message)
-
-    def finish_one(self, message: str) -> None:
-        """An account is done (created or failed)."""
-        self.finished += 1
-        if self.bar is not None:
-            self.bar.update(1)
-        self.say(message)
-
-    def close(self) -> None:
-        """Close the bar."""
-        if self.bar is not None:
-            self.bar.close()
+    checked: bool = False  # described once at its expected end (after that, list rounds watch it)
 
 
 OnCreated = Callable[[Step, str], dict[str, Any]]  # (step, new account id) -> extra result fields (e.g. the OU it was moved to)
@@ -127,13 +92,26 @@ class Pipeline:
     max_in_flight: int = CREATE_ACCOUNT_IN_FLIGHT
     poll: PollSchedule = field(default_factory=PollSchedule)
     sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], float] = time.monotonic
     give_up_seconds: float = 3600.0
     _queue: deque[Step] = field(default_factory=deque, init=False)
     _flying: dict[str, Creation] = field(default_factory=dict, init=False)
+    _leaving: dict[str, Creation] = field(default_factory=dict, init=False)  # left the IN_PROGRESS list, not described yet
+    _ended: deque[tuple[Creation, dict[str, Any]]] = field(default_factory=deque, init=False)  # ended, to finish (place)
     _adopted: set[str] = field(default_factory=set, init=False)
     _emails: dict[str, str] = field(default_factory=dict, init=False)
     _running: dict[str, str] = field(default_factory=dict, init=False)
     _uncertain: dict[str, int] = field(default_factory=dict, init=False)
+    _cadence: Cadence = field(init=False)
+    _budget: StatusBudget = field(init=False)
+    _last_list: float = field(default=0.0, init=False)
+    _quiet: int = field(default=0, init=False)  # rounds in a row in which nothing ended and nothing was submitted
+    _submitted: int = field(default=0, init=False)
+    _finishing: float = field(default=0.0, init=False)  # how long finishing the last ended request took (placing it)
+
+    def __post_init__(self) -> None:
+        self._cadence = Cadence(self.poll)
+        self._budget = StatusBudget(self.poll, self.now)
 
     @property
     def orgs(self) -> Any:
@@ -144,50 +122,101 @@ class Pipeline:
         """Submit, poll and finish every step; returns when each has succeeded or failed (or was left to adopt)."""
         self._queue = deque(steps)
         self._adopted = {str(s.params["AdoptRequestId"]) for s in steps if s.params.get("AdoptRequestId")}
-        delay = self.poll.first
+        self._last_list = self.now()
         idle_refusals = 0  # rounds in a row refused with no request running anywhere
         try:
             self._refresh()
             while True:
                 refused = self._fill()
                 if not (self._queue or self._flying):
-                    return
+                    if not self._ended:
+                        return
+                    self._finished(*self._ended.popleft())  # finishing one may adopt a request: look again
+                    continue
                 idle = refused and not self._flying and not self._refresh()
                 idle_refusals = idle_refusals + 1 if idle else 0
                 # once could be another operator's requests ending between the refusal and the list: twice is the quota
                 if idle_refusals >= IDLE_REFUSALS_FOR_QUOTA:
                     self._fail_queue(f"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED: {daily_quota_remedy(self._first_today())}")
                     return
-                self.sleep(delay)
-                self.log.heartbeat()  # a batch can outlast the lease: renew it while waiting
-                ended = self._poll()
-                self._fill()  # refill the freed slots before the slower bookkeeping below
-                for creation, status in ended:
-                    self._finished(creation, status)
+                submitted = self._submitted
+                ended = self._round()
                 self._give_up_on_stuck()
-                delay = self.poll.next(delay, bool(ended))
+                self._quiet = 0 if ended or self._submitted > submitted else self._quiet + 1
+                self.log.heartbeat()  # a batch can outlast the lease: renew it while waiting
         except BaseException as exc:  # interrupted (kernel stop, lost connection): no step is left at a bare "begin"
-            for creation in self._flying.values():
-                self.log.failed(
-                    creation.step,
-                    f"interrupted while request {creation.request_id} was running ({error_text(exc)}): the next run adopts it",
-                )
+            self._interrupted(error_text(exc))
             raise
         finally:
             self.progress.close()
+
+    def _interrupted(self, why: str) -> None:
+        """Journal every step still under way as failed, saying what the next run does about it."""
+        for creation in [*self._flying.values(), *self._leaving.values()]:
+            self.log.failed(creation.step, f"interrupted while request {creation.request_id} was running ({why}): the next run adopts it")
+        for creation, status in self._ended:
+            self.log.failed(
+                creation.step,
+                f"interrupted after request {creation.request_id} ended {status['State']} ({why}): "
+                "the next run finds the account by its email",
+            )
+
+    def _status_call(self) -> None:
+        """Before each status call: wait for the budget (at most five IN_PROGRESS requests list in one page)."""
+        pause = self._budget.wait()
+        if pause > 0:
+            self.sleep(pause)
+        self._budget.spend()
+
+    def _next_check(self) -> tuple[float, Creation | None]:
+        """When the cadence's next check is due, and the request to describe then (None: a list round)."""
+        flying = list(self._flying.values())
+        at, index = self._cadence.next_check([(c.started, c.checked) for c in flying], self._last_list, self._quiet)
+        return at, None if index is None else flying[index]
+
+    def _round(self) -> bool:
+        """Finish ended requests until the next check is due, then make it; True when a request ended. A slot is
+        refilled as soon as it is known to be free; placing and journaling the request that freed it waits for idle time."""
+        at, creation = self._next_check()
+        while self._ended and self.now() + self._finishing <= at:  # time enough to finish one before the check
+            began = self.now()
+            self._finished(*self._ended.popleft())
+            self._finishing = self.now() - began
+            at, creation = self._next_check()  # finishing one may adopt a request
+        pause = at - self.now()
+        if pause > 0:
+            self.sleep(pause)
+        if creation is None:  # a list round: every request that left the IN_PROGRESS list is described
+            self._poll()
+            self._fill()
+            return bool([leaving for leaving in list(self._leaving.values()) if self._conclude(leaving)])
+        creation.checked = True  # expected to have ended: asked about alone
+        status = self._describe(creation)
+        if status is None or status["State"] == "IN_PROGRESS":
+            return False
+        self._end(self._flying.pop(creation.request_id), status)
+        self._fill()
+        return True
+
+    def _running_requests(self) -> list[dict[str, Any]]:
+        """The organization's IN_PROGRESS requests (one paced status call, whose time is the last list round's)."""
+        self._status_call()
+        self._last_list = self.now()
+        pages = self.orgs.get_paginator("list_create_account_status").paginate(States=["IN_PROGRESS"])
+        return [s for page in pages for s in page["CreateAccountStatuses"]]
 
     def _refresh(self) -> int:
         """Re-read accounts by email and running requests by name; how many requests are running."""
         self._emails = {
             a["Email"].lower(): a["Id"] for page in self.orgs.get_paginator("list_accounts").paginate() for a in page["Accounts"]
         }
-        pages = self.orgs.get_paginator("list_create_account_status").paginate(States=["IN_PROGRESS"])
-        self._running = {s["AccountName"]: s["Id"] for page in pages for s in page["CreateAccountStatuses"]}
+        self._running = {s["AccountName"]: s["Id"] for s in self._running_requests()}
         return len(self._running)
 
     def _first_today(self) -> datetime | None:
         """When the earliest CreateAccount request of the last 24 hours was made (None if it cannot be read)."""
         try:
+            self._status_call()
             pages = self.orgs.get_paginator("list_create_account_status").paginate()
             since = datetime.now(UTC) - DAY
             times = [s["RequestedTimestamp"] for page in pages for s in page["CreateAccountStatuses"] if s["RequestedTimestamp"] > since]
@@ -202,7 +231,7 @@ class Pipeline:
         if existing:
             if not begun:
                 self.log.begin(step)
-            self._place(Creation(step, ""), existing, note="exists already")
+            self._place(Creation(step, self.now()), existing, note="exists already")
             return True
         request = step.params.get("AdoptRequestId") or self._running.get(name)
         if request and (request not in self._adopted or step.params.get("AdoptRequestId") == request):
@@ -211,7 +240,7 @@ class Pipeline:
                 self.log.begin(step)
             self.log.progress(step, "adopted", request_id=request)
             self.progress.say(f"{name}: adopted request {request}, already in progress")
-            self._flying[str(request)] = Creation(step, str(request), adopted=True)
+            self._flying[str(request)] = Creation(step, self.now(), str(request), adopted=True)
             return True
         return False
 
@@ -244,6 +273,7 @@ class Pipeline:
         kwargs = {k: v for k, v in step.params.items() if k in ("Email", "AccountName", "RoleName", "IamUserAccessToBilling", "Tags")}
         try:
             status = self.ctx.client("organizations", single_attempt=True).create_account(**kwargs)["CreateAccountStatus"]
+            answered = self.now()  # AWS's RequestedTimestamp is a little before: an end expected from here is not early
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             reason = str(exc.response.get("Reason", ""))
@@ -265,26 +295,48 @@ class Pipeline:
             return "uncertain"
         self.log.progress(step, "submitted", request_id=status["Id"], state=status["State"])
         self.progress.say(f"{name}: request {status['Id']} submitted, {status['State']}")
-        creation = Creation(step, status["Id"])
+        creation = Creation(step, answered, status["Id"])
+        self._submitted += 1
         if status["State"] == "IN_PROGRESS":
             self._flying[status["Id"]] = creation
         else:
             self._finished(creation, status)
         return "submitted"
 
-    def _poll(self) -> list[tuple[Creation, dict[str, Any]]]:
-        """One round: the requests that have ended since the last, taken out of flight with their final status."""
-        ended = []
+    def _poll(self) -> None:
+        """One round: the requests submitted before it that have left the IN_PROGRESS list leave flight (their slots free)."""
         try:
-            pages = self.orgs.get_paginator("list_create_account_status").paginate(States=["IN_PROGRESS"])
-            running = {s["Id"] for page in pages for s in page["CreateAccountStatuses"]}
-            for rid in [rid for rid in self._flying if rid not in running]:
-                status = self.orgs.describe_create_account_status(CreateAccountRequestId=rid)["CreateAccountStatus"]
-                if status["State"] != "IN_PROGRESS":  # else: listed a moment before it started; next round
-                    ended.append((self._flying.pop(rid), status))
+            running = {s["Id"] for s in self._running_requests()}
         except (ClientError, BotoCoreError) as exc:  # the SDK's retries are spent: try again next round
             self.progress.say(f"polling failed ({error_text(exc)}); trying again")
-        return ended
+            return
+        left = [rid for rid, creation in self._flying.items() if rid not in running and creation.started <= self._last_list]
+        self._leaving.update((rid, self._flying.pop(rid)) for rid in left)
+
+    def _describe(self, creation: Creation) -> dict[str, Any] | None:
+        """The request's status (one paced call); None when it cannot be read (the SDK's retries are spent)."""
+        try:
+            self._status_call()
+            return dict(self.orgs.describe_create_account_status(CreateAccountRequestId=creation.request_id)["CreateAccountStatus"])
+        except (ClientError, BotoCoreError) as exc:
+            self.progress.say(f"reading request {creation.request_id} failed ({error_text(exc)}); trying again")
+            return None
+
+    def _conclude(self, creation: Creation) -> bool:
+        """Describe a request that left the list and finish it; False when it is still running (back in flight)."""
+        status = self._describe(creation)
+        del self._leaving[creation.request_id]
+        if status is None or status["State"] == "IN_PROGRESS":  # unread, or not listed yet (eventual consistency)
+            self._flying[creation.request_id] = creation
+            return False
+        self._end(creation, status)
+        return True
+
+    def _end(self, creation: Creation, status: dict[str, Any]) -> None:
+        """A request ended: learn its duration if it SUCCEEDED; its step is finished when no check is due."""
+        if status["State"] == "SUCCEEDED":  # an adopted request's wait says nothing: it started before this run
+            self._cadence.observe(status, None if creation.adopted else self.now() - creation.started)
+        self._ended.append((creation, status))
 
     def _finished(self, creation: Creation, status: dict[str, Any]) -> None:
         step = creation.step
@@ -320,7 +372,7 @@ class Pipeline:
                 f"{note} {account_id}, but placing it failed: {error_text(exc)}; run the phase again",
             )
             return
-        seconds = round(time.monotonic() - creation.started, 1)
+        seconds = round(self.now() - creation.started, 1)
         self.log.done(step, {"request_id": creation.request_id, "account_id": account_id, **extra})
         where = f" in {extra['ou']}" if extra.get("ou") else ""
         self.progress.finish_one(f"{name}: {note} {account_id}{where} ({seconds} s)")
@@ -337,7 +389,7 @@ class Pipeline:
 
     def _give_up_on_stuck(self) -> None:
         for rid, creation in list(self._flying.items()):
-            if time.monotonic() - creation.started > self.give_up_seconds:
+            if self.now() - creation.started > self.give_up_seconds:
                 del self._flying[rid]
                 minutes = round(self.give_up_seconds / 60)
                 self._fail(creation.step, f"request {rid} still IN_PROGRESS after {minutes} min: run the phase again later, it adopts it")
