@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orgnb.runbook import PhaseRun, apply_phase
+from orgnb.phases.guardrails.blast import TO_CREATE, judged
+from orgnb.runbook import PhaseRun, apply_phase, start_phase
 from orgnb.sandbox import Sandbox
 from tests.estates import BROWNFIELD, prepare
 from tests.test_phase_guardrails import MEMBER_A, client, guarded, refusal, with_guardrails
@@ -21,6 +22,18 @@ def test_an_account_still_to_move_keeps_its_profile_operations_judged(brownfield
     prepare("migration")  # phases 02-04 done: the old organization's accounts are still to move
     message = refusal(BROWNFIELD, tmp_path, "orgnb-protect-member-role")
     assert "iam:UpdateAssumeRolePolicy" in message and "profile" in message
+
+
+def test_accounts_phase_04_has_yet_to_create_are_judged_in_their_planned_ou(brownfield: Sandbox, tmp_path: Path) -> None:
+    prepare("account-creation")  # phases 02-03 done: no account created yet
+    deny_iam = {"Version": "2012-10-17", "Statement": [{"Sid": "NoIam", "Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    (tmp_path / "no-iam.json").write_text(json.dumps(deny_iam))
+    params = with_guardrails(tmp_path, custom=[{"name": "no-iam", "file": "no-iam.json", "targets": ["Workloads"]}])
+    run = start_phase("guardrails", str(params), record_dir=str(tmp_path / "reports" / "20260101T000000Z-guardrails"))
+    denials, _ = judged(run.params, run.read())  # type: ignore[arg-type]
+    headed = {f"{TO_CREATE}{a.slug}": a.ou for a in run.params.accounts if (a.ou or "").startswith("Workloads")}
+    assert headed, "brownfield plans accounts under Workloads"
+    assert {(d.account_id, d.ou_path) for d in denials if d.account_id.startswith(TO_CREATE)} == set(headed.items())
 
 
 def test_the_opt_in_policies_enable_their_types_and_a_region_limit_is_judged_in_the_kits_region(

@@ -5,7 +5,8 @@ The kit's member-side operations (member_operations.json) run through three prin
 sessions act in every member. A moved account's own profile acts only while the kit still needs it: an account the
 parameters bring in that is not yet an active member is judged with its profile's operations too, in the OU it is
 headed for, and so is a member whose OrganizationAccountAccessRole the management account cannot assume yet (phase
-06 creates or re-points that role through the profile). Once the role answers, the profile is done with.
+06 creates or re-points that role through the profile). Once the role answers, the profile is done with. An account
+phase 04 has yet to create is judged in the OU the parameters give it, named `to-create:<slug>`.
 
 A denial is a FAIL: the plan is refused (exit 3) unless its id is listed in `guardrails.acknowledged`.
 """
@@ -31,6 +32,8 @@ from orgnb.phases.guardrails.preview import (
 )
 from orgnb.phases.guardrails.read import GuardrailsInventory
 
+TO_CREATE = "to-create:"  # how a denial names an account phase 04 has yet to create: by its slug
+
 
 def denial_id(denial: Denial) -> str:
     """How `guardrails.acknowledged` names a denial: policy (or the level nothing allows at), action, principal."""
@@ -45,6 +48,9 @@ def _members(params: Parameters, inventory: GuardrailsInventory) -> list[Member]
         joined = active.get(account_id)
         profile_needed = joined is None or account_id in inventory.role_unreachable
         members.append(Member(account_id, joined.ou_path if joined else (spec.ou or ""), through_profile=profile_needed))
+    for planned in params.accounts:  # not created yet (phase 04 to run): judged in the OU it is headed for
+        if inventory.account_by_email(planned.email or params.root_email.address(planned.slug)) is None:
+            members.append(Member(f"{TO_CREATE}{planned.slug}", planned.ou or ""))
     return sorted(members, key=lambda m: m.account_id)
 
 
