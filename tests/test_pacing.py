@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from orgnb.aws.pacing import BURST_SECONDS, TokenBucket
+from orgnb.aws.pacing import PACING_BURST, TokenBucket
 
 
 class VirtualClock:
@@ -38,7 +38,8 @@ def bucket(rate: float, burst: float, clock: VirtualClock) -> TokenBucket:
 def most_in_any_window(instants: list[float], rate: float, burst: float) -> float:
     """How far the busiest window overshoots `burst + rate × its length` (≤ 0: the rate was kept everywhere)."""
     ordered = sorted(instants)
-    return max(j - i + 1 - burst - rate * (ordered[j] - ordered[i]) for i, j in itertools.combinations_with_replacement(range(len(ordered)), 2))
+    pairs = itertools.combinations_with_replacement(range(len(ordered)), 2)
+    return max(j - i + 1 - burst - rate * (ordered[j] - ordered[i]) for i, j in pairs)
 
 
 @pytest.mark.parametrize(("rate", "burst", "calls"), [(10.0, 4.0, 24), (40.0, 20.0, 105), (3.0, 1.0, 7)])
@@ -101,9 +102,10 @@ def test_try_take_never_waits_and_refuses_an_empty_bucket() -> None:
     assert clock.slept == []
 
 
-def test_a_pacing_bucket_holds_half_a_second_of_calls() -> None:
-    assert TokenBucket.pacing(40).burst == 40 * BURST_SECONDS == 20
-    assert TokenBucket.pacing(1).burst == 1  # never less than one call
+def test_a_pacing_bucket_holds_a_second_of_calls_and_no_more_than_its_cap() -> None:
+    assert TokenBucket.pacing(5).burst == 5
+    assert TokenBucket.pacing(100).burst == PACING_BURST == 20
+    assert TokenBucket.pacing(0.5).burst == 1  # never less than one call
 
 
 @pytest.mark.parametrize("rate", [0.0, -1.0])

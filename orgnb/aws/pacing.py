@@ -21,12 +21,13 @@ from collections.abc import Callable
 # a period). 20 calls a second is therefore a conservative figure chosen here, not AWS's. It is the collective rate
 # AWS does publish for a comparable organization-wide control plane, the account access API of IAM Identity Center
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/aam-quotas.html). Walking 1,000 accounts in 50 OUs (105 calls)
-# takes about 5 s at this rate; `organization.organizations_calls_per_second` in the parameters raises or lowers it.
+# takes about 4 s at this rate; `organization.organizations_calls_per_second` in the parameters raises or lowers it.
 ORGANIZATIONS_CALLS_PER_SECOND = 20.0
-# A paced reader's bucket holds half a second of calls: a walk of a small estate is not slowed at all, and a reader
-# pacing at an AWS bucket's own rate (whose burst is at least a second's worth on the pages above) keeps half a
-# second of slack for calls that reach AWS later than they were sent.
-BURST_SECONDS = 0.5
+# A paced reader's bucket holds at most a second of calls, and at most PACING_BURST. AWS's published buckets hold at
+# least a second of their rate (on Account Management's quotas page, "burst to" is never below the rate), so a reader pacing at a
+# bucket's own rate bursts no more than that bucket holds. Twenty calls let the whole walk of a small estate (up to
+# nine OUs, two calls a container) go at once, and leave a faster bucket slack for calls that reach AWS late.
+PACING_BURST = 20.0
 
 
 class TokenBucket:
@@ -51,8 +52,8 @@ class TokenBucket:
 
     @classmethod
     def pacing(cls, calls_per_second: float) -> TokenBucket:
-        """A bucket for a reader that sends at most `calls_per_second` (its burst: BURST_SECONDS of calls)."""
-        return cls(calls_per_second, calls_per_second * BURST_SECONDS)
+        """A bucket for a reader that sends at most `calls_per_second` (its burst: a second of calls, PACING_BURST at most)."""
+        return cls(calls_per_second, min(calls_per_second, PACING_BURST))
 
     def _refill(self) -> float:
         """Add the tokens earned since the last look (callers hold the lock); the clock's reading."""
