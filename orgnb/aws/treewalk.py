@@ -4,10 +4,11 @@ The walk calls ListOrganizationalUnitsForParent and ListAccountsForParent from t
 so each account's OU path is known without a second pass. That is the fewest calls the API allows: one page per
 container and 20 children. Up to WALK_WORKERS calls are in flight; each answered page queues the next page of its
 list and the first pages of the OUs it lists, OU lists first (they widen the walk; account lists only fill it).
-Every call first takes a token from a client-side bucket (orgnb.aws.pacing), so the walk sends no more than its
-rate however many calls are in flight, and is never throttled by its own concurrency: it waits for a slot instead
-of backing off after a TooManyRequestsException. botocore's adaptive retry stays as the backstop for the account's
-other callers: when AWS throttles anyway, its rate limiter slows every thread down together.
+The walk's client is paced (orgnb.aws.session, orgnb.aws.pacing): every request, retries included, first takes a
+token from a client-side bucket, so the walk sends no more than its rate however many calls are in flight, and is
+never throttled by its own concurrency: it waits for a slot instead of backing off after a TooManyRequestsException.
+When AWS throttles anyway (other callers share the account's rate), a call retries as every client's do (standard
+mode), its retries paced too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from orgnb.aws.pacing import ORGANIZATIONS_CALLS_PER_SECOND, TokenBucket
+from orgnb.aws.pacing import ORGANIZATIONS_CALLS_PER_SECOND
 from orgnb.aws.session import AwsContext
 
 
@@ -70,14 +71,13 @@ _ACCOUNTS, _OUS = "list_accounts_for_parent", "list_organizational_units_for_par
 _Call = tuple[str, str, str | None]  # operation, parent id, NextToken
 
 
-def _page(client: Any, pace: TokenBucket, call: _Call, page_size: int | None) -> dict[str, Any]:
+def _page(client: Any, call: _Call, page_size: int | None) -> dict[str, Any]:
     operation, parent_id, token = call
     kwargs: dict[str, Any] = {"ParentId": parent_id}
     if token:
         kwargs["NextToken"] = token
     if page_size:
         kwargs["MaxResults"] = page_size
-    pace.acquire()
     return dict(getattr(client, operation)(**kwargs))
 
 
@@ -129,15 +129,14 @@ def walk_tree(
 ) -> tuple[tuple[OrganizationalUnit, ...], tuple[Account, ...]]:
     """Every OU (with its path) and account (with its OU path) below `root_id`, in breadth-first order, sending at
     most `calls_per_second` Organizations calls a second (`workers` at a time)."""
-    client = ctx.client("organizations", adaptive=workers > 1)
-    pace = TokenBucket.pacing(calls_per_second)
+    client = ctx.client("organizations", calls_per_second=calls_per_second)
     walk = _TreeWalk(root_id)
     with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="orgnb-walk") as pool:
         pending: dict[Future[dict[str, Any]], _Call] = {}
         try:
             while True:
                 while len(pending) < max(workers, 1) and (call := walk.next_call()) is not None:
-                    pending[pool.submit(_page, client, pace, call, page_size)] = call
+                    pending[pool.submit(_page, client, call, page_size)] = call
                 if not pending:
                     break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
