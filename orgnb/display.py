@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
 
-from orgnb.aws.inventory import Account, OrganizationalUnit
+from orgnb.aws.treewalk import Account, OrganizationalUnit
 
 
 def configure_display() -> None:

@@ -136,7 +136,7 @@ class PhaseRun:
     def read(self) -> Inventory:
         """Guard the endpoints, read the live state (plus the phase's own reads), check the caller is the management account."""
         self.guard()
-        self.inventory = collect_inventory(self.ctx)
+        self.inventory = collect_inventory(self.ctx, calls_per_second=self.params.organization.organizations_calls_per_second)
         self._save()
         check_management_caller(self.params, self.inventory)
         self.journal.write("preflight", caller=self.inventory.caller.arn, sandbox=self.sandbox_id)
@@ -150,7 +150,7 @@ class PhaseRun:
         return reader(self.ctx, self.params, inventory) if reader is not None else inventory
 
     def _fresh_inventory(self) -> Inventory:
-        return self._phase_reads(collect_inventory(self.ctx))
+        return self._phase_reads(collect_inventory(self.ctx, calls_per_second=self.params.organization.organizations_calls_per_second))
 
     def plan(self) -> Plan:
         """Compute the plan from the parameters and the inventory, and show it with its hash."""

@@ -15,7 +15,8 @@ from orgnb.aws.capacity import (
     check_invitation_limit,
     invitations_today,
 )
-from orgnb.aws.inventory import Account, CallerIdentity, CreateRequest, HandshakeRecord, Organization
+from orgnb.aws.inventory import CallerIdentity, CreateRequest, HandshakeRecord, Organization
+from orgnb.aws.treewalk import Account
 from orgnb.errors import AccountQuotaExceeded, ExitCode, InvitationLimitReached, PreflightRefused, exit_code_for
 from orgnb.input.parameters import load_parameters
 from orgnb.phases.migration import MigrationInventory, MigrationState, MovingAccount, plan_migration

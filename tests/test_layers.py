@@ -16,7 +16,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             *("_startup", "errors", "remedies", "switches", "evidence.redact", "evidence.render", "evidence.stops"),
             *("input.awsrules", "input.yamlread", "aws.apicalls", "aws.listing", "aws.orgrefs", "aws.adminclient"),
-            "verdict",
+            *("aws.pacing", "verdict"),
         ),
     ),
     ("input", ("input",)),

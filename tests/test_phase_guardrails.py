@@ -12,7 +12,8 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from orgnb.aws.inventory import Account, CallerIdentity, Organization, OrganizationalUnit, Root
+from orgnb.aws.inventory import CallerIdentity, Organization, Root
+from orgnb.aws.treewalk import Account, OrganizationalUnit
 from orgnb.errors import ParameterError, PreflightRefused
 from orgnb.input.parameters import load_parameters
 from orgnb.phases.guardrails import GuardrailsInventory, plan_guardrails, write_policy_stubs

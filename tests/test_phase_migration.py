@@ -12,8 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgnb.aws.capacity import AccountQuota
-from orgnb.aws.inventory import Account, CallerIdentity, Inventory, Organization, caller_identity
+from orgnb.aws.inventory import CallerIdentity, Inventory, Organization, caller_identity
 from orgnb.aws.session import make_context
+from orgnb.aws.treewalk import Account
 from orgnb.engine.apply import ApplyResult, StepLog
 from orgnb.engine.history import FACTS, Fact, FactKind, History
 from orgnb.engine.journal import Journal

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from moto.core.utils import utcnow
 
-from orgnb.aws.inventory import Account, CallerIdentity, Organization
+from orgnb.aws.inventory import CallerIdentity, Organization
 from orgnb.aws.rootcreds import MemberRootCredentials, RootAccessState
+from orgnb.aws.treewalk import Account
 from orgnb.commands.runner import run_phase
 from orgnb.errors import ExitCode, OperatorActionPending, exit_code_for
 from orgnb.evidence import records

@@ -1,15 +1,10 @@
-"""Read-only inventory of the caller and its Organization: root, OU tree with paths, accounts.
+"""Read-only inventory of the caller and its Organization: root, OU tree with paths (orgnb.aws.treewalk), accounts.
 
-The tree is walked from the root with ListOrganizationalUnitsForParent and ListAccountsForParent, following
-every NextToken, so each account's OU path is known without a second pass. That is the fewest calls the API
-allows: one page per container and 20 children. The walk runs them concurrently (WALK_WORKERS at a time, with
-botocore's adaptive retry, whose client-side rate limiter slows every thread down together if AWS throttles):
-each page, once answered, sends the next page of its container and the first pages of the OUs it lists.
+Everything a phase plans from is read once into an `Inventory`; a phase that reads more extends it with its own class.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -18,7 +13,9 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from orgnb.aws.accountfacts import AccountFacts, read_account_facts
+from orgnb.aws.pacing import ORGANIZATIONS_CALLS_PER_SECOND
 from orgnb.aws.session import AwsContext
+from orgnb.aws.treewalk import Account, OrganizationalUnit, walk_tree
 
 
 @dataclass(frozen=True)
@@ -54,32 +51,6 @@ class Root:
     name: str
     arn: str
     policy_types: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class OrganizationalUnit:
-    """An OU with its path from the root (`Workloads/Prod`)."""
-
-    id: str
-    name: str
-    arn: str
-    parent_id: str
-    path: str
-
-
-@dataclass(frozen=True)
-class Account:
-    """A member or management account, with the OU path it sits in ('' for the root)."""
-
-    id: str
-    arn: str
-    name: str
-    email: str
-    state: str
-    joined_method: str
-    joined_at: datetime | None
-    parent_id: str
-    ou_path: str
 
 
 @dataclass(frozen=True)
@@ -216,91 +187,6 @@ def describe_organization(ctx: AwsContext) -> Organization | None:
     )
 
 
-def _account(raw: dict[str, Any], parent_id: str, path: str) -> Account:
-    return Account(
-        id=raw["Id"],
-        arn=raw["Arn"],
-        name=raw["Name"],
-        email=raw["Email"],
-        state=raw.get("State") or raw.get("Status", ""),
-        joined_method=raw.get("JoinedMethod", ""),
-        joined_at=raw.get("JoinedTimestamp"),
-        parent_id=parent_id,
-        ou_path=path,
-    )
-
-
-# Calls in flight during the tree walk. botocore's connection pool holds 10 per client; Organizations throttles an
-# account's request rate (TooManyRequestsException), and a few calls at a time already hide most of the latency.
-WALK_WORKERS = 8
-_ACCOUNTS, _OUS = "list_accounts_for_parent", "list_organizational_units_for_parent"
-
-
-def _page(client: Any, operation: str, parent_id: str, token: str | None, page_size: int | None) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"ParentId": parent_id}
-    if token:
-        kwargs["NextToken"] = token
-    if page_size:
-        kwargs["MaxResults"] = page_size
-    return dict(getattr(client, operation)(**kwargs))
-
-
-def walk_tree(
-    ctx: AwsContext, root_id: str, page_size: int | None = None, workers: int = WALK_WORKERS
-) -> tuple[tuple[OrganizationalUnit, ...], tuple[Account, ...]]:
-    """Every OU (with its path) and account (with its OU path) below `root_id`, in breadth-first order."""
-    client = ctx.client("organizations", adaptive=workers > 1)
-    paths = {root_id: ""}
-    ous_of: dict[str, list[OrganizationalUnit]] = {}
-    accounts_of: dict[str, list[Account]] = {}
-    with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="orgnb-walk") as pool:
-        pending: dict[Future[dict[str, Any]], tuple[str, str]] = {}
-
-        def send(operation: str, parent_id: str, token: str | None = None) -> None:
-            pending[pool.submit(_page, client, operation, parent_id, token, page_size)] = (operation, parent_id)
-
-        send(_ACCOUNTS, root_id)
-        send(_OUS, root_id)
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    operation, parent_id = pending.pop(future)
-                    page = future.result()
-                    if page.get("NextToken"):
-                        send(operation, parent_id, page["NextToken"])
-                    if operation == _ACCOUNTS:
-                        accounts_of.setdefault(parent_id, []).extend(_account(raw, parent_id, paths[parent_id]) for raw in page["Accounts"])
-                        continue
-                    for raw in page["OrganizationalUnits"]:
-                        parent_path = paths[parent_id]
-                        paths[raw["Id"]] = path = f"{parent_path}/{raw['Name']}" if parent_path else raw["Name"]
-                        ous_of.setdefault(parent_id, []).append(OrganizationalUnit(raw["Id"], raw["Name"], raw["Arn"], parent_id, path))
-                        send(_ACCOUNTS, raw["Id"])
-                        send(_OUS, raw["Id"])
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-    return _breadth_first(root_id, ous_of, accounts_of)
-
-
-def _breadth_first(
-    root_id: str, ous_of: dict[str, list[OrganizationalUnit]], accounts_of: dict[str, list[Account]]
-) -> tuple[tuple[OrganizationalUnit, ...], tuple[Account, ...]]:
-    """The walk's findings in the order a one-call-at-a-time breadth-first walk lists them (pages keep their order)."""
-    ous: list[OrganizationalUnit] = []
-    accounts: list[Account] = []
-    queue = [root_id]
-    while queue:
-        parent_id = queue.pop(0)
-        accounts.extend(accounts_of.get(parent_id, []))
-        children = ous_of.get(parent_id, [])
-        ous.extend(children)
-        queue.extend(ou.id for ou in children)
-    return tuple(ous), tuple(accounts)
-
-
 def read_root(ctx: AwsContext, page_size: int | None = None) -> Root:
     """The organization's root (ListRoots)."""
     raw = _pages(ctx, "list_roots", "Roots", page_size)[0]
@@ -338,15 +224,16 @@ def _create_request(raw: dict[str, Any]) -> CreateRequest:
     )
 
 
-def collect_inventory(ctx: AwsContext, page_size: int | None = None) -> Inventory:
-    """Read the caller, its own account's facts, its Organization and (from the management account) the tree."""
+def collect_inventory(ctx: AwsContext, page_size: int | None = None, calls_per_second: float = ORGANIZATIONS_CALLS_PER_SECOND) -> Inventory:
+    """Read the caller, its own account's facts, its Organization and (from the management account) the tree, walked
+    at `calls_per_second` at most."""
     caller = caller_identity(ctx)
     facts = read_account_facts(ctx, caller.account_id)
     org = describe_organization(ctx)
     if org is None or org.management_account_id != caller.account_id:
         return Inventory(caller=caller, organization=org, caller_facts=facts)
     root = read_root(ctx, page_size)
-    ous, accounts = walk_tree(ctx, root.id, page_size)
+    ous, accounts = walk_tree(ctx, root.id, page_size, calls_per_second=calls_per_second)
     services = _pages(ctx, "list_aws_service_access_for_organization", "EnabledServicePrincipals", page_size)
     handshakes = _pages(ctx, "list_handshakes_for_organization", "Handshakes", page_size)
     requests = _pages(ctx, "list_create_account_status", "CreateAccountStatuses", page_size)

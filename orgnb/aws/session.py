@@ -21,14 +21,12 @@ from botocore.client import BaseClient
 from botocore.config import Config
 
 from orgnb.aws.apicalls import is_write
+from orgnb.aws.pacing import TokenBucket
 
 # Ten attempts: with 30 % of calls throttled, one call in ~170,000 still fails (0.3^10), where five attempts would
 # fail one in ~400, several per run. The first call of a run has its own fast-failing probe (guards.check_reachable).
 RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 10}, user_agent_appid="orgnb", connect_timeout=10, read_timeout=60)
 SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
-# Reads fanned out over threads (the tree walk): botocore's adaptive mode adds a client-side rate limiter that
-# slows every thread down together once AWS starts throttling, instead of each retrying on its own.
-ADAPTIVE = Config(retries={"mode": "adaptive", "total_max_attempts": 10})
 MEMBER_ROLE = "OrganizationAccountAccessRole"
 ROOT_TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
 # A root session serves one account's audit or deletion: a handful of calls. Standard-mode retries back off
@@ -124,6 +122,15 @@ def _install_counter(session: boto3.Session, counter: CallCounter, scope: str) -
     session.events.register("after-call-error", on_call, unique_id="orgnb-call-counter-error")
 
 
+def _pace(client: BaseClient, bucket: TokenBucket) -> None:
+    """Make every request `client` sends (each attempt: botocore's before-send event) wait for a token of `bucket`."""
+
+    def before_send(**_: Any) -> None:  # returning None lets botocore send the request
+        bucket.acquire()
+
+    client.meta.events.register(f"before-send.{client.meta.service_model.service_id.hyphenize()}", before_send, unique_id="orgnb-pace")
+
+
 class AwsContext:
     """A boto3 session with its region and call counter; makes every client orgnb uses."""
 
@@ -151,17 +158,25 @@ class AwsContext:
         """Drop the context kept for `profile` (one that failed its checks is made and checked again next time)."""
         self._profiles.pop(profile, None)
 
-    def client(self, service: str, region: str | None = None, single_attempt: bool = False, adaptive: bool = False) -> BaseClient:
+    def client(
+        self, service: str, region: str | None = None, single_attempt: bool = False, calls_per_second: float | None = None
+    ) -> BaseClient:
         """A client for `service` in this context's region (or `region`), made once and reused.
 
         `single_attempt` turns the SDK's retries off, for writes AWS gives no idempotency token (CreateAccount):
-        a retry after a lost answer could make a second request. `adaptive` is for reads made from several threads.
+        a retry after a lost answer could make a second request. `calls_per_second` paces the client, for reads
+        fanned out over threads: every attempt, retries included, first takes a token from the client's own
+        bucket (orgnb.aws.pacing), so the client never sends faster, however many threads share it. That replaces
+        botocore's adaptive mode: on a throttle, its limiter cuts every thread to 70 % of the send rate it has
+        measured, a smoothed figure that early in a walk is a fraction of the real one.
         """
-        mode = "/once" if single_attempt else "/adaptive" if adaptive else ""
+        mode = "/once" if single_attempt else f"/paced{calls_per_second}" if calls_per_second else ""
         key = f"{service}@{region or self.region}{mode}"
         if key not in self._clients:
-            config = RETRY_CONFIG.merge(SINGLE_ATTEMPT) if single_attempt else RETRY_CONFIG.merge(ADAPTIVE) if adaptive else RETRY_CONFIG
-            self._clients[key] = self.session.client(service, region_name=region or self.region, config=config)
+            config = RETRY_CONFIG.merge(SINGLE_ATTEMPT) if single_attempt else RETRY_CONFIG
+            self._clients[key] = client = self.session.client(service, region_name=region or self.region, config=config)
+            if calls_per_second:
+                _pace(client, TokenBucket.pacing(calls_per_second))
         return self._clients[key]
 
     def profile_setting(self, key: str) -> str | None:

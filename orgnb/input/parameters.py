@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from orgnb.aws.pacing import ORGANIZATIONS_CALLS_PER_SECOND
 from orgnb.errors import ParameterError, ParameterProblem
 from orgnb.input import awsrules
 from orgnb.input.fields import (
@@ -73,6 +74,13 @@ class OrganizationParams(StrictModel):
     profile: str | None = Field(None, min_length=1, description="AWS profile of the management account")
     management_account_name: AccountName = Field("Management Account", description="standard name of the management account")
     management_slug: Slug = Field("management-account", description="slug of the management account's root email")
+    organizations_calls_per_second: float = Field(
+        ORGANIZATIONS_CALLS_PER_SECOND,
+        gt=0,
+        le=1000,
+        description="most Organizations calls a second the OU tree walk sends (AWS publishes no rate: the default is a "
+        "conservative figure; raise it when your account is known to allow more, lower it when other tools share it)",
+    )
 
 
 class RootEmailParams(StrictModel):

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from orgnb.aws.pacing import TokenBucket
+
 
 @dataclass
 class Faults:
@@ -90,7 +92,7 @@ class Faults:
             if self.fail_nth.get(key) == self.calls[key]:
                 return "failed"
             bucket_key = _most_specific(self._buckets, key)
-            if bucket_key is not None and not self._buckets[bucket_key].take():
+            if bucket_key is not None and not self._buckets[bucket_key].try_take():
                 self.rate_limited[key] += 1
                 return "throttled"
             fraction = _lookup(self.throttle, key, 0.0)
@@ -117,26 +119,6 @@ def _most_specific(table: Collection[str], key: str) -> str | None:
 def _lookup(table: dict[str, Any], key: str, default: Any) -> Any:
     found = _most_specific(table, key)
     return table[found] if found is not None else default
-
-
-class TokenBucket:
-    """`rate` tokens a second, holding at most `burst`; each call takes one."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate = rate
-        self.burst = max(burst, 1.0)
-        self._tokens = self.burst
-        self._at = time.monotonic()
-
-    def take(self) -> bool:
-        """Take a token if one is there (callers hold the faults' lock)."""
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-        self._at = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
 
 
 # fault -> (query code, JSON / REST code, query status, JSON status, REST status, message)

@@ -16,17 +16,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orgnb.aws.capacity import AccountQuota, account_quota
 from orgnb.aws.inside import NotInside, Why, look_inside
-from orgnb.aws.inventory import (
-    Account,
-    Inventory,
-    Organization,
-    OrganizationalUnit,
-    collect_inventory,
-    walk_tree,
-)
+from orgnb.aws.inventory import Inventory, Organization, collect_inventory
 from orgnb.aws.listing import first
 from orgnb.aws.orgrefs import load_policy, org_references
 from orgnb.aws.session import AwsContext
+from orgnb.aws.treewalk import Account, OrganizationalUnit, walk_tree
 from orgnb.display import OuTree
 from orgnb.input.parameters import ExistingAccount, Parameters
 from orgnb.phases.memberrole import trusted_principals
@@ -158,8 +152,9 @@ def _policies(org: Any, policy_types: tuple[str, ...]) -> tuple[tuple[str, str, 
     return tuple(out)
 
 
-def read_org_features(ctx: AwsContext, organization: Organization) -> OrgFeatures:
-    """Service access, policy types and policies, delegated administrators and the tree of an organization."""
+def read_org_features(ctx: AwsContext, organization: Organization, calls_per_second: float) -> OrgFeatures:
+    """Service access, policy types and policies, delegated administrators and the tree of an organization (walked at
+    `calls_per_second` at most)."""
     org = ctx.client("organizations")
     root = first(org, "list_roots", "Roots")
     policy_types = tuple(p["Type"] for p in root.get("PolicyTypes", []) if p.get("Status") == "ENABLED")
@@ -177,7 +172,7 @@ def read_org_features(ctx: AwsContext, organization: Organization) -> OrgFeature
                 for s in p["DelegatedServices"]
             ]
             admins.append((admin["Id"], tuple(services)))
-    ous, accounts = walk_tree(ctx, root["Id"])
+    ous, accounts = walk_tree(ctx, root["Id"], calls_per_second=calls_per_second)
     return OrgFeatures(
         organization.id,
         organization.feature_set,
@@ -217,8 +212,9 @@ class MovingAccount:
         return "management" if self.organization.management_account_id == self.account_id else "member"
 
 
-def inspect_moving_account(base: AwsContext, group: str, field: str, existing: ExistingAccount) -> MovingAccount:
-    """Read one account to move from inside, through its own profile."""
+def inspect_moving_account(base: AwsContext, group: str, field: str, existing: ExistingAccount, calls_per_second: float) -> MovingAccount:
+    """Read one account to move from inside, through its own profile (an organization it manages walked at
+    `calls_per_second` at most)."""
     common: dict[str, Any] = {"field": field, "group": group, "account_id": existing.account_id, "profile": existing.profile}
     try:
         inside = look_inside(base, existing.account_id, existing.profile)
@@ -228,7 +224,11 @@ def inspect_moving_account(base: AwsContext, group: str, field: str, existing: E
     ctx, seen_as, org = inside.ctx, inside.caller.account_id, inside.organization
     unreadable: list[str] = []
     is_mgmt = org is not None and org.management_account_id == seen_as
-    features = _attempt(lambda: read_org_features(ctx, org), unreadable, "organization features") if org is not None and is_mgmt else None
+    features = (
+        _attempt(lambda: read_org_features(ctx, org, calls_per_second), unreadable, "organization features")
+        if org is not None and is_mgmt
+        else None
+    )
     census = resource_census(ctx, seen_as) if group == "old_managements" or is_mgmt else None
     roles = read_roles(ctx, unreadable)
     references = find_org_references(ctx, seen_as, {org.id}, unreadable, roles) if org else []
@@ -341,9 +341,12 @@ def control_tower_signals(ctx: AwsContext, inventory: Inventory) -> tuple[tuple[
 
 def collect_audit(ctx: AwsContext, params: Parameters) -> AuditInventory:
     """Read the management candidate and every account to move (read-only)."""
-    inventory = collect_inventory(ctx)
+    pace = params.organization.organizations_calls_per_second
+    inventory = collect_inventory(ctx, calls_per_second=pace)
     quota = account_quota(ctx)
-    moving = tuple(inspect_moving_account(ctx, field.split("[")[0], field, existing) for field, existing in params.existing_accounts())
+    moving = tuple(
+        inspect_moving_account(ctx, field.split("[")[0], field, existing, pace) for field, existing in params.existing_accounts()
+    )
     signals, unreadable = control_tower_signals(ctx, inventory)
     census = resource_census(ctx, inventory.caller.account_id)
     return AuditInventory(params, inventory, census, quota, signals, moving, unreadable)
