@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import boto3
+import botocore.session
 import pytest
 
 from orgnb.errors import ParameterError, SandboxError
-from orgnb.sandbox import Sandbox
+from orgnb.sandbox import Sandbox, calllog
 from orgnb.sandbox.calllog import operation_of
 
 
@@ -93,3 +94,11 @@ def test_unknown_scenario() -> None:
 def test_operation_of(method: str, path: str, headers: dict[str, str], body: bytes, service: str, expected: str) -> None:
     path, _, query = path.partition("?")
     assert operation_of(method, path, headers, body, service, query) == expected
+
+
+def test_services_signed_under_another_name_are_found_without_the_scan() -> None:
+    session = botocore.session.get_session()
+    for signing_name, service in calllog.SIGNED_AS.items():
+        assert session.get_service_model(service).signing_name == signing_name
+        model = calllog.service_model(signing_name)
+        assert model is not None and model.service_name == service

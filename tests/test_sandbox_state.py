@@ -22,6 +22,7 @@ CONSTANT_TABLES = {
     "authz.IAM_PREFIXES": "signing names whose IAM action prefix differs",
     "authz.ACTION_NAMES": "operations whose IAM action has another name",
     "authz._RESOURCES": "how each service's request names its resource",
+    "calllog.SIGNED_AS": "services whose signing name differs from their botocore name",
     "brownfield.OLD_SCP": "a policy document the brownfield seed attaches",
     "brownfield.DATA_SCP": "a policy document the brownfield seed attaches",
     "brownfield.BASELINE_TEMPLATE": "a template the brownfield seed deploys",

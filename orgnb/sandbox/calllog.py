@@ -34,12 +34,18 @@ class Call:
 _SESSION = botocore.session.get_session()
 
 
+# Services the sandbox serves whose signing name is not their botocore name (each model's metadata.signingName):
+# found here at once, where the scan below would load every model (seconds, once per process).
+SIGNED_AS = {"sso": "sso-admin", "servicequotas": "service-quotas"}
+
+
 @cache
 def service_model(signing_name: str) -> ServiceModel | None:
-    """The model of the service that signs as `signing_name`: the service of that name when it matches (most do),
-    else the first that does (loading every model takes seconds, so that is the last resort)."""
+    """The model of the service that signs as `signing_name`: the service of that name (or SIGNED_AS's) when it
+    matches (most do), else the first that does (loading every model takes seconds, so that is the last resort)."""
     available = _SESSION.get_available_services()
-    for name in sorted(available, key=lambda n: n != signing_name):
+    first = SIGNED_AS.get(signing_name, signing_name)
+    for name in sorted(available, key=lambda n: n != first):
         model = _SESSION.get_service_model(name)
         if (model.signing_name or model.endpoint_prefix) == signing_name:
             return model
