@@ -14,12 +14,14 @@ from typing import Any
 
 import yaml
 
-from orgnb.commands.runner import RunResult, patched_environ, run_phase
+from orgnb.commands.kernels import KernelQueue, kernel_env
+from orgnb.commands.runner import HEADLESS_SWITCHES, RunResult, patched_environ, run_phase
 from orgnb.errors import ExitCode
 from orgnb.evidence import records
 from orgnb.input.yamlread import load_yaml
 from orgnb.phases.registry import PHASES, phase_info
 from orgnb.sandbox import Sandbox
+from orgnb.switches import Switches
 
 
 @contextlib.contextmanager
@@ -79,13 +81,21 @@ def run_phases(
     stops at the first that fails. `say` gets each phase's line as it ends, and each `operator:` action.
 
     Like an operator, the rehearsal clears what a pending phase waits for (see act_as_operator) and runs that
-    phase again, so the records show both the stop and the resumed run.
+    phase again, so the records show both the stop and the resumed run. Each run's kernel starts while the run
+    before it executes (orgnb.commands.kernels).
     """
+    with KernelQueue(Switches.read().notebooks, kernel_env(HEADLESS_SWITCHES)) as kernels:
+        return _run_phases(sandbox, parameters_file, reports_dir, kernels, before, say)
+
+
+def _run_phases(
+    sandbox: Sandbox, parameters_file: str | Path, reports_dir: Path, kernels: KernelQueue, before: str | None, say: Say
+) -> list[RunResult]:
     results: list[RunResult] = []
     original = parameters_file
 
-    def run(name: str) -> None:
-        results.append(run_phase(name, parameters_file, apply=True, reports_dir=reports_dir))
+    def run(name: str) -> None:  # each run's kernel booted while the one before ran
+        results.append(run_phase(name, parameters_file, apply=True, reports_dir=reports_dir, kernel=kernels.take()))
         say(results[-1].progress_line())
 
     last = phase_info(before).number - 1 if before else PHASES[-1].number

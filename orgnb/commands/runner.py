@@ -9,17 +9,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import sys
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nbformat
 
+from orgnb.commands.kernels import KERNEL_NAME, StartedKernel, kernel_env, start_kernel
 from orgnb.engine.journal import Journal
 from orgnb.errors import ExitCode, ParameterError, ParameterProblem, exit_code_for
 from orgnb.evidence import chain, records
@@ -28,9 +26,6 @@ from orgnb.evidence.stops import Stop, read_stops, stop_lines
 from orgnb.input.parameters import load_parameters
 from orgnb.phases.registry import phase_info
 from orgnb.switches import HEADLESS_ENV, Switches
-
-if TYPE_CHECKING:
-    from traitlets.config import Config
 
 RUN_PARAMETERS = ("parameters_file", "apply", "record_dir")
 
@@ -171,42 +166,16 @@ def _register_io() -> None:
         papermill_io.register(SCHEME, ScrubbingIO)
 
 
-_SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path on Linux (sun_path); macOS allows 103
-
-# Why IPC: ipykernel 7 logs "Kernel is running over TCP without encryption" whenever a kernel binds TCP sockets
-# without CurveZMQ keys (IPKernelApp.init_sockets), so once per notebook, eight times a rehearsal. Over IPC
-# (jupyter_client's ConnectionFileMixin.transport = "ipc") it has no reason to, and no port on loopback is open to
-# other local users. nbclient builds its KernelManager with the client's `config`, which papermill's
-# execute_notebook passes through. The socket path is set outright: for IPC jupyter_client's default `ip` is
-# "kernel-ipc" in the working directory (ConnectionFileMixin._ip_default), which two runs from one folder would
-# share. Measured on a tiny notebook, the kernel start and the rest of the run take the same time either way.
-
-
-@contextlib.contextmanager
-def kernel_transport() -> Iterator[Config]:
-    """The kernel manager's configuration for one run: IPC sockets in a private folder, removed after the run (TCP on
-    Windows, which has no IPC, and where a deep temporary folder would make the socket path too long)."""
-    from traitlets.config import Config
-
-    folder = Path(tempfile.mkdtemp(prefix="orgnb-kernel-"))
-    sockets = folder / "kernel"  # jupyter_client adds `-<n>` per channel
-    try:
-        if sys.platform == "win32" or len(os.fsencode(sockets)) + len("-65535") > _SOCKET_PATH_MAX:
-            yield Config()
-        else:
-            yield Config({"KernelManager": {"transport": "ipc", "ip": str(sockets)}})
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def run_phase(
     phase: str,
     parameters_file: str | Path,
     apply: bool = False,
     notebook_parameters: Mapping[str, Any] | None = None,
     reports_dir: Path | None = None,
+    kernel: StartedKernel | None = None,
 ) -> RunResult:
-    """Validate, execute the phase's notebook into a new record folder, and seal it; never raises for a failed cell."""
+    """Validate, execute the phase's notebook into a new record folder, and seal it; never raises for a failed cell.
+    `kernel`: one started ahead for this run (see orgnb.commands.kernels), closed when the run ends."""
     info = phase_info(phase)
     if not info.implemented:
         raise ParameterError(
@@ -219,13 +188,24 @@ def run_phase(
     _check_notebook_parameters(notebook, extra)
     record_dir = records.new_record_dir((reports_dir or Switches.read().reports()).resolve(), info.name)
     parameters = {**extra, "parameters_file": str(params_path), "apply": apply, "record_dir": str(record_dir)}
-    return execute_record(info.name, notebook, record_dir, parameters, params_path, secrets)
+    return execute_record(info.name, notebook, record_dir, parameters, params_path, secrets, kernel)
+
+
+# The kernel's one switch; its record folder (and so the reports folder its history comes from) is a parameter.
+HEADLESS_SWITCHES = {HEADLESS_ENV: "1"}
 
 
 def execute_record(
-    phase: str, notebook: Path, record_dir: Path, parameters: dict[str, Any], params_path: Path | None, secrets: Sequence[str] = ()
+    phase: str,
+    notebook: Path,
+    record_dir: Path,
+    parameters: dict[str, Any],
+    params_path: Path | None,
+    secrets: Sequence[str] = (),
+    kernel: StartedKernel | None = None,
 ) -> RunResult:
-    """Execute `notebook` with papermill into `record_dir` (scrubbed as it is saved, hiding `secrets`), then seal the record."""
+    """Execute `notebook` with papermill into `record_dir` (scrubbed as it is saved, hiding `secrets`), then seal the
+    record. The run uses `kernel` when given (a headless one, started in the notebook's folder), else starts one."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -234,25 +214,26 @@ def execute_record(
     ScrubbingIO.scrubbers[str(output)] = scrubber = run_scrubber(secrets, parameters)
     code, error = ExitCode.OK, ""
     started, clock = records.now_iso(), time.monotonic()
-    # the kernel's one switch; its record folder (and so the reports folder its history comes from) is a parameter
-    with patched_environ({HEADLESS_ENV: "1"}), kernel_transport() as config:
-        try:
-            papermill.execute_notebook(
-                str(notebook),
-                SCHEME + str(output),
-                parameters=parameters,
-                cwd=str(notebook.parent),
-                kernel_name="python3",
-                progress_bar=False,
-                log_output=False,
-                config=config,
-            )
-        except PapermillExecutionError as exc:
-            code, error = exit_code_for(exc.ename), f"{exc.ename}: {exc.evalue}"
-        except Exception as exc:  # noqa: BLE001 - a dead kernel or a broken notebook still leaves a record
-            code, error = ExitCode.FAILED, f"{type(exc).__name__}: {exc}"
-        finally:
-            ScrubbingIO.scrubbers.pop(str(output), None)
+    try:
+        kernel = kernel or start_kernel(notebook.parent, kernel_env(HEADLESS_SWITCHES))
+        papermill.execute_notebook(
+            str(notebook),
+            SCHEME + str(output),
+            parameters=parameters,
+            cwd=str(notebook.parent),
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            km=kernel.manager,
+        )
+    except PapermillExecutionError as exc:
+        code, error = exit_code_for(exc.ename), f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # noqa: BLE001 - a dead kernel or a broken notebook still leaves a record
+        code, error = ExitCode.FAILED, f"{type(exc).__name__}: {exc}"
+    finally:
+        ScrubbingIO.scrubbers.pop(str(output), None)
+        if kernel is not None:
+            kernel.close()
     status = records.read_status(record_dir)
     outcome = records.outcome_for(status, code)
     error = scrubber.text(error)

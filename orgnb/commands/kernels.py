@@ -1,0 +1,107 @@
+"""Kernels for headless runs: started ahead of their run, over private IPC sockets, with orgnb already imported.
+
+A phase notebook's first cell imports orgnb (and through it pandas, boto3, ipywidgets): with the kernel's own start,
+about a second of every run before any work. A rehearsal knows its next phase, so `KernelQueue` starts the next
+kernel while the current phase runs, and the run attaches to it (papermill passes `km` through to nbclient's
+NotebookClient, which then uses the running kernel and leaves its shutdown to its owner, here `StartedKernel.close`).
+The import runs as the kernel boots (IPKernelApp's `exec_lines`), outside the notebook's history: the record's cells
+and their execution counts are the same as with a kernel started by papermill.
+
+Why IPC: ipykernel 7 logs "Kernel is running over TCP without encryption" whenever a kernel binds TCP sockets
+without CurveZMQ keys (IPKernelApp.init_sockets), so once per notebook, eight times a rehearsal. Over IPC
+(jupyter_client's ConnectionFileMixin.transport = "ipc") it has no reason to, and no port on loopback is open to
+other local users. The socket path is set outright: for IPC jupyter_client's default `ip` is "kernel-ipc" in the
+working directory (ConnectionFileMixin._ip_default), which two kernels from one folder would share.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import KernelManager
+
+KERNEL_NAME = "python3"
+PRELOAD = "import orgnb"  # what every phase notebook's first cell imports
+_SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path on Linux (sun_path); macOS allows 103
+
+
+def _transport(folder: Path) -> dict[str, str]:
+    """The KernelManager settings for IPC sockets in `folder` (none on Windows, which has no IPC, or where the socket
+    path would be too long: TCP on loopback then)."""
+    sockets = folder / "kernel"  # jupyter_client adds `-<n>` per channel
+    if sys.platform == "win32" or len(os.fsencode(sockets)) + len("-65535") > _SOCKET_PATH_MAX:
+        return {}
+    return {"transport": "ipc", "ip": str(sockets)}
+
+
+@dataclass
+class StartedKernel:
+    """A kernel process started for one run, and the private folder holding its sockets."""
+
+    manager: KernelManager
+    folder: Path
+
+    def close(self) -> None:
+        """Shut the kernel down (if it still runs) and remove its sockets' folder."""
+        try:
+            if self.manager.has_kernel:
+                self.manager.shutdown_kernel(now=True)  # its run is over: every cell has finished and written its record
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_kernel(cwd: Path, env: Mapping[str, str]) -> StartedKernel:
+    """Start a python3 kernel in `cwd` with environment `env` that imports orgnb as it boots; returns at once (the
+    kernel boots in its own process: a run that attaches waits for it to be ready)."""
+    from jupyter_client.manager import KernelManager
+
+    folder = Path(tempfile.mkdtemp(prefix="orgnb-kernel-"))
+    try:
+        manager = KernelManager(kernel_name=KERNEL_NAME, **_transport(folder))
+        manager.start_kernel(cwd=str(cwd), env=dict(env), extra_arguments=[f"--IPKernelApp.exec_lines={PRELOAD}"])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return StartedKernel(manager, folder)
+
+
+@dataclass
+class KernelQueue:
+    """Kernels for runs made one after the other: `take` hands over the kernel started for this run and starts the
+    next one, which boots while this run executes; closing shuts the spare down."""
+
+    cwd: Path
+    env: Mapping[str, str]
+    _next: StartedKernel | None = field(default=None, init=False)
+
+    def take(self) -> StartedKernel:
+        """The kernel for the run about to start (started now if none is waiting); the next run's starts booting."""
+        current = self._next or start_kernel(self.cwd, self.env)
+        self._next = start_kernel(self.cwd, self.env)
+        return current
+
+    def close(self) -> None:
+        """Shut the spare kernel down."""
+        if self._next is not None:
+            self._next.close()
+            self._next = None
+
+    def __enter__(self) -> KernelQueue:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.close()
+
+
+def kernel_env(headless: Mapping[str, str]) -> dict[str, str]:
+    """The environment a run's kernel gets: this process's, with `headless`'s switches added."""
+    return {**os.environ, **headless}
