@@ -118,6 +118,23 @@ CASES: list[tuple[str, Edit, str]] = [
     ("contact-us-without-state", drop("contacts.primary.state_or_region"), "contacts.primary"),
     ("contact-phone-letters", put("contacts.billing.phone_number", "call me"), "contacts.billing.phone_number"),
     ("contact-email-bad", put("contacts.security.email", "security"), "contacts.security.email"),
+    ("local-part-leading-dot", put("root_email.local_part", ".aws"), "organization.management_slug"),
+    ("invite-transfer-leave", existing("invites", account_id="222233334444", transfer="leave"), "invites[0].transfer"),
+    ("transition-ou-nested", put("guardrails.baseline.transition_ou", "Exit/Transition"), "guardrails.baseline.transition_ou"),
+    ("target-leading-slash", put("guardrails.detach_full_aws_access", ["/Workloads"]), "guardrails.detach_full_aws_access[0]"),
+    ("extra-action-no-colon", put("guardrails.extra_actions", ["s3 GetObject"]), "guardrails.extra_actions[0]"),
+    ("delegated-admin-own-api", put("guardrails.delegated_administrators", {"guardduty.amazonaws.com": "222233334444"}), "guardrails"),
+    ("custom-policy-aws-name", put("guardrails.custom", [{"name": "FullAWSAccess", "file": "p.json", "targets": ["root"]}]), "guardrails"),
+    (
+        "custom-policy-name-twice",
+        put("guardrails.custom", [{"name": "deny-x", "file": "p.json", "targets": ["root"]}] * 2),
+        "guardrails",
+    ),
+    (
+        "custom-policy-file-missing",
+        put("guardrails.custom", [{"name": "deny-x", "file": "absent.json", "targets": ["root"]}]),
+        "guardrails.custom[0].file",
+    ),
 ]
 RAW_CASES: list[tuple[str, bytes, str]] = [
     ("yaml-syntax", b"organization: {management_account_id: '111122223333'\n", "parameters_file"),
