@@ -9,6 +9,7 @@ host-name rules, stricter than CreateAccount's Email pattern (`[^\\s@]+@[^\\s@]+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 EMAIL_MIN_LENGTH = 6
 EMAIL_MAX_LENGTH = 64
@@ -18,13 +19,53 @@ OU_MAX_DEPTH = 5  # Organizations allows five levels of OUs below the root
 DOMAIN_MAX_LENGTH = 253  # RFC 1035 §2.3.4: 255 octets on the wire, 253 characters written out
 LABEL_MAX_LENGTH = 63  # RFC 1035 §2.3.4
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-# the DNS label rules as one pattern (for parameters/schema.json; domain_problems names the rule a domain breaks)
-DOMAIN_PATTERN = rf"^(?:{_LABEL}\.)+{_LABEL}$"
-
+_DOMAIN = rf"(?:{_LABEL}\.)+{_LABEL}"
 _LOCAL_PART_FORBIDDEN = set("\"'()<>[]:;,\\|%&")
+
+
+def _ascii_class(allowed: Callable[[str], bool]) -> str:
+    """A regular expression's class of the ASCII characters `allowed` accepts: runs of letters, digits or control
+    characters as ranges, other characters one by one; control characters and \\ [ ] ^ - written \\xHH, which
+    ECMA-262 and Python read alike."""
+
+    def kind(ch: str) -> str:
+        return (
+            "digit" if ch.isdigit() else "upper" if ch.isupper() else "lower" if ch.islower() else "control" if not ch.isprintable() else ch
+        )
+
+    def written(ch: str) -> str:
+        return f"\\x{ord(ch):02x}" if not ch.isprintable() or ch in "\\[]^-" else ch
+
+    runs: list[list[str]] = []
+    for ch in filter(allowed, map(chr, range(128))):
+        if runs and kind(runs[-1][-1]) == kind(ch) and ord(runs[-1][-1]) == ord(ch) - 1:
+            runs[-1].append(ch)
+        else:
+            runs.append([ch])
+    return "[" + "".join(f"{written(run[0])}-{written(run[-1])}" if len(run) > 2 else "".join(map(written, run)) for run in runs) + "]"
+
+
+# The rules below as JSON Schema patterns (ECMA-262 syntax that Python's re reads alike), for parameters/schema.json:
+# the *_problems functions name the rule a value breaks; a pattern only says that it breaks one.
+# DNS label rules (domain_problems)
+DOMAIN_PATTERN = rf"^{_DOMAIN}$"
+# CreateAccount's root email (email_problems; its length, 6 to 64, is the schema's minLength and maxLength): a local
+# part of ASCII without white space, '@' or _LOCAL_PART_FORBIDDEN, not starting with '.', then a domain
+_LOCAL_CHARACTER = _ascii_class(lambda ch: not ch.isspace() and ch != "@" and ch not in _LOCAL_PART_FORBIDDEN)
+EMAIL_PATTERN = rf"^(?!\.){_LOCAL_CHARACTER}+@{_DOMAIN}$"
+# PutAlternateContact's EmailAddress pattern (botocore `account` model: [\w+=.#|!&-]+@[\w.-]+\.[\w]+, \w as ASCII),
+# without its optional surrounding white space
+ALTERNATE_CONTACT_EMAIL_PATTERN = r"^[A-Za-z0-9_+=.#|!&-]+@[A-Za-z0-9_.-]+\.[A-Za-z0-9_]+$"
+# CreateAccount's and PutAccountName's account name (account_name_problems; 1 to 50 is minLength and maxLength):
+# printable ASCII (space to '~') without '<' or '>'
+ACCOUNT_NAME_PATTERN = r"^[ -;=?-~]*$"
+# An OU path (ou_path_problems): one to OU_MAX_DEPTH segments of 1 to OU_NAME_MAX_LENGTH characters, none blank, the
+# first not 'Root'
+_OU_SEGMENT = rf"(?=[^/]*[^/\s])[^/]{{1,{OU_NAME_MAX_LENGTH}}}"
+OU_PATH_PATTERN = rf"^(?![Rr][Oo][Oo][Tt](?:/|$)){_OU_SEGMENT}(?:/{_OU_SEGMENT}){{0,{OU_MAX_DEPTH - 1}}}$"
+
 _DOMAIN_CHARACTERS = re.compile(r"[A-Za-z0-9.-]")
-# PutAlternateContact's EmailAddress pattern (botocore `account` model), without its optional surrounding white space
-_ALTERNATE_CONTACT_EMAIL = re.compile(r"[\w+=.#|!&-]+@[\w.-]+\.\w+", re.ASCII)
+_ALTERNATE_CONTACT_EMAIL = re.compile(ALTERNATE_CONTACT_EMAIL_PATTERN)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 

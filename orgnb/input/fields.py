@@ -49,16 +49,39 @@ _account_name = _rule(awsrules.account_name_problems, "account name", "use 1-50 
 _ou_path = _rule(awsrules.ou_path_problems, "OU path", "write OU names from the root down, e.g. Workloads/Prod")
 
 
+# Each type's rules reach parameters/schema.json through json_schema_extra, which only describes: its validator keeps
+# checking them, with messages that name the rule broken (pydantic's own constraints would check them first, in words
+# of their own).
 AccountId = Annotated[str, BeforeValidator(_account_id), Field(json_schema_extra={"pattern": r"^\d{12}$"})]
-Email = Annotated[str, Field(min_length=1), AfterValidator(_email)]
-AlternateContactEmail = Annotated[Email, AfterValidator(_alternate_contact_email)]
+Email = Annotated[
+    str,
+    Field(min_length=1),
+    AfterValidator(_email),
+    Field(
+        json_schema_extra={
+            "pattern": awsrules.EMAIL_PATTERN,
+            "minLength": awsrules.EMAIL_MIN_LENGTH,
+            "maxLength": awsrules.EMAIL_MAX_LENGTH,
+        }
+    ),
+]
+AlternateContactEmail = Annotated[
+    Email,
+    AfterValidator(_alternate_contact_email),
+    Field(json_schema_extra={"allOf": [{"pattern": awsrules.ALTERNATE_CONTACT_EMAIL_PATTERN}]}),
+]
 Domain = Annotated[
     str,
     AfterValidator(_domain),
     Field(json_schema_extra={"pattern": awsrules.DOMAIN_PATTERN, "maxLength": awsrules.DOMAIN_MAX_LENGTH, "minLength": 1}),
 ]
-AccountName = Annotated[str, Field(min_length=1), AfterValidator(_account_name)]
-OuPath = Annotated[str, Field(min_length=1), AfterValidator(_ou_path)]
+AccountName = Annotated[
+    str,
+    Field(min_length=1),
+    AfterValidator(_account_name),
+    Field(json_schema_extra={"pattern": awsrules.ACCOUNT_NAME_PATTERN, "maxLength": awsrules.ACCOUNT_NAME_MAX_LENGTH}),
+]
+OuPath = Annotated[str, Field(min_length=1), AfterValidator(_ou_path), Field(json_schema_extra={"pattern": awsrules.OU_PATH_PATTERN})]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
 Region = Annotated[str, Field(pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d$")]
 Text = Annotated[str, Field(min_length=1, max_length=256)]

@@ -35,6 +35,9 @@ OWN_API_DELEGATION = frozenset(
 )
 # An IAM action as policies write it: service prefix, colon, action name (wildcards allowed).
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
+# _target's rule as a JSON Schema pattern: not blank, no '/' at either end, no '//' (root and account ids pass it)
+_TARGET_PATTERN = r"^(?=[\s\S]*\S)(?!/)(?![\s\S]*//)[\s\S]*[^/]$"
+_ONE_SEGMENT = r"^[^/]+$"
 # Organizations CreatePolicy's Name: 1-128 characters (botocore's model: "[\s\S]*"); the kit keeps to a portable subset.
 _POLICY_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._+=@-]{0,127}$"
 # botocore's ServicePrincipal pattern for RegisterDelegatedAdministrator.
@@ -55,8 +58,8 @@ def _action(value: str) -> str:
     return value
 
 
-Target = Annotated[str, Field(min_length=1), AfterValidator(_target)]
-Action = Annotated[str, AfterValidator(_action)]
+Target = Annotated[str, Field(min_length=1), AfterValidator(_target), Field(json_schema_extra={"pattern": _TARGET_PATTERN})]
+Action = Annotated[str, AfterValidator(_action), Field(json_schema_extra={"pattern": _ACTION.pattern})]
 PolicyName = Annotated[str, Field(pattern=_POLICY_NAME)]
 
 
@@ -89,7 +92,7 @@ class BaselineParams(StrictModel):
     """Which of the shipped policies to attach (the first three are on unless turned off)."""
 
     deny_leave: bool = Field(True, description="deny LeaveOrganization to every member outside the transition OU")
-    transition_ou: Annotated[OuPath, Field(pattern=r"^[^/]+$")] = Field(
+    transition_ou: Annotated[OuPath, Field(pattern=_ONE_SEGMENT, json_schema_extra={"allOf": [{"pattern": _ONE_SEGMENT}]})] = Field(
         "Transition", description="the OU directly under the root whose accounts may leave (created when missing)"
     )
     deny_root_user: bool = Field(True, description="deny member root users, except in AssumeRoot sessions")
@@ -103,7 +106,9 @@ class BaselineParams(StrictModel):
 class CustomPolicy(StrictModel):
     """A policy of the organization's own, from a file, attached where the parameters say."""
 
-    name: PolicyName
+    name: PolicyName = Field(  # _names_are_the_kits_to_give, for parameters/schema.json
+        json_schema_extra={"not": {"anyOf": [{"enum": [*sorted(RESERVED_NAMES)]}, {"pattern": f"^{KIT_PREFIX}"}]}}
+    )
     file: str = Field(min_length=1, description="the policy document (JSON), relative to the parameters file")
     type: PolicyKind = PolicyKind.SCP
     targets: list[Target] = Field(min_length=1)
@@ -118,9 +123,9 @@ class GuardrailsParams(StrictModel):
     detach_full_aws_access: list[Target] = Field(
         default_factory=list, description="targets FullAWSAccess is detached from (never the root while nothing else allows)"
     )
-    delegated_administrators: dict[Annotated[str, Field(pattern=_SERVICE_PRINCIPAL)], AccountId] = Field(
-        default_factory=dict, description="service principal: the member account that administers it"
-    )
+    delegated_administrators: dict[
+        Annotated[str, Field(pattern=_SERVICE_PRINCIPAL, json_schema_extra={"not": {"enum": sorted(OWN_API_DELEGATION)}})], AccountId
+    ] = Field(default_factory=dict, description="service principal: the member account that administers it")
     extra_actions: list[Action] = Field(default_factory=list, description="actions of your own (a CI role's) the preview checks")
     acknowledged: list[str] = Field(
         default_factory=list, description="preview denials accepted, by the id the plan shows (policy/action/principal)"

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic.config import JsonDict
 
 from orgnb.aws.pacing import ORGANIZATIONS_CALLS_PER_SECOND
 from orgnb.errors import ParameterError, ParameterProblem
@@ -86,7 +87,12 @@ class OrganizationParams(StrictModel):
 class RootEmailParams(StrictModel):
     """Plus-addressed root emails: `<local_part>+<slug>@<domain>`."""
 
-    local_part: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", description="mailbox or group alias, e.g. aws")]
+    local_part: Annotated[
+        str,
+        # the schema refuses a leading '.' here; validation refuses it in each planned email (consistency_problems)
+        Field(pattern=r"^[A-Za-z0-9._-]+$", json_schema_extra={"pattern": r"^(?!\.)[A-Za-z0-9._-]+$"}),
+        Field(description="mailbox or group alias, e.g. aws"),
+    ]
     domain: Domain = Field(description="DNS domain of the mailbox, e.g. example.com")
 
     def address(self, slug: str) -> str:
@@ -132,6 +138,12 @@ class ExistingAccount(StrictModel):
 class RootAccessParams(StrictModel):
     """Centralized root access for member accounts (phase 03)."""
 
+    model_config = ConfigDict(  # _deletion_needs_management, for parameters/schema.json
+        json_schema_extra={
+            "if": {"properties": {"delete_member_root_credentials": {"const": True}}, "required": ["delete_member_root_credentials"]},
+            "then": {"properties": {"credentials_management": {"const": True}}},
+        }
+    )
     credentials_management: bool = Field(True, description="enable root credentials management")
     root_sessions: bool = Field(True, description="enable privileged root sessions")
     delete_member_root_credentials: bool = Field(False, description="delete member root credentials (irreversible)")
@@ -149,6 +161,12 @@ class RootAccessParams(StrictModel):
 class ContactInformation(StrictModel):
     """The account's primary contact (Account Management ContactInformation)."""
 
+    model_config = ConfigDict(  # _state_where_required, for parameters/schema.json
+        json_schema_extra={
+            "if": {"properties": {"country_code": {"enum": [*sorted(STATE_REQUIRED_COUNTRIES)]}}, "required": ["country_code"]},
+            "then": {"properties": {"state_or_region": {"type": "string"}}, "required": ["state_or_region"]},
+        }
+    )
     full_name: Annotated[str, Field(min_length=1, max_length=50)]
     address_line1: Annotated[str, Field(min_length=1, max_length=60)]
     address_line2: Annotated[str, Field(min_length=1, max_length=60)] | None = None
@@ -199,6 +217,11 @@ class ContactsParams(StrictModel):
         return {kind: contact for kind, contact in found.items() if contact is not None}
 
 
+def _moves_in_directly(schema: JsonDict) -> None:
+    """Schema of invites and old_managements: their accounts cannot leave first (consistency_problems checks it)."""
+    schema["items"] = {"allOf": [schema["items"], {"properties": {"transfer": {"const": Transfer.DIRECT.value}}}]}
+
+
 def _default_accounts() -> list[AccountSpec]:
     return [
         AccountSpec(name="Org Ops", slug="org-ops"),
@@ -213,9 +236,13 @@ class Parameters(StrictModel):
     organization: OrganizationParams
     root_email: RootEmailParams
     accounts: list[AccountSpec] = Field(default_factory=_default_accounts, description="member accounts to create")
-    invites: list[ExistingAccount] = Field(default_factory=list, description="standalone accounts to invite")
+    invites: list[ExistingAccount] = Field(
+        default_factory=list, description="standalone accounts to invite", json_schema_extra=_moves_in_directly
+    )
     migrations: list[ExistingAccount] = Field(default_factory=list, description="members of other organizations")
-    old_managements: list[ExistingAccount] = Field(default_factory=list, description="management accounts of other organizations")
+    old_managements: list[ExistingAccount] = Field(
+        default_factory=list, description="management accounts of other organizations", json_schema_extra=_moves_in_directly
+    )
     otps: dict[Email, Annotated[str, Field(pattern=r"^[A-Za-z0-9]{6}$")]] = Field(
         default_factory=dict, description="root-email update codes, by new address", json_schema_extra=SECRET
     )
