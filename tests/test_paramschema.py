@@ -49,7 +49,7 @@ def schema_validator() -> jsonschema.protocols.Validator:
 def schema_refuses(validator: jsonschema.protocols.Validator, raw: bytes) -> bool:
     """True when a schema check of the file fails: it is no UTF-8 YAML, or its data breaks the schema.
 
-    YAML's dates reach the schema as ISO text, as an editor's YAML language server sends them.
+    Unquoted dates reach the schema as ISO text, as YAML 1.2 readers (editors' language servers) read them.
     """
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
