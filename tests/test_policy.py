@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from orgnb.aws.session import CALLER
 from orgnb.cli import main
-from orgnb.commands.policy import iam_action, phase_operations, policy_for
+from orgnb.commands.policy import grants_for, iam_action, phase_operations, policy_for
 from orgnb.engine.plan import Action
 from orgnb.phases.guardrails.preview import KIT_KINDS, member_operations
 from orgnb.phases.registry import PHASES
+from orgnb.runbook import apply_phase, start_phase
+from orgnb.switches import Switches
+from tests.estates import BROWNFIELD
+
+
+def actions_of(document: dict[str, Any]) -> set[str]:
+    return {a for s in document["Statement"] for a in s["Action"]}
 
 
 def test_every_phase_has_operations_and_they_map_to_iam_actions() -> None:
@@ -30,19 +39,18 @@ def test_every_phase_has_operations_and_they_map_to_iam_actions() -> None:
 
 
 def test_policy_allows_what_a_phase_writes_and_nothing_of_other_phases() -> None:
-    statements = policy_for(["organization-init"])["Statement"]
-    actions = {a for s in statements for a in s["Action"]}
+    actions = actions_of(policy_for(["organization-init"]))
     assert {"organizations:CreateOrganization", "account:PutAlternateContact", "organizations:DescribeOrganization"} <= actions
     assert "organizations:CreateAccount" not in actions and "sts:GetCallerIdentity" not in actions
     assert not any(a.endswith(":*") or a == "*" for a in actions)
-    both = {a for s in policy_for(["02", "account-creation"])["Statement"] for a in s["Action"]}
+    both = actions_of(policy_for(["02", "account-creation"]))
     assert actions < both and "organizations:CreateAccount" in both
 
 
 def test_guardrails_policy_allows_every_write_phase_07_can_plan_even_those_the_rehearsal_does_not_make() -> None:
     """The rehearsal's organization comes with SCPs enabled and its first run updates and detaches nothing; the
     policy still grants what other parameters or a later run need."""
-    actions = {a for s in policy_for(["guardrails"])["Statement"] for a in s["Action"]}
+    actions = actions_of(policy_for(["guardrails"]))
     writes = (Action.ENABLE_POLICY_TYPE, Action.CREATE_POLICY, Action.UPDATE_POLICY, Action.ATTACH_POLICY, Action.DETACH_POLICY)
     assert {w.value for w in (*writes, Action.REGISTER_DELEGATED_ADMINISTRATOR)} <= actions
 
@@ -52,8 +60,9 @@ def test_cli_prints_and_writes_the_document(tmp_path: Path, capsys: pytest.Captu
     assert main(["policy", "root-centralization", "-o", str(out)]) == 0
     document = json.loads(out.read_text())
     assert document["Version"] == "2012-10-17"
-    assert "iam:EnableOrganizationsRootCredentialsManagement" in document["Statement"][0]["Action"]
-    assert "actions: " in capsys.readouterr().out
+    assert "iam:EnableOrganizationsRootCredentialsManagement" in actions_of(document)
+    out = capsys.readouterr().out
+    assert "actions: " in out and "management_account: not given" in out
 
 
 def test_unknown_phase_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,3 +80,26 @@ def test_member_operations_are_iam_actions_by_phase_and_principal() -> None:
     assert "s3:ListAllMyBuckets" in actions and "sso:ListInstances" in actions, "IAM action names, not SDK operations"
     assert not any(a.startswith(("sso-admin:", "sts:GetCallerIdentity")) for a in actions)
     assert all(found == sorted(set(found)) for kinds in data.values() for found in kinds.values())
+
+
+def test_a_plan_of_each_phase_calls_only_what_the_read_half_grants(brownfield: object, tmp_path: Path) -> None:
+    """Each phase planned (not applied) on the estate the phases before it leave, as the plan role would: every call
+    the management account's own credentials make is in the phase's read half; then the phase is applied for the
+    next one."""
+    planned = []
+    for phase in PHASES:
+        run = start_phase(phase.name, str(BROWNFIELD), apply=False, record_dir=str(tmp_path / phase.name), switches=Switches(headless=True))
+        if phase.planner is None:
+            run.collect()
+        else:
+            run.read()
+            run.plan()
+        called = {iam_action(op) for op in run.ctx.counter.operations().get(CALLER, {})} - {None}
+        read_half = {g.action for g in grants_for([phase.name]) if not g.write}
+        assert called <= read_half, (phase.name, called - read_half)
+        planned.append((phase.name, called))
+        if phase.planner is not None:
+            apply_phase(phase.name, BROWNFIELD, tmp_path / f"{phase.name}-applied")
+    reads_in_members = {name for name, called in planned if "sts:AssumeRole" in called}
+    assert {"member-initialization", "guardrails"} <= reads_in_members, "phases 06 and 07 plan from inside members"
+    assert any("sts:AssumeRoot" in called for _, called in planned), "phase 06 audits members' root users as it plans"

@@ -19,6 +19,7 @@ import yaml
 from orgnb.aws.adminclient import admin_call
 from orgnb.cli.lease import cmd_lease_break, cmd_lease_show
 from orgnb.cli.output import print_lines, say
+from orgnb.cli.policy import cmd_policy
 from orgnb.cli.records import cmd_record_notebook, cmd_records_diff, cmd_records_list, cmd_records_seal, cmd_records_verify
 from orgnb.errors import ExitCode, OrgnbError, ParameterError, ParameterProblem, SandboxError, worst_exit_code
 from orgnb.input.parameters import load_parameters
@@ -179,26 +180,6 @@ def cmd_sandbox_mailbox(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def cmd_policy(args: argparse.Namespace) -> int:
-    """Print the IAM policy a CI role needs for PHASES (from the operations each phase called in the rehearsal)."""
-    from orgnb.commands import policy
-
-    if args.refresh:
-        observed = policy.write_phase_operations(Path(args.refresh))
-        print_lines([("written", policy.DATA_PATH), ("phases", len(observed))])
-        return ExitCode.OK
-    if not args.phases:
-        raise ParameterError([ParameterProblem("PHASE", "no phase given", "name one or more phases, e.g. orgnb policy organization-init")])
-    document = policy.policy_for(args.phases)
-    text = json.dumps(document, indent=2)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
-    print(text)
-    actions = sum(len(s["Action"]) for s in document["Statement"])
-    print_lines([("phases", " ".join(args.phases)), ("actions", actions), ("scope", "the management account's own calls")])
-    return ExitCode.OK
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     """Static validation of a parameters file (no AWS call)."""
     params = load_parameters(args.file)
@@ -288,8 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     recnb.set_defaults(func=cmd_record_notebook)
 
     pol = sub.add_parser("policy", help="the least-privilege IAM policy a CI role needs for phases")
-    pol.add_argument("phases", nargs="*", metavar="PHASE", help="phase names or numbers (01..06)")
+    pol.add_argument("phases", nargs="*", metavar="PHASE", help="phase names or numbers (01..07)")
     pol.add_argument("-o", "--output", help="also write the policy document (JSON only) to this file")
+    half = pol.add_mutually_exclusive_group()
+    half.add_argument("--read", action="store_true", help="only the read half: what a plan needs (the plan role's policy)")
+    half.add_argument("--write", action="store_true", help="only the write half: what an apply adds to the read half")
+    pol.add_argument(
+        "-f", "--file", help="parameters YAML file: the management account id for the ARNs (and the profile to read the organization id)"
+    )
+    pol.add_argument("--organization-id", metavar="o-...", help="the organization's id for the ARNs (else read from AWS with -f)")
     pol.add_argument("--refresh", metavar="REPORTS", help="rebuild the per-phase operations from a rehearsal's records")
     pol.set_defaults(func=cmd_policy)
 

@@ -6,17 +6,25 @@ the moved accounts' profiles use those principals' permissions, not the CI role'
 `member_operations.json` instead, as IAM actions per phase and kind of principal: phase 07's guardrails preview judges
 planned SCPs against them (`orgnb.phases.guardrails.preview`). `make policy-data` rebuilds both files from a
 rehearsal's records, and a test fails when a rehearsal calls an operation they do not list.
+
+The policy comes in two halves: the read half is all a plan needs (the plan role's), the write half what only an
+apply adds; an apply role gets both. Each action names the resources AWS lets it name, and carries the conditions AWS
+offers (`orgnb.commands.policyscope`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from orgnb.aws.session import CALLER, MEMBER_ROLE
+from orgnb.aws.apicalls import is_write
+from orgnb.aws.rootcreds import AUDIT_POLICY, DELETE_POLICY
+from orgnb.aws.session import CALLER
+from orgnb.commands.policyscope import ASSUME_ROOT, ROOT_TASK_WRITES, Grant, Scope, statements
 from orgnb.errors import ParameterError, ParameterProblem
 from orgnb.evidence.chain import chain_dirs, read_manifest, record_dirs
 from orgnb.phases.guardrails.preview import KIT_KINDS, MEMBER_OPERATIONS_PATH
@@ -32,14 +40,33 @@ ACTION_NAMES: dict[str, str | None] = {
 # Every phase that applies takes the lease on the organization's root (its own counter, so not in the data file).
 LEASE_ACTIONS = ("organizations:ListTagsForResource", "organizations:TagResource", "organizations:UntagResource")
 READ_ONLY_PHASES = frozenset({"preparation-audit"})
-# Writes a phase makes only on a later run or with other parameters, which the rehearsal cannot show: phase 07
-# updates a policy whose content the parameters changed, detaches one from a target they no longer name, and enables
-# the policy types they opt into (SCPs come enabled with an organization of all features: CreateOrganization).
+# Calls a phase makes only on a later run, with other parameters or on another estate, which the rehearsal cannot
+# show: phase 07 updates a policy whose content the parameters changed, detaches one from a target they no longer
+# name, and enables the policy types they opt into (SCPs come enabled with an organization of all features:
+# CreateOrganization); phase 05 reads an account that has joined through its OrganizationAccountAccessRole when its
+# profile no longer reaches it.
 LATER_RUN_ACTIONS: dict[str, tuple[str, ...]] = {
-    "guardrails": ("organizations:UpdatePolicy", "organizations:DetachPolicy", "organizations:EnablePolicyType")
+    "guardrails": ("organizations:UpdatePolicy", "organizations:DetachPolicy", "organizations:EnablePolicyType"),
+    "migration": ("sts:AssumeRole",),
 }
-# Actions that can name their resource; everything else Organizations and IAM read is account-wide ("*").
-RESOURCES: dict[str, str] = {"sts:AssumeRole": f"arn:aws:iam::*:role/{MEMBER_ROLE}"}
+# The root-task policies each phase's sts:AssumeRoot sessions use (`orgnb.aws.rootcreds`): phases 03 and 06 audit
+# members' root credentials while reading, phase 03 deletes them when applying. The rehearsal records neither for
+# phase 03 (its run enables the feature the audit needs, and confirms no deletion), so they are named here.
+ROOT_TASKS: dict[str, tuple[str, ...]] = {
+    "root-centralization": (AUDIT_POLICY, DELETE_POLICY),
+    "member-initialization": (AUDIT_POLICY,),
+}
+
+
+UNKNOWN_SCOPE = Scope()  # neither the management account nor the organization known: placeholders
+
+
+class Half(StrEnum):
+    """Which actions a policy grants: what a plan needs (read), what only an apply needs (write), or both."""
+
+    READ = "read"
+    WRITE = "write"
+    BOTH = "both"
 
 
 @cache
@@ -76,21 +103,29 @@ def _phase_names(phases: Iterable[str]) -> list[str]:
     return names
 
 
-def policy_for(phases: Iterable[str]) -> dict[str, Any]:
-    """An IAM policy document allowing exactly the actions the phases' own calls need."""
+def grants_for(phases: Iterable[str]) -> list[Grant]:
+    """Every action the phases' own calls need, marked read or write: a write is what `orgnb.aws.apicalls.is_write`
+    says changes state, and sts:AssumeRoot for a root task that changes the member."""
     data = phase_operations()
-    by_resource: dict[str, set[str]] = {}
+    grants: set[Grant] = set()
     for phase in _phase_names(phases):
         actions = [iam_action(operation) for operation in data.get(phase, [])]
         actions += [] if phase in READ_ONLY_PHASES else list(LEASE_ACTIONS)
         actions += list(LATER_RUN_ACTIONS.get(phase, ()))
-        for action in filter(None, actions):
-            by_resource.setdefault(RESOURCES.get(action, "*"), set()).add(action)
-    statements = [
-        {"Sid": "Orgnb" if resource == "*" else "OrgnbMemberRole", "Effect": "Allow", "Action": sorted(actions), "Resource": resource}
-        for resource, actions in sorted(by_resource.items(), key=lambda item: item[0] != "*")
-    ]
-    return {"Version": "2012-10-17", "Statement": statements}
+        grants.update(Grant(a, is_write(a.partition(":")[2])) for a in filter(None, actions) if a != ASSUME_ROOT)
+        grants.update(Grant(ASSUME_ROOT, task in ROOT_TASK_WRITES, task) for task in ROOT_TASKS.get(phase, ()))
+    return sorted(grants)
+
+
+def policy_for(phases: Iterable[str], scope: Scope = UNKNOWN_SCOPE, half: Half = Half.BOTH) -> dict[str, Any]:
+    """An IAM policy document allowing exactly the actions the phases' own calls need (or one half of them), each on
+    the resources AWS lets it name in `scope`, with the conditions AWS offers."""
+    phases = list(phases)
+    grants = [g for g in grants_for(phases) if half is Half.BOTH or g.write == (half is Half.WRITE)]
+    if not grants:
+        fix = "print --read for it: a plan needs only the read half" if half is Half.WRITE else "name a phase that reads"
+        raise ParameterError([ParameterProblem("PHASE", f"{' '.join(phases)} need no {half.value} action", fix)], "command line")
+    return {"Version": "2012-10-17", "Statement": statements(grants, scope)}
 
 
 def _scoped_operations(reports_dir: Path) -> dict[str, dict[str, set[str]]]:
