@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from orgnb.aws.session import CALLER
 from orgnb.cli import main
@@ -103,3 +105,15 @@ def test_a_plan_of_each_phase_calls_only_what_the_read_half_grants(brownfield: o
     reads_in_members = {name for name, called in planned if "sts:AssumeRole" in called}
     assert {"member-initialization", "guardrails"} <= reads_in_members, "phases 06 and 07 plan from inside members"
     assert any("sts:AssumeRoot" in called for _, called in planned), "phase 06 audits members' root users as it plans"
+
+
+def test_the_ci_example_gives_plan_jobs_the_read_half_and_apply_jobs_the_write_half_for_the_phases_they_run() -> None:
+    text = (Path(__file__).resolve().parents[1] / "orgnb" / "examples" / "github-actions.yml").read_text(encoding="utf-8")
+    block = text[text.index("# Permissions") : text.index("# Trust policy")]
+    comment = re.sub(r"\s+", " ", " ".join(line.lstrip("#") for line in block.splitlines()))
+    halves = {half: set(m.split()) for half, m in re.findall(r"`orgnb policy --(read|write) -f \S+ ([^`]+)`", comment)}
+    jobs = yaml.safe_load(text)["jobs"]
+    ran = {job: {m for s in jobs[job]["steps"] for m in re.findall(r"orgnb run (\S+)", s.get("run", ""))} for job in ("plan", "apply")}
+    assert ran["plan"] and ran["plan"] <= halves["read"] and ran["apply"] and ran["apply"] <= halves["write"]
+    assert "preparation-audit" in halves["read"], "the weekly audit runs with the plan role"
+    assert "ORGNB_PLAN_ROLE_ARN: the read half only" in comment and "ORGNB_ROLE_ARN: the read half above plus the write half" in comment

@@ -201,3 +201,10 @@ def test_an_organization_another_account_manages_or_a_malformed_id_is_refused(
     assert "is managed by 111122223333, not by the parameters' management account 999988887777" in capsys.readouterr().err
     assert main(["policy", "account-creation", "--organization-id", "o-ABC"]) == 2
     assert "'o-ABC' is not an organization id" in capsys.readouterr().err
+
+
+def test_the_readme_names_every_action_that_stays_on_any_resource() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("**What stays on `*`, and why.**") : text.index("**Checked.**")]
+    unscoped = {a for s in statements() if s["Resource"] == "*" for a in s["Action"]}
+    assert all(f"`{a.partition(':')[2]}`" in section or f"`{a}`" in section for a in unscoped), unscoped

@@ -33,8 +33,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
         [
             ("phases", " ".join(args.phases)),
             ("half", half.value),
-            ("actions", sum(len(s["Action"]) for s in statements)),
-            ("on_any_resource", sum(len(s["Action"]) for s in statements if s["Resource"] == "*")),
+            ("actions", len({a for s in statements for a in s["Action"]})),
+            ("statements", len(statements)),
+            ("on_any_resource", len({a for s in statements if s["Resource"] == "*" for a in s["Action"]})),
             ("management_account", scope.management_account_id or "not given: pass -f PARAMETERS (IAM refuses the placeholder)"),
             ("organization", f"{scope.organization_id or 'o-*'} ({scope.note})"),
             ("scope", "the management account's own calls"),
