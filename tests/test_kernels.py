@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import nbformat
+import pytest
 
-from orgnb.commands.kernels import KernelQueue, kernel_env
-from orgnb.commands.runner import HEADLESS_SWITCHES, execute_record
-from orgnb.errors import ExitCode
+from orgnb.commands.kernels import KernelQueue, kernel_env, start_kernel
+from orgnb.commands.runner import HEADLESS_SWITCHES, execute_record, run_phase
+from orgnb.errors import ExitCode, ParameterError
 from orgnb.evidence import records
 
 PROBE = "import os, sys\nprint('preloaded' if 'orgnb' in sys.modules else 'cold', os.environ.get('ORGNB_HEADLESS'), os.getpid())"
@@ -59,3 +61,29 @@ def test_a_run_without_a_kernel_starts_its_own(tmp_path: Path) -> None:
     result = execute_record("probe", probe_notebook(tmp_path / "probe.ipynb"), folder, {"record_dir": str(folder)}, None)
     assert result.exit_code == ExitCode.OK, result.error
     assert printed(folder)[:2] == ["preloaded", "1"]
+
+
+def test_runs_leave_no_thread_descriptor_or_process_behind(tmp_path: Path) -> None:
+    """nbclient keeps a client of a kernel it did not start (heartbeat thread, sockets): closing stops it too."""
+    notebook = probe_notebook(tmp_path / "probe.ipynb")
+
+    def footprint() -> tuple[int, int]:
+        return threading.active_count(), len(os.listdir("/proc/self/fd"))
+
+    def run(i: int) -> None:
+        folder = tmp_path / "reports" / f"20261130T00001{i}Z-probe"
+        folder.mkdir(parents=True)
+        assert execute_record("probe", notebook, folder, {"record_dir": str(folder)}, None).exit_code == ExitCode.OK
+
+    run(0)  # the first run loads what stays loaded (zmq's context, jupyter_client's modules)
+    before = footprint()
+    for i in range(1, 4):
+        run(i)
+    assert footprint() == before
+
+
+def test_a_kernel_handed_to_a_run_refused_before_it_starts_is_closed(tmp_path: Path) -> None:
+    kernel = start_kernel(tmp_path, kernel_env(HEADLESS_SWITCHES))
+    with pytest.raises(ParameterError):
+        run_phase("organization-init", tmp_path / "missing.yaml", kernel=kernel)
+    assert not kernel.manager.has_kernel and not kernel.folder.exists()

@@ -16,19 +16,22 @@ working directory (ConnectionFileMixin._ip_default), which two kernels from one 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jupyter_client.manager import KernelManager
 
+LOG = logging.getLogger(__name__)
 KERNEL_NAME = "python3"
 PRELOAD = "import orgnb"  # what every phase notebook's first cell imports
 _SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path on Linux (sun_path); macOS allows 103
@@ -43,18 +46,39 @@ def _transport(folder: Path) -> dict[str, str]:
     return {"transport": "ipc", "ip": str(sockets)}
 
 
+@cache
+def _manager_class() -> type[KernelManager]:
+    """jupyter_client's KernelManager, keeping the clients it hands out: nbclient leaves a client of a kernel it was
+    given running (its heartbeat thread and sockets), so closing the kernel stops them too."""
+    from jupyter_client.manager import KernelManager
+
+    class TrackingKernelManager(KernelManager):
+        def client(self, **kwargs: Any) -> Any:
+            made = super().client(**kwargs)
+            self.__dict__.setdefault("orgnb_clients", []).append(made)
+            return made
+
+    return TrackingKernelManager
+
+
 @dataclass
 class StartedKernel:
-    """A kernel process started for one run, and the private folder holding its sockets."""
+    """A kernel process started for one run in `cwd`, and the private folder holding its sockets."""
 
     manager: KernelManager
     folder: Path
+    cwd: Path
 
     def close(self) -> None:
-        """Shut the kernel down (if it still runs) and remove its sockets' folder."""
+        """Stop the clients made for it, shut the kernel down (if it still runs) and remove its sockets' folder; a
+        failure to do so is logged, never raised (the run's record matters more)."""
         try:
+            for made in self.manager.__dict__.pop("orgnb_clients", []):
+                made.stop_channels()
             if self.manager.has_kernel:
                 self.manager.shutdown_kernel(now=True)  # its run is over: every cell has finished and written its record
+        except Exception:  # noqa: BLE001 - see the docstring
+            LOG.warning("could not shut the kernel in %s down cleanly", self.folder, exc_info=True)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -62,16 +86,14 @@ class StartedKernel:
 def start_kernel(cwd: Path, env: Mapping[str, str]) -> StartedKernel:
     """Start a python3 kernel in `cwd` with environment `env` that imports orgnb as it boots; returns at once (the
     kernel boots in its own process: a run that attaches waits for it to be ready)."""
-    from jupyter_client.manager import KernelManager
-
     folder = Path(tempfile.mkdtemp(prefix="orgnb-kernel-"))
     try:
-        manager = KernelManager(kernel_name=KERNEL_NAME, **_transport(folder))
+        manager = _manager_class()(kernel_name=KERNEL_NAME, **_transport(folder))
         manager.start_kernel(cwd=str(cwd), env=dict(env), extra_arguments=[f"--IPKernelApp.exec_lines={PRELOAD}"])
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return StartedKernel(manager, folder)
+    return StartedKernel(manager, folder, cwd)
 
 
 @dataclass

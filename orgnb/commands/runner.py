@@ -181,12 +181,17 @@ def run_phase(
         raise ParameterError(
             [ParameterProblem("phase", f"phase {info.name} has no notebook yet", "run an implemented phase (orgnb phases)")], "command line"
         )
-    params_path = Path(parameters_file).resolve()
-    secrets = load_parameters(params_path).secrets()
-    notebook = Switches.read().notebooks / info.notebook
-    extra = dict(notebook_parameters or {})
-    _check_notebook_parameters(notebook, extra)
-    record_dir = records.new_record_dir((reports_dir or Switches.read().reports()).resolve(), info.name)
+    try:
+        params_path = Path(parameters_file).resolve()
+        secrets = load_parameters(params_path).secrets()
+        notebook = Switches.read().notebooks / info.notebook
+        extra = dict(notebook_parameters or {})
+        _check_notebook_parameters(notebook, extra)
+        record_dir = records.new_record_dir((reports_dir or Switches.read().reports()).resolve(), info.name)
+    except BaseException:
+        if kernel is not None:  # refused before it ran: its kernel goes too
+            kernel.close()
+        raise
     parameters = {**extra, "parameters_file": str(params_path), "apply": apply, "record_dir": str(record_dir)}
     return execute_record(info.name, notebook, record_dir, parameters, params_path, secrets, kernel)
 
@@ -215,6 +220,9 @@ def execute_record(
     code, error = ExitCode.OK, ""
     started, clock = records.now_iso(), time.monotonic()
     try:
+        if kernel is not None and kernel.cwd != notebook.parent:  # papermill's cwd does not reach a running kernel
+            kernel.close()
+            kernel = None
         kernel = kernel or start_kernel(notebook.parent, kernel_env(HEADLESS_SWITCHES))
         papermill.execute_notebook(
             str(notebook),
