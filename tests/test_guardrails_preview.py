@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from orgnb.engine.plan import Action, Step
+from orgnb.input.guardrails import PolicyKind
+from orgnb.phases.guardrails.limits import attachment_problems
 from orgnb.phases.guardrails.preview import (
     ASSUME_ROOT,
     FULL_AWS_ACCESS,
@@ -140,6 +143,24 @@ def test_a_member_side_deny_of_assume_root_names_the_phases_that_work_through_ro
     }, "a caller inside a member (a delegated administrator for IAM) is judged when the parameters list it"
 
 
+def test_an_allow_list_granting_assume_root_on_member_roots_lets_root_sessions_through() -> None:
+    """AssumeRoot names the member's root as its resource, as the sandbox judges it: an Allow naming that ARN counts."""
+    attached = full_access()
+    attached["Workloads"] = ["iam-and-root"]
+    allow = doc(
+        {"Effect": "Allow", "Action": ["iam:*", "sts:GetCallerIdentity"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ASSUME_ROOT, "Resource": "arn:aws:iam::*:root"},
+    )
+    denials = preview({FULL_AWS_ACCESS: FULL_AWS_ACCESS_DOCUMENT, "iam-and-root": allow}, attached, MEMBERS, member_operations())
+    assert ASSUME_ROOT not in {d.action for d in denials}
+    elsewhere = doc(
+        {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": ASSUME_ROOT, "Resource": "arn:aws:iam::*:role/x"},
+    )
+    denials = preview({FULL_AWS_ACCESS: FULL_AWS_ACCESS_DOCUMENT, "iam-and-root": elsewhere}, attached, MEMBERS, member_operations())
+    assert {(d.account_id, d.action) for d in denials if d.action == ASSUME_ROOT} == {(PROD.account_id, ASSUME_ROOT)}
+
+
 def test_deny_leave_attached_outside_transition_denies_leaving_only_there() -> None:
     deny_leave = {"deny-leave": doc({"Sid": "DenyLeave", "Effect": "Deny", "Action": LEAVE, "Resource": "*"})}
     assert run(deny_leave, {"Workloads": ["deny-leave"], MOVED.account_id: ["deny-leave"]}) == [], "the kit never leaves this organization"
@@ -202,3 +223,24 @@ def test_principals_bring_the_keys_the_sandbox_gives_them() -> None:
     assert role["aws:principalarn"] == f"arn:aws:iam::{PROD.account_id}:role/OrganizationAccountAccessRole"
     assert role["aws:principalorgpaths"] == (PROD.org_path,) and role["aws:principalorgid"] == "o-abc123"
     assert "aws:assumedroot" not in role and "aws:requestedregion" not in role
+
+
+def step(action: Action, name: str, target: str = ROOT, kind: PolicyKind = PolicyKind.SCP) -> Step:
+    return Step(f"{action.name.lower()}:{name}:{target}", action, target, "", {"Name": name, "Type": kind.value, "Target": target})
+
+
+def test_the_attachment_limit_holds_at_every_step_not_only_at_the_end() -> None:
+    """Root with FullAWSAccess and four SCPs: attaching an allow-list before FullAWSAccess leaves makes six for a moment,
+    which AWS refuses half way; enabling RCPs attaches RCPFullAWSAccess, which counts among the five."""
+    live = {ROOT: {FULL_AWS_ACCESS: PolicyKind.SCP, **{f"deny-{i}": PolicyKind.SCP for i in range(4)}}}
+    swap = [step(Action.ATTACH_POLICY, "allow-list"), step(Action.DETACH_POLICY, FULL_AWS_ACCESS)]
+    problems = attachment_problems(swap, live, [ROOT], ["SERVICE_CONTROL_POLICY"])
+    assert len(problems) == 1 and "attach_policy:allow-list:root would make 6 SERVICE_CONTROL_POLICYs on root" in problems[0]
+    assert attachment_problems(swap[::-1], live, [ROOT], ["SERVICE_CONTROL_POLICY"]) == [], "detached first, five at most"
+    rcps = [Step("policy-type:RCP", Action.ENABLE_POLICY_TYPE, ROOT, "", {"PolicyType": PolicyKind.RCP.value})]
+    rcps += [step(Action.ATTACH_POLICY, f"tls-{i}", kind=PolicyKind.RCP) for i in range(5)]
+    problems = attachment_problems(rcps, live, [ROOT, "Workloads"], ["SERVICE_CONTROL_POLICY"])
+    assert [p.split(" would")[0] for p in problems] == ["attach_policy:tls-4:root"]
+    ou = [Step("ou:Transition", Action.CREATE_OU, "Transition", "", {"Path": "Transition"})]
+    ou += [step(Action.ATTACH_POLICY, f"deny-{i}", "Transition") for i in range(5)]
+    assert len(attachment_problems(ou, live, [ROOT], ["SERVICE_CONTROL_POLICY"])) == 1, "a new OU starts with FullAWSAccess"

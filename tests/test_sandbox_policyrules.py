@@ -75,3 +75,33 @@ def test_an_ec2_declarative_policy_is_created_attached_and_its_syntax_checked(sa
     assert [p["Name"] for p in listed] == ["ec2-baseline"]
     assert code_of(mgmt.update_policy, PolicyId=summary["Id"], Content=bad) == ("MalformedPolicyDocumentException", None)
     assert json.loads(mgmt.describe_policy(PolicyId=summary["Id"])["Policy"]["Content"]) == json.loads(DECLARATIVE)
+
+
+def test_detach_policy_refuses_what_is_not_attached_and_a_targets_last_scp(sandbox: Sandbox) -> None:
+    mgmt = org("management")
+    mgmt.create_organization(FeatureSet="ALL")
+    root = mgmt.list_roots()["Roots"][0]["Id"]
+    ou = mgmt.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]["Id"]
+    deny = mgmt.create_policy(Name="deny", Description="d", Type="SERVICE_CONTROL_POLICY", Content=DENY)["Policy"]["PolicySummary"]["Id"]
+    assert code_of(mgmt.detach_policy, PolicyId=deny, TargetId=ou) == ("PolicyNotAttachedException", None)
+    assert code_of(mgmt.detach_policy, PolicyId="p-FullAWSAccess", TargetId=ou) == (
+        "ConstraintViolationException",
+        "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
+    )
+    mgmt.attach_policy(PolicyId=deny, TargetId=ou)
+    mgmt.detach_policy(PolicyId="p-FullAWSAccess", TargetId=ou)
+    assert names_on(ou, "SERVICE_CONTROL_POLICY") == ["deny"]
+
+
+def test_ai_opt_out_policies_stop_at_five_per_target(sandbox: Sandbox) -> None:
+    mgmt = org("management")
+    mgmt.create_organization(FeatureSet="ALL")
+    root = mgmt.list_roots()["Roots"][0]["Id"]
+    mgmt.enable_policy_type(RootId=root, PolicyType="AISERVICES_OPT_OUT_POLICY")
+    opt_out = json.dumps({"services": {"default": {"opt_out_policy": {"@@assign": "optOut"}}}})
+    for i in range(6):
+        made = mgmt.create_policy(Name=f"ai-{i}", Description="d", Type="AISERVICES_OPT_OUT_POLICY", Content=opt_out)
+        attach = {"PolicyId": made["Policy"]["PolicySummary"]["Id"], "TargetId": root}
+        if i < 5:
+            mgmt.attach_policy(**attach)
+    assert code_of(mgmt.attach_policy, **attach) == ("ConstraintViolationException", "POLICY_NUMBER_LIMIT_EXCEEDED")

@@ -69,7 +69,8 @@ def test_an_scp_deny_refuses_leaving_before_any_precondition(brownfield: Sandbox
 def test_a_level_without_an_allow_refuses_its_members(brownfield: Sandbox) -> None:
     org = client("old-management", "organizations")
     production = org.list_parents(ChildId=MEMBER_A)["Parents"][0]["Id"]
-    org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=production)
+    attach_scp("old-management", production, policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}), "s3-only")
+    org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=production)  # AWS keeps at least one SCP on every target
     error = refused(client("old-member-a", "iam").list_roles)
     assert error["Code"] == "AccessDenied" and error["Status"] == 403
     assert error["Message"].endswith("because no service control policy allows the iam:ListRoles action")

@@ -125,6 +125,26 @@ class PolicyTypeNotAvailable(OrgError):
     message = "You can't use the specified policy type with the feature set currently enabled for this organization."
 
 
+class PolicyTypeNotEnabled(OrgError):
+    code = "PolicyTypeNotEnabledException"
+    message = "This operation can be performed only for enabled policy types."
+
+
+class DuplicatePolicyAttachment(OrgError):
+    code = "DuplicatePolicyAttachmentException"
+    message = "The selected policy is already attached to the specified target."
+
+
+class PolicyNotAttached(OrgError):
+    code = "PolicyNotAttachedException"
+    message = "The policy isn't attached to the specified target in the specified root."
+
+
+class MalformedPolicyDocument(OrgError):
+    code = "MalformedPolicyDocumentException"
+    message = "The provided policy document doesn't meet the requirements of the specified policy type."
+
+
 class OrgReasonError(ServiceException):
     """organizations: an error whose model shape has a Reason member."""
 

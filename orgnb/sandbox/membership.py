@@ -40,7 +40,7 @@ from typing import cast
 from moto.core.utils import utcnow
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
-from orgnb.sandbox import closure, principals, registry, scp, state
+from orgnb.sandbox import closure, policyrules, principals, registry, scp, state
 from orgnb.sandbox.exceptions import HandshakeConstraintViolation, MasterCannotLeave, OrgAccessDenied, OrgConstraintViolation, OrgNotInUse
 from orgnb.sandbox.principals import Principal
 
@@ -166,7 +166,7 @@ def join(backend: OrganizationsBackend, account_id: str, tags: list[dict[str, st
         tags={t["Key"]: t["Value"] for t in tags},
     )
     backend.accounts.append(account)
-    for policy_id in ("p-FullAWSAccess", "p-RCPFullAWSAccess"):
+    for policy_id in policyrules.DEFAULT_POLICIES.values():  # attached for the enabled types only (policyrules)
         if any(p.id == policy_id for p in backend.policies):
             backend.attach_policy(PolicyId=policy_id, TargetId=account_id)
     organizations_backends.master_accounts[account_id] = (backend.org.master_account_id, "aws")

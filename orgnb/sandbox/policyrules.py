@@ -6,8 +6,13 @@ which AWS does not document):
   attach policies of the specified type to entities in a root until you enable that type in the root");
 - DuplicatePolicyAttachmentException when the policy is already attached to the target (moto ignores it);
 - ConstraintViolationException POLICY_NUMBER_LIMIT_EXCEEDED when the target already has as many policies of that
-  type as AWS allows: 5 SCPs and 5 RCPs on a root, an OU or an account ("Quotas and service limits for AWS
-  Organizations"; the kit checks the same figure in orgnb.phases.guardrails.limits before writing).
+  type as AWS allows on a root, an OU or an account: 5 SCPs, 5 RCPs, 5 AI services opt-out policies, 10 tag and 10
+  backup policies ("Quotas and service limits for AWS Organizations", which gives no figure for EC2 declarative
+  policies: not limited here; the kit checks the same figures in orgnb.phases.guardrails.limits before writing).
+
+DetachPolicy, likewise: PolicyNotAttachedException when the policy is not attached to the target (moto ignores it),
+and ConstraintViolationException MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED when it is the target's last SCP while
+SCPs are enabled (DetachPolicy's reference: "Every root, OU, and account must have at least one SCP attached").
 
 AWS's own default policies follow their type (Organizations User Guide, "Enabling and disabling policy types", and
 CreateOrganization's reference: an organization with all features is created "with service control policies
@@ -33,29 +38,20 @@ from moto.organizations import utils
 from moto.organizations.models import FakePolicy, FakeRoot, OrganizationsBackend, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 
-from orgnb.sandbox.exceptions import OrgConstraintViolation, OrgError
+from orgnb.sandbox.exceptions import (
+    DuplicatePolicyAttachment,
+    MalformedPolicyDocument,
+    OrgConstraintViolation,
+    PolicyNotAttached,
+    PolicyTypeNotEnabled,
+)
 
 DECLARATIVE_EC2 = "DECLARATIVE_POLICY_EC2"
 DECLARATIVE_TOP_KEY = "ec2_attributes"
 _DECLARATIVE_ARN = "arn:{0}:organizations::{1}:policy/{2}/declarative_policy_ec2/{3}"
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
-ATTACHMENTS_PER_TARGET = {SCP_TYPE: 5, "RESOURCE_CONTROL_POLICY": 5}
+ATTACHMENTS_PER_TARGET = {SCP_TYPE: 5, "RESOURCE_CONTROL_POLICY": 5, "AISERVICES_OPT_OUT_POLICY": 5, "TAG_POLICY": 10, "BACKUP_POLICY": 10}
 DEFAULT_POLICIES = {SCP_TYPE: utils.DEFAULT_SCP_POLICY_ID, "RESOURCE_CONTROL_POLICY": utils.DEFAULT_RCP_POLICY_ID}
-
-
-class PolicyTypeNotEnabled(OrgError):
-    code = "PolicyTypeNotEnabledException"
-    message = "This operation can be performed only for enabled policy types."
-
-
-class DuplicatePolicyAttachment(OrgError):
-    code = "DuplicatePolicyAttachmentException"
-    message = "The selected policy is already attached to the specified target."
-
-
-class MalformedPolicyDocument(OrgError):
-    code = "MalformedPolicyDocumentException"
-    message = "The provided policy document doesn't meet the requirements of the specified policy type."
 
 
 def enabled_types(backend: OrganizationsBackend) -> set[str]:
@@ -109,6 +105,21 @@ def check_attach(backend: OrganizationsBackend, policy_id: str, target_id: str) 
         )
 
 
+def check_detach(backend: OrganizationsBackend, policy_id: str, target_id: str) -> None:
+    """DetachPolicy's refusals, in the module docstring's order (an unknown policy or target is moto's to refuse)."""
+    policy = next((p for p in backend.policies if p.id == policy_id), None)
+    target = _target(backend, target_id)
+    if policy is None or target is None:
+        return
+    if policy not in target.attached_policies:
+        raise PolicyNotAttached()
+    if policy.type == SCP_TYPE and SCP_TYPE in enabled_types(backend):
+        if sum(1 for p in target.attached_policies if p.type == SCP_TYPE) <= 1:
+            raise OrgConstraintViolation(
+                "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", "Every root, OU and account must have at least one SCP attached."
+            )
+
+
 def check_content(policy_type: str, content: str) -> None:
     """Refuse a declarative policy whose content does not follow its type's syntax."""
     if policy_type != DECLARATIVE_EC2:
@@ -133,6 +144,16 @@ def _attach(original: Callable[[OrganizationsResponse], Any]) -> Callable[[Organ
         return original(self)
 
     return attach_policy
+
+
+def _detach(original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
+    def detach_policy(self: OrganizationsResponse) -> Any:
+        backend = _backend(self)
+        if backend.org is not None:
+            check_detach(backend, self.request_params.get("PolicyId", ""), self.request_params.get("TargetId", ""))
+        return original(self)
+
+    return detach_policy
 
 
 def _create(original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
@@ -209,5 +230,5 @@ def install() -> None:
     OrganizationsBackend.create_organization = _create_organization(OrganizationsBackend.create_organization)  # type: ignore[method-assign]
     OrganizationsBackend.enable_policy_type = _type_change(OrganizationsBackend.enable_policy_type, enable=True)  # type: ignore[method-assign]
     OrganizationsBackend.disable_policy_type = _type_change(OrganizationsBackend.disable_policy_type, enable=False)  # type: ignore[method-assign]
-    for name, wrap in (("attach_policy", _attach), ("create_policy", _create), ("update_policy", _update)):
+    for name, wrap in (("attach_policy", _attach), ("detach_policy", _detach), ("create_policy", _create), ("update_policy", _update)):
         setattr(OrganizationsResponse, name, wrap(getattr(OrganizationsResponse, name)))

@@ -22,11 +22,10 @@ from moto.organizations.models import OrganizationsBackend, organizations_backen
 
 from orgnb.aws import policyeval
 from orgnb.aws.policyeval import Request, Value
-from orgnb.sandbox import principals, registry
+from orgnb.sandbox import policyrules, principals, registry
 from orgnb.sandbox.exceptions import PolicyNotEvaluable
+from orgnb.sandbox.policyrules import SCP_TYPE
 from orgnb.sandbox.principals import Principal
-
-SCP_TYPE = "SERVICE_CONTROL_POLICY"
 
 
 def in_scope(account_id: str) -> bool:
@@ -35,14 +34,7 @@ def in_scope(account_id: str) -> bool:
 
 
 def _enabled(backend: OrganizationsBackend) -> bool:
-    org = backend.org
-    if org is None or org.feature_set != "ALL":
-        return False
-    root = next((ou for ou in backend.ou if ou.id == org.root_id), None)
-    if root is None:
-        return False
-    types = root.policy_types  # type: ignore[attr-defined]  # the root is moto's FakeRoot, listed (and typed) among the OUs
-    return any(t["Type"] == SCP_TYPE and t.get("Status") == "ENABLED" for t in types)
+    return backend.org is not None and backend.org.feature_set == "ALL" and SCP_TYPE in policyrules.enabled_types(backend)
 
 
 def _document(content: str) -> Mapping[str, Any]:

@@ -13,7 +13,7 @@ from orgnb.engine.plan import Action, Plan, Step
 from orgnb.errors import PreflightRefused
 from orgnb.input.guardrails import ROOT_TARGET, PolicyKind
 from orgnb.input.parameters import Parameters
-from orgnb.phases.guardrails.attachments import allows_elsewhere, full_access_detachments, planned_attachments
+from orgnb.phases.guardrails.attachments import allows_elsewhere, full_access_detachments
 from orgnb.phases.guardrails.baseline import FULL_AWS_ACCESS, Wanted, canonical, uncovered_by_deny_leave, wanted_policies
 from orgnb.phases.guardrails.blast import check_blast_radius
 from orgnb.phases.guardrails.limits import check_limits
@@ -109,6 +109,19 @@ def _delegation_steps(params: Parameters, inventory: GuardrailsInventory, notes:
     return steps
 
 
+def live_attachments(inventory: GuardrailsInventory) -> dict[str, dict[str, PolicyKind]]:
+    """Target name -> {policy name: type}, as the organization has them now."""
+    live: dict[str, dict[str, PolicyKind]] = {}
+    for p in inventory.policies:
+        for target_id in p.targets:
+            live.setdefault(inventory.target_name(target_id), {})[p.name] = p.kind
+    return live
+
+
+def _targets(inventory: GuardrailsInventory) -> list[str]:
+    return ["root", *(o.path for o in inventory.ous), *(a.id for a in inventory.accounts)]
+
+
 def plan_guardrails(params: Parameters, inventory: GuardrailsInventory) -> Plan:
     """Policy types, transition OU, policies, attachments, FullAWSAccess, delegated administrators; refused before any
     write when the planned SCPs would deny an operation of the kit's own (see preview)."""
@@ -137,7 +150,7 @@ def plan_guardrails(params: Parameters, inventory: GuardrailsInventory) -> Plan:
     steps += _policy_steps(wanted, inventory)
     steps += _attachment_steps(params, inventory, wanted, notes)
     steps += _delegation_steps(params, inventory, notes)
-    check_limits(wanted, planned_attachments(params, inventory))
+    check_limits(wanted, steps, live_attachments(inventory), _targets(inventory), inventory.root.policy_types if inventory.root else ())
     notes += [
         f"{a} sits directly under the root, where deny-leave is not attached: move it into an OU"
         for a in uncovered_by_deny_leave(inventory)

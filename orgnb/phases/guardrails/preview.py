@@ -31,8 +31,8 @@ How AWS evaluates, and so how the preview models each principal:
 The principals: OrganizationAccountAccessRole's session (`arn:aws:iam::<account>:role/OrganizationAccountAccessRole`),
 a root session (`arn:aws:iam::<account>:root` with aws:AssumedRoot), and for a moved account's own profile and for
 the extra actions a generic role of the account (`GENERIC_ROLE`, which no SCP exception names). The requests name
-no resource (a Deny with a specific Resource counts, an Allow does not: see policyeval) and carry aws:RequestedRegion
-only when `region` is given.
+no resource (a Deny with a specific Resource counts, an Allow does not: see policyeval), except sts:AssumeRoot, which
+names the member's root (`arn:aws:iam::<account>:root`); they carry aws:RequestedRegion only when `region` is given.
 """
 
 from __future__ import annotations
@@ -231,7 +231,8 @@ def preview(
         path = [[(name, scps[name]) for name in attached.get(place, ())] for place in places]
         contexts = {kind: request_context(member, kind, region) for kind in PrincipalKind}
         for (kind, action), phases in sorted(_actions(member, operations, extra_actions).items()):
-            refused = policyeval.scp_refusal(path, Request(action, None, contexts[kind]))
+            resource = f"arn:aws:iam::{member.account_id}:root" if action == ASSUME_ROOT else None  # as the sandbox judges it
+            refused = policyeval.scp_refusal(path, Request(action, resource, contexts[kind]))
             if refused is None:
                 continue
             denials += [
