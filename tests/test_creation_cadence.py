@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from orgnb.phases.account_creation.cadence import STATUS_CALL_BURST, STATUS_CALLS_PER_SECOND, Cadence, PollSchedule, StatusBudget
+from orgnb.engine.plan import Step
+from orgnb.phases.account_creation.cadence import STATUS_CALL_BURST, STATUS_CALLS_PER_SECOND, Cadence, PollSchedule
 from orgnb.phases.account_creation.pipeline import Pipeline
 from tests.creationsim import (
     EPOCH,
@@ -109,17 +110,6 @@ def test_with_nothing_of_ours_running_the_wait_grows_while_rounds_stay_quiet() -
     assert waits[0] == schedule.floor and waits == sorted(waits) and waits[-1] == schedule.cap
 
 
-def test_the_status_budget_lets_a_burst_through_then_paces_at_the_rate() -> None:
-    clock = VirtualClock()
-    budget = StatusBudget(PollSchedule(rate=2.0, burst=3), clock.now)
-    for _ in range(3):
-        assert budget.wait() == 0
-        budget.spend()
-    assert budget.wait() == pytest.approx(0.5)
-    clock.sleep(0.5)
-    assert budget.wait() == 0
-
-
 def test_a_scaled_schedule_keeps_the_proportions() -> None:
     fast = PollSchedule().scaled(0.1)
     assert fast.floor == pytest.approx(PollSchedule().floor / 10) and fast.rate == pytest.approx(PollSchedule().rate * 10)
@@ -141,3 +131,24 @@ def test_an_interrupted_run_leaves_no_step_begun_and_unfinished() -> None:
     assert 0 < len(log.result.applied) < 40
     assert log.events["begin"] == len(log.result.applied) + len(log.result.failed), "every begun step is done or failed"
     assert all("the next run" in error for error in log.result.failed.values())
+
+
+def test_an_interrupt_while_an_ended_request_is_placed_journals_it_as_failed() -> None:
+    """The account's move into its OU (on_created) can be interrupted: the step it belongs to is not left begun."""
+    clock = VirtualClock()
+    log = RecordingLog()
+    placed: list[str] = []
+
+    def on_created(step: Step, account: str) -> dict[str, str]:
+        placed.append(account)
+        if len(placed) == 3:
+            raise KeyboardInterrupt
+        return {}
+
+    pipeline = Pipeline(
+        FakeContext(FakeOrganizations(clock, lambda n: 20.0)), log, on_created, SilentProgress(10), sleep=clock.sleep, now=clock.now
+    )
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run(creation_steps(10))
+    assert len(log.result.applied) == 2
+    assert log.events["begin"] == len(log.result.applied) + len(log.result.failed), "every begun step is done or failed"

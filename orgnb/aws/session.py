@@ -170,6 +170,8 @@ class AwsContext:
         botocore's adaptive mode: on a throttle, its limiter cuts every thread to 70 % of the send rate it has
         measured, a smoothed figure that early in a walk is a fraction of the real one.
         """
+        if single_attempt and calls_per_second:
+            raise ValueError("a client is either single-attempt (writes) or paced (fanned-out reads), not both")
         mode = "/once" if single_attempt else f"/paced{calls_per_second}" if calls_per_second else ""
         key = f"{service}@{region or self.region}{mode}"
         if key not in self._clients:

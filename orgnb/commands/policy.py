@@ -24,10 +24,10 @@ from typing import Any
 from orgnb.aws.apicalls import is_write
 from orgnb.aws.rootcreds import AUDIT_POLICY, DELETE_POLICY
 from orgnb.aws.session import CALLER
-from orgnb.commands.policyscope import ASSUME_ROOT, ROOT_TASK_WRITES, Grant, Scope, statements
+from orgnb.commands.policyscope import ROOT_TASK_WRITES, Grant, Scope, statements
 from orgnb.errors import ParameterError, ParameterProblem
 from orgnb.evidence.chain import chain_dirs, read_manifest, record_dirs
-from orgnb.phases.guardrails.preview import KIT_KINDS, MEMBER_OPERATIONS_PATH
+from orgnb.phases.guardrails.preview import ASSUME_ROOT, KIT_KINDS, MEMBER_OPERATIONS_PATH
 from orgnb.phases.registry import PHASES
 
 DATA_PATH = Path(__file__).resolve().parents[1] / "phase_operations.json"

@@ -23,8 +23,8 @@ from orgnb.aws.session import MEMBER_ROLE, ROOT_TASK_POLICY_ARN
 from orgnb.errors import ParameterError, ParameterProblem, PreflightRefused
 from orgnb.input.guardrails import PolicyKind
 from orgnb.input.parameters import Parameters, load_parameters
+from orgnb.phases.guardrails.preview import ASSUME_ROOT
 
-ASSUME_ROOT = "sts:AssumeRoot"
 # Organizations' organization id (botocore's model: "^o-[a-z0-9]{10,32}$").
 ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 MANAGEMENT_PLACEHOLDER = "<management-account-id>"  # not an account id: IAM refuses the policy until it is filled

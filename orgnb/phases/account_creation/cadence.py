@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -91,29 +91,3 @@ class Cadence:
         listing = last_list + min(s.cap, max(s.floor, s.growth * (last_list - oldest))) if oldest is not None else math.inf
         due, index = min(expected, default=(math.inf, -1))
         return (due, index) if due <= listing else (listing, None)
-
-
-class StatusBudget:
-    """A token bucket for status calls: `burst` at once at most, refilled at `rate` a second."""
-
-    def __init__(self, schedule: PollSchedule, now: Callable[[], float]) -> None:
-        self.rate = schedule.rate
-        self.burst = float(schedule.burst)
-        self.now = now
-        self.tokens = self.burst
-        self.stamp = now()
-
-    def _refill(self) -> None:
-        moment = self.now()
-        self.tokens = min(self.burst, self.tokens + (moment - self.stamp) * self.rate)
-        self.stamp = moment
-
-    def wait(self) -> float:
-        """Seconds to wait before the next status call may go."""
-        self._refill()
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
-
-    def spend(self) -> None:
-        """A status call goes now."""
-        self._refill()
-        self.tokens -= 1.0

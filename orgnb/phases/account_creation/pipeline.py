@@ -35,10 +35,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgnb.aws.capacity import CREATE_ACCOUNT_IN_FLIGHT, not_before
+from orgnb.aws.pacing import TokenBucket
 from orgnb.aws.session import AwsContext
 from orgnb.engine.apply import StepLog, error_text
 from orgnb.engine.plan import Step
-from orgnb.phases.account_creation.cadence import Cadence, PollSchedule, StatusBudget
+from orgnb.phases.account_creation.cadence import Cadence, PollSchedule
 from orgnb.phases.account_creation.progress import Progress
 from orgnb.remedies import create_account_remedy
 
@@ -103,7 +104,7 @@ class Pipeline:
     _running: dict[str, str] = field(default_factory=dict, init=False)
     _uncertain: dict[str, int] = field(default_factory=dict, init=False)
     _cadence: Cadence = field(init=False)
-    _budget: StatusBudget = field(init=False)
+    _budget: TokenBucket = field(init=False)
     _last_list: float = field(default=0.0, init=False)
     _quiet: int = field(default=0, init=False)  # rounds in a row in which nothing ended and nothing was submitted
     _submitted: int = field(default=0, init=False)
@@ -111,7 +112,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self._cadence = Cadence(self.poll)
-        self._budget = StatusBudget(self.poll, self.now)
+        self._budget = TokenBucket(self.poll.rate, self.poll.burst, clock=self.now, sleep=self.sleep)
 
     @property
     def orgs(self) -> Any:
@@ -131,7 +132,8 @@ class Pipeline:
                 if not (self._queue or self._flying):
                     if not self._ended:
                         return
-                    self._finished(*self._ended.popleft())  # finishing one may adopt a request: look again
+                    self._finished(*self._ended[0])  # finishing one may adopt a request: look again
+                    self._ended.popleft()  # only once finished: an interrupt before then journals it as failed
                     continue
                 idle = refused and not self._flying and not self._refresh()
                 idle_refusals = idle_refusals + 1 if idle else 0
@@ -163,10 +165,7 @@ class Pipeline:
 
     def _status_call(self) -> None:
         """Before each status call: wait for the budget (at most five IN_PROGRESS requests list in one page)."""
-        pause = self._budget.wait()
-        if pause > 0:
-            self.sleep(pause)
-        self._budget.spend()
+        self._budget.acquire()
 
     def _next_check(self) -> tuple[float, Creation | None]:
         """When the cadence's next check is due, and the request to describe then (None: a list round)."""
@@ -180,7 +179,8 @@ class Pipeline:
         at, creation = self._next_check()
         while self._ended and self.now() + self._finishing <= at:  # time enough to finish one before the check
             began = self.now()
-            self._finished(*self._ended.popleft())
+            self._finished(*self._ended[0])
+            self._ended.popleft()  # only once finished: an interrupt before then journals it as failed
             self._finishing = self.now() - began
             at, creation = self._next_check()  # finishing one may adopt a request
         pause = at - self.now()

@@ -18,6 +18,7 @@ import pandas as pd
 from orgnb.errors import PreflightRefused
 from orgnb.input.guardrails import PolicyKind
 from orgnb.input.parameters import Parameters
+from orgnb.phases.account_creation import account_email
 from orgnb.phases.guardrails.attachments import planned_attachments
 from orgnb.phases.guardrails.baseline import wanted_policies
 from orgnb.phases.guardrails.preview import (
@@ -49,7 +50,7 @@ def _members(params: Parameters, inventory: GuardrailsInventory) -> list[Member]
         profile_needed = joined is None or account_id in inventory.role_unreachable
         members.append(Member(account_id, joined.ou_path if joined else (spec.ou or ""), through_profile=profile_needed))
     for planned in params.accounts:  # not created yet (phase 04 to run): judged in the OU it is headed for
-        if inventory.account_by_email(planned.email or params.root_email.address(planned.slug)) is None:
+        if inventory.account_by_email(account_email(params, planned)) is None:
             members.append(Member(f"{TO_CREATE}{planned.slug}", planned.ou or ""))
     return sorted(members, key=lambda m: m.account_id)
 
