@@ -121,6 +121,7 @@ def test_failure_reasons(sandbox: Sandbox, org) -> None:
     settings(sandbox, create_account_fail_next=["INTERNAL_FAILURE"], account_limits={"111122223333": 3})
     injected = create(org, "x")
     over = create(org, "y")  # 1 account + 2 good requests in flight reach the limit of 3
+    assert all("FailureReason" not in s for s in (taken, first, second, injected, over)), "a reason comes only with FAILED"
     time.sleep(0.4)
     reasons = {s["Id"]: s.get("FailureReason") for s in org.list_create_account_status()["CreateAccountStatuses"]}
     assert reasons[taken["Id"]] == "EMAIL_ALREADY_EXISTS"

@@ -42,6 +42,8 @@ CONSTANT_TABLES = {
     "scenarios._FOUNDER": "a scenario account's contact",
     "scenarios._GADGET_DEVELOPER": "a scenario account's contact",
     "scenarios.SCENARIOS": "the scenarios, by name",
+    "support._LEVELS": "how many severity levels each support plan may choose",
+    "wire._UNKNOWN": "the unknown-operation error, by protocol",
 }
 
 # A value other than its default for every setting, as the admin route takes it.
@@ -65,6 +67,7 @@ CHANGES: dict[str, Any] = {
     "invite_during_all_features": True,
     "daily_invitations": 3,
     "single_administrator_services": ["account.amazonaws.com", "guardduty.amazonaws.com"],
+    "support_plans": {"111122223333": "business"},
 }
 
 

@@ -96,7 +96,7 @@ class CreateRequest:
             out["CompletedTimestamp"] = unix_time(self.completed_at)
         if self.account_id:
             out["AccountId"] = self.account_id
-        if self.failure:
+        if self.failure and self.state == "FAILED":  # decided when made, reported only once it has failed
             out["FailureReason"] = self.failure
         return out
 

@@ -8,14 +8,17 @@ of AssumeRoot sessions; each module registers its own with state, and FIDELITY.m
 GET/POST `/orgnb-api/faults` (throttling, a rate limit, n-th call failures, latency, empty List pages; see faults), and
 POST `/orgnb-api/seed` (`{"management_account_id": ..., "ous": 50, "accounts": 1000}`: bulk OUs and accounts for
 benchmarks; see bulk).
-Everything else goes to moto, after injected faults and after the caller's service control policies (authz, scp):
-a request they refuse gets AccessDenied before moto sees it, and is logged with its 403.
+Everything else goes to moto, after injected faults, after the caller's service control policies (authz, scp) and
+after the Support API's plan (support): a request they refuse gets its error before moto sees it. Every AWS request
+is logged with its status, whatever answers it; an operation nothing serves, or a handler that raises, gets an
+AWS-shaped error, and every answer its protocol's Content-Type (wire).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -25,14 +28,15 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from orgnb.sandbox import authz, bulk, mailbox, paging, principals, registry, rootaccess, state
+from orgnb.sandbox import authz, bulk, mailbox, paging, principals, registry, rootaccess, state, support, wire
 from orgnb.sandbox.calllog import CallLog, Credential, operation_of, parse_credential, protocol_of, query_compatible
 from orgnb.sandbox.faults import Faults, access_denied, error_response, expired_token
 from orgnb.sandbox.principals import Principal
 
 ADMIN_PREFIX = "/orgnb-api/"
+LOG = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
-Reply = tuple[str, list[tuple[str, str]], bytes]
+Reply = wire.Reply
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -51,7 +55,13 @@ def _set_body(environ: dict[str, Any], body: bytes) -> bytes:
 def _capture(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> Reply:
     """What `app` answers `environ`: its status line, headers and whole body."""
     started: list[tuple[str, list[tuple[str, str]]]] = []
-    body = b"".join(app(environ, lambda status_line, headers, exc_info=None: started.append((status_line, headers))))
+    served = app(environ, lambda status_line, headers, exc_info=None: started.append((status_line, headers)))
+    try:
+        body = b"".join(served)
+    finally:
+        close = getattr(served, "close", None)
+        if close is not None:
+            close()  # a WSGI app's teardown, as a server would call it
     return started[0][0], started[0][1], body
 
 
@@ -116,12 +126,6 @@ class SandboxApp:
         if path.startswith(ADMIN_PREFIX):
             return self._admin(environ, start_response)
         body = _set_body(environ, paging.restore_token(_read_body(environ)))  # a token from an empty page: the page held back
-        status: list[int] = []
-
-        def recording_start_response(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            status.append(int(status_line.split()[0]))
-            return start_response(status_line, headers, exc_info)
-
         credential = parse_credential(environ.get("HTTP_AUTHORIZATION", ""))
         if not credential or path.startswith("/moto-api"):
             return self.inner(environ, start_response)
@@ -129,18 +133,39 @@ class SandboxApp:
         method, query = environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", "")
         operation = operation_of(method, path, headers, body, credential.service, query)
         principal = principals.of_key(credential.key)
-        reply = self._intercept(credential, operation, principal, path, headers["Content-Type"], body)
-        reply = reply or self._empty_page(environ, credential.service, operation, body)
-        if reply is not None:
-            status_line, reply_headers, reply_body = reply
-            start_response(status_line, reply_headers)
-            status.append(int(status_line.split()[0]))
-            result: Iterable[bytes] = [reply_body]
-        else:
-            result = self.inner(environ, recording_start_response)
         account = principal.account_id if principal is not None else get_account_id_from(credential.key)
-        self.calllog.add(account, credential.service, operation, status[0] if status else 0)
-        return result
+        protocol = protocol_of(credential.service)
+        try:
+            reply = self._answer(environ, credential, operation, account, principal, path, headers["Content-Type"], body)
+        except NotImplementedError:  # moto knows the operation's name and does not serve it
+            reply = wire.unknown_operation(protocol, operation, query_compatible(credential.service))
+        except Exception as error:  # noqa: BLE001  an AWS-shaped 500, never the server's HTML page
+            LOG.exception("the sandbox failed on %s:%s", credential.service, operation)
+            reply = wire.internal_failure(protocol, error)
+        if wire.is_unrouted(reply):
+            reply = wire.unknown_operation(protocol, operation, query_compatible(credential.service))
+        status_line, reply_headers, reply_body = wire.with_content_type(reply, credential.service, protocol, bool(headers["X-Amz-Target"]))
+        self.calllog.add(account, credential.service, operation, int(status_line.split()[0]))
+        start_response(status_line, reply_headers)
+        return [reply_body]
+
+    def _answer(
+        self,
+        environ: dict[str, Any],
+        credential: Credential,
+        operation: str,
+        account: str,
+        principal: Principal | None,
+        path: str,
+        content_type: str,
+        body: bytes,
+    ) -> Reply:
+        """The reply to one AWS request: an interception (fault, refusal, the Support API's plan), an empty page,
+        or moto's answer."""
+        reply = self._intercept(credential, operation, principal, path, content_type, body)
+        reply = reply or support.reply(credential.service, account, operation)
+        reply = reply or self._empty_page(environ, credential.service, operation, body)
+        return reply or _capture(self.inner, environ)
 
     def _empty_page(self, environ: dict[str, Any], service: str, operation: str, body: bytes) -> Reply | None:
         """An empty page with a NextToken (the `empty_page` fault) in place of a List page moto serves, or None."""
