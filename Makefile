@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.orgnb-installed
 
-.PHONY: venv rehearse test soak test-browser lint lab bench schema snapshots policy-data clean
+.PHONY: venv rehearse test soak test-browser interop lint lab bench schema snapshots policy-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,13 +17,17 @@ rehearse: $(STAMP)  ## every implemented phase, with apply, against the embedded
 	$(BIN)/orgnb rehearse  # brownfield scenario, parameters/brownfield.yaml
 
 test: $(STAMP) lint  ## lint, then unit tests, notebooks through papermill, the CLI; all against the sandbox on loopback
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not soak and not browser"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not soak and not browser and not interop"
 
 soak: $(STAMP)  ## the slow reliability cases: faults, throttling, killed runs, every phase on both scenarios
 	$(BIN)/python -m pytest -n 2 --dist load -m soak
 
 test-browser: $(STAMP)  ## JupyterLab in Debian's Chromium (/usr/bin/chromium; .ci/run installs it): make lab's server, clicked through
 	$(BIN)/python -m pytest -p no:xdist -m browser tests/browser
+
+interop: $(STAMP)  ## the AWS SDK for JavaScript v3 and org-formation against a brownfield sandbox (node and npm; .ci/run installs them)
+	cd tests/interop && npm ci --ignore-scripts --no-audit --no-fund  # the versions in tests/interop/package-lock.json; no install scripts
+	$(BIN)/python -m pytest -p no:xdist -m interop tests/interop
 
 lint: $(STAMP)  ## style and static checks
 	$(BIN)/ruff check orgnb tests
