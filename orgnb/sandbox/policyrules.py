@@ -51,6 +51,7 @@ DECLARATIVE_TOP_KEY = "ec2_attributes"
 _DECLARATIVE_ARN = "arn:{0}:organizations::{1}:policy/{2}/declarative_policy_ec2/{3}"
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
 ATTACHMENTS_PER_TARGET = {SCP_TYPE: 5, "RESOURCE_CONTROL_POLICY": 5, "AISERVICES_OPT_OUT_POLICY": 5, "TAG_POLICY": 10, "BACKUP_POLICY": 10}
+Handler = Callable[[OrganizationsResponse], Any]
 DEFAULT_POLICIES = {SCP_TYPE: utils.DEFAULT_SCP_POLICY_ID, "RESOURCE_CONTROL_POLICY": utils.DEFAULT_RCP_POLICY_ID}
 
 
@@ -136,24 +137,19 @@ def _backend(response: OrganizationsResponse) -> OrganizationsBackend:
     return organizations_backends[response.current_account]["aws"]
 
 
-def _attach(original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
-    def attach_policy(self: OrganizationsResponse) -> Any:
-        backend = _backend(self)
-        if backend.org is not None:
-            check_attach(backend, self.request_params.get("PolicyId", ""), self.request_params.get("TargetId", ""))
-        return original(self)
+def _targeted(check: Callable[[OrganizationsBackend, str, str], None]) -> Callable[[Handler], Handler]:
+    """Wrap a handler naming a policy and a target (AttachPolicy, DetachPolicy) with `check`."""
 
-    return attach_policy
+    def wrap(original: Handler) -> Handler:
+        def handler(self: OrganizationsResponse) -> Any:
+            backend = _backend(self)
+            if backend.org is not None:
+                check(backend, self.request_params.get("PolicyId", ""), self.request_params.get("TargetId", ""))
+            return original(self)
 
+        return handler
 
-def _detach(original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
-    def detach_policy(self: OrganizationsResponse) -> Any:
-        backend = _backend(self)
-        if backend.org is not None:
-            check_detach(backend, self.request_params.get("PolicyId", ""), self.request_params.get("TargetId", ""))
-        return original(self)
-
-    return detach_policy
+    return wrap
 
 
 def _create(original: Callable[[OrganizationsResponse], Any]) -> Callable[[OrganizationsResponse], Any]:
@@ -230,5 +226,11 @@ def install() -> None:
     OrganizationsBackend.create_organization = _create_organization(OrganizationsBackend.create_organization)  # type: ignore[method-assign]
     OrganizationsBackend.enable_policy_type = _type_change(OrganizationsBackend.enable_policy_type, enable=True)  # type: ignore[method-assign]
     OrganizationsBackend.disable_policy_type = _type_change(OrganizationsBackend.disable_policy_type, enable=False)  # type: ignore[method-assign]
-    for name, wrap in (("attach_policy", _attach), ("detach_policy", _detach), ("create_policy", _create), ("update_policy", _update)):
+    wraps = {
+        "attach_policy": _targeted(check_attach),
+        "detach_policy": _targeted(check_detach),
+        "create_policy": _create,
+        "update_policy": _update,
+    }
+    for name, wrap in wraps.items():
         setattr(OrganizationsResponse, name, wrap(getattr(OrganizationsResponse, name)))
