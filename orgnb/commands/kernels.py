@@ -28,8 +28,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from jupyter_core.utils import run_sync
+
 if TYPE_CHECKING:
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
 
 LOG = logging.getLogger(__name__)
 KERNEL_NAME = "python3"
@@ -47,12 +49,13 @@ def _transport(folder: Path) -> dict[str, str]:
 
 
 @cache
-def _manager_class() -> type[KernelManager]:
-    """jupyter_client's KernelManager, keeping the clients it hands out: nbclient leaves a client of a kernel it was
-    given running (its heartbeat thread and sockets), so closing the kernel stops them too."""
-    from jupyter_client.manager import KernelManager
+def _manager_class() -> type[AsyncKernelManager]:
+    """jupyter_client's AsyncKernelManager, keeping the clients it hands out: nbclient leaves a client of a kernel it
+    was given running (its heartbeat thread and sockets), so closing the kernel stops them too. Async, as nbclient's
+    own: with a blocking client its wait for a reply would block the loop that notices a dead kernel."""
+    from jupyter_client.manager import AsyncKernelManager
 
-    class TrackingKernelManager(KernelManager):
+    class TrackingKernelManager(AsyncKernelManager):
         def client(self, **kwargs: Any) -> Any:
             made = super().client(**kwargs)
             self.__dict__.setdefault("orgnb_clients", []).append(made)
@@ -65,7 +68,7 @@ def _manager_class() -> type[KernelManager]:
 class StartedKernel:
     """A kernel process started for one run in `cwd`, and the private folder holding its sockets."""
 
-    manager: KernelManager
+    manager: AsyncKernelManager
     folder: Path
     cwd: Path
 
@@ -75,8 +78,8 @@ class StartedKernel:
         try:
             for made in self.manager.__dict__.pop("orgnb_clients", []):
                 made.stop_channels()
-            if self.manager.has_kernel:
-                self.manager.shutdown_kernel(now=True)  # its run is over: every cell has finished and written its record
+            if self.manager.has_kernel:  # its run is over: every cell has finished and written its record
+                run_sync(self.manager.shutdown_kernel)(now=True)
         except Exception:  # noqa: BLE001 - see the docstring
             LOG.warning("could not shut the kernel in %s down cleanly", self.folder, exc_info=True)
         finally:
@@ -89,7 +92,8 @@ def start_kernel(cwd: Path, env: Mapping[str, str]) -> StartedKernel:
     folder = Path(tempfile.mkdtemp(prefix="orgnb-kernel-"))
     try:
         manager = _manager_class()(kernel_name=KERNEL_NAME, **_transport(folder))
-        manager.start_kernel(cwd=str(cwd), env=dict(env), extra_arguments=[f"--IPKernelApp.exec_lines={PRELOAD}"])
+        preload = [f"--IPKernelApp.exec_lines={PRELOAD}"]
+        run_sync(manager.start_kernel)(cwd=str(cwd), env=dict(env), extra_arguments=preload)  # the loop nbclient runs on later
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
